@@ -1,0 +1,25 @@
+"""akida_sim: a bit-exact simulator of BrainChip's Akida 1.0 (AKD1000).
+
+``import akida_sim as akida`` runs an Akida 1.0 script written for the
+vendor's Python API.
+"""
+from .enums import LayerType, Padding, PoolType
+from .errors import AkidaSimError, ModelFileError, SimRuntimeError, SimTypeError, SimValueError
+from .layers import (
+    Convolutional,
+    FullyConnected,
+    InputConvolutional,
+    InputData,
+    Layer,
+    SeparableConvolutional,
+)
+from .model import Model
+from .params import LayerParams
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AkidaSimError", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
+    "LayerParams", "LayerType", "Model", "ModelFileError", "Padding", "PoolType",
+    "SeparableConvolutional", "SimRuntimeError", "SimTypeError", "SimValueError", "__version__",
+]

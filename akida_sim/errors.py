@@ -1,0 +1,36 @@
+"""Exception classes of akida_sim.
+
+Each subclasses the built-in type the vendor's engine raises in the same
+situation (ValueError, TypeError, RuntimeError), so ``except ValueError``
+code written for the vendor's API keeps working. Messages name the layer,
+the argument, what was expected and what came.
+"""
+
+
+class AkidaSimError(Exception):
+    """Base class of every error raised by akida_sim."""
+
+
+class SimValueError(AkidaSimError, ValueError):
+    """An argument, variable or input has an illegal value, shape or dtype."""
+
+
+class SimTypeError(AkidaSimError, TypeError):
+    """An argument has the wrong Python type."""
+
+
+class SimRuntimeError(AkidaSimError, RuntimeError):
+    """The model cannot do what was asked in its current state."""
+
+
+class ModelFileError(SimValueError):
+    """A model file is missing, truncated, corrupted or not an akida_sim file."""
+
+
+def layer_label(layer_type, name):
+    """The way errors name a layer: ``"Convolutional 'conv_1'"``."""
+    return f"{layer_type} '{name}'" if name else layer_type
+
+
+class ShapeRankError(SimValueError, IndexError):
+    """A shape has the wrong number of dimensions (also an IndexError, as the vendor's)."""

@@ -1,0 +1,280 @@
+"""``Model``: a sequential graph of Akida 1.0 layers, as the vendor's API builds it."""
+import os
+
+import numpy as np
+
+from .enums import LayerType
+from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
+from .inference import dequantize, layer_potentials, run_layer
+from .layers import LAYER_CLASSES, IMAGE_BITS, InputConvolutional, InputData, Layer
+from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
+from .summary import summary_text
+
+#: The input dtypes the vendor names when it refuses an input.
+_NAMED_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int16))
+
+
+class Model:
+    """A sequential Akida 1.0 model.
+
+    ``Model()`` is empty; ``Model(path)`` loads a file written by ``save``;
+    ``Model(layers=[...])`` copies layers (arguments and variables) from
+    other models, prepending an InputData when the list does not start with
+    an input layer.
+    """
+
+    def __init__(self, filename=None, layers=None):
+        self._layers = []
+        self._caches = {}
+        if filename is not None and layers is not None:
+            raise SimValueError("Model: give either 'filename' or 'layers', not both")
+        if filename is not None:
+            if not isinstance(filename, (str, os.PathLike)):
+                raise SimTypeError(f"Model: argument 'filename' must be a path, got {type(filename).__name__}")
+            self._load(*read_model_file(filename), source=os.fspath(filename))
+        elif layers is not None:
+            self._copy_layers(layers)
+
+    # -- structure -------------------------------------------------------
+    @property
+    def layers(self):
+        """The model's layers, in order (a new list)."""
+        return list(self._layers)
+
+    @property
+    def layer_count(self):
+        """Number of layers, InputData included."""
+        return len(self._layers)
+
+    @property
+    def input_shape(self):
+        """[x, y, c] of the model input (None when empty)."""
+        return list(self._layers[0].input_dims) if self._layers else None
+
+    @property
+    def output_shape(self):
+        """[x, y, c] of the model output (None when empty)."""
+        return list(self._layers[-1].output_dims) if self._layers else None
+
+    def add(self, layer, inbound_layers=None):
+        """Append ``layer``; it must be able to follow the current last layer.
+
+        The layer object itself joins the model (its variables are then the
+        model's); a layer already in another model is copied with its
+        variables.
+        """
+        if not isinstance(layer, Layer):
+            raise SimTypeError(f"Model.add: argument 'layer' must be an akida_sim layer, got {type(layer).__name__}")
+        if inbound_layers:
+            if len(inbound_layers) != 1 or not self._layers or inbound_layers[0] is not self._layers[-1]:
+                raise SimValueError(
+                    f"Model.add: akida_sim models are sequential; 'inbound_layers' may only name the "
+                    f"last layer ({self._layers[-1].name if self._layers else 'none'})")
+        variables = None
+        if layer._model is not None:
+            variables = {k: v.copy() for k, v in layer._variables.items()}
+            layer = layer._copy_unbound()
+        self._append(layer, variables)
+
+    def _append(self, layer, variables=None):
+        previous = self._layers[-1] if self._layers else None
+        given_name = layer._name
+        if not given_name:
+            layer._name = f"{layer.name_prefix}_{len(self._layers) + 1}"
+        try:
+            if any(other.name == layer.name for other in self._layers):
+                raise SimValueError(
+                    f"Cannot have multiple layers with the same name: {layer.name}. (argument 'name')")
+            layer._bind(previous)
+        except Exception:
+            layer._name = given_name
+            layer.input_dims = layer.output_dims = layer.input_bits = None
+            raise
+        layer.inbounds = [previous] if previous is not None else []
+        layer._allocate_variables()
+        if variables:
+            for name, value in variables.items():
+                layer.set_variable(name, value)
+        layer._model = self
+        self._layers.append(layer)
+
+    def get_layer(self, key):
+        """The layer named ``key`` (str) or at index ``key`` (int)."""
+        if isinstance(key, str):
+            for layer in self._layers:
+                if layer.name == key:
+                    return layer
+            raise SimValueError(f"Model.get_layer: no layer named '{key}' (layers: {[l.name for l in self._layers]})")
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not -len(self._layers) <= key < len(self._layers):
+                raise SimValueError(
+                    f"Model.get_layer: layer index {key} out of range for a model of {len(self._layers)} layers")
+            return self._layers[key]
+        raise SimTypeError(f"Model.get_layer: expected a layer name (str) or index (int), got {key!r}")
+
+    def pop_layer(self):
+        """Remove the last layer."""
+        if not self._layers:
+            raise SimRuntimeError("Model.pop_layer: the model has no layers")
+        layer = self._layers.pop()
+        layer._model = None
+        self._caches.pop(id(layer), None)
+
+    def _on_variable_set(self, layer, name):
+        self._caches.pop(id(layer), None)
+
+    def _copy_layers(self, layers):
+        layers = list(layers)
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise SimTypeError(f"Model: argument 'layers' must hold akida_sim layers, got {type(layer).__name__}")
+            if layer.input_dims is None:
+                raise SimValueError(f"Model: layer '{layer.name}' in 'layers' is not part of a model yet; add it with Model.add")
+        if layers and not isinstance(layers[0], (InputData, InputConvolutional)):
+            first = layers[0]
+            self._append(InputData(input_shape=tuple(first.input_dims), input_bits=first.input_bits))
+        for layer in layers:
+            variables = {k: v.copy() for k, v in layer._variables.items()}
+            self._append(layer._copy_unbound(), variables)
+
+    # -- inference -------------------------------------------------------
+    def _check_inputs(self, inputs):
+        if not self._layers:
+            raise SimValueError("Cannot perform an inference on a model with no layers")
+        if not isinstance(inputs, np.ndarray):
+            raise SimTypeError(
+                f"forward(): incompatible function arguments: 'inputs' must be a numpy.ndarray of uint8 "
+                f"with shape (N, {', '.join(map(str, self.input_shape))}), got {type(inputs).__name__}")
+        if inputs.dtype != np.uint8:
+            if inputs.dtype in _NAMED_INPUT_DTYPES:
+                raise SimValueError(f"Unsupported input type {inputs.dtype.name}. Input type should be uint8.")
+            raise SimValueError(
+                f"Input dtype should be int8, uint8, int16 or float32 (and only uint8 is accepted); "
+                f"got {inputs.dtype.name}.")
+        expected = tuple(self.input_shape)
+        if inputs.ndim != 4 or tuple(inputs.shape[1:]) != expected:
+            raise SimValueError(
+                f"Input shape must be (N,{','.join(map(str, expected))}) but got "
+                f"({','.join(map(str, inputs.shape))}).")
+        if inputs.shape[0] == 0:
+            raise SimRuntimeError("Cannot have a shape with dimension 0 set to 0 (the batch is empty)")
+        bits = self._layers[0].input_bits
+        if bits < IMAGE_BITS:
+            top = (1 << bits) - 1
+            vmax = int(inputs.max())
+            if vmax > top:
+                raise SimRuntimeError(f"Input values must be in the range (0, {top}). Got {vmax}.")
+        if len(self._layers) == 1 and isinstance(self._layers[0], InputData):
+            raise SimRuntimeError("A model without any neural layers cannot process inputs.")
+        return np.ascontiguousarray(inputs)
+
+    def _neural_layers(self):
+        return [l for l in self._layers if l.layer_type != LayerType.InputData]
+
+    def _cache(self, layer):
+        return self._caches.setdefault(id(layer), {})
+
+    @staticmethod
+    def _check_batch_size(batch_size):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise SimTypeError(f"forward(): argument 'batch_size' must be an int, got {batch_size!r}")
+        if batch_size < 0:
+            raise SimValueError(f"forward(): argument 'batch_size' must be >= 0 (0: all at once), got {batch_size}")
+        return int(batch_size)
+
+    def _run(self, x, last_raw):
+        layers = self._neural_layers()
+        for layer in layers[:-1]:
+            x = run_layer(layer, x, self._cache(layer))
+        last = layers[-1]
+        if last_raw:
+            return layer_potentials(last, x, self._cache(last))
+        return run_layer(last, x, self._cache(last))
+
+    def _batched(self, inputs, batch_size, last_raw):
+        x = self._check_inputs(inputs)
+        step = self._check_batch_size(batch_size) or x.shape[0]
+        parts = [self._run(x[i:i + step], last_raw) for i in range(0, x.shape[0], step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def forward(self, inputs, batch_size=0):
+        """Run ``inputs`` (N, x, y, c) uint8 through the model.
+
+        Returns uint8 activations (N, X, Y, F), or int32 potentials when the
+        last layer has activation=False. ``batch_size`` only bounds how many
+        samples are processed at a time.
+        """
+        return self._batched(inputs, batch_size, last_raw=False)
+
+    def predict(self, inputs, batch_size=0):
+        """float32 ``(potential - threshold) / act_step`` of the last layer.
+
+        Only for models whose last layer has activation=False.
+        """
+        self._check_predictable()
+        last = self._layers[-1]
+        return dequantize(last, self._batched(inputs, batch_size, last_raw=True))
+
+    def _check_predictable(self):
+        if not self._layers:
+            raise SimValueError("Cannot perform an inference on a model with no layers")
+        last = self._layers[-1]
+        if last.layer_type == LayerType.InputData:
+            raise SimRuntimeError("Expected a Dequantizer as last layer: the model has only an InputData layer.")
+        if last._args["activation"]:
+            raise SimRuntimeError(
+                f"Only models whose last layer has no activation can be evaluated "
+                f"(last layer '{last.name}' has activation=True).")
+
+    # -- description -----------------------------------------------------
+    def _sequences(self):
+        """Sequences of an unmapped model: one software sequence."""
+        layers = self._neural_layers()
+        if not layers:
+            return []
+        name = layers[0].name if len(layers) == 1 else f"{layers[0].name}-{layers[-1].name}"
+        return [(f"SW/{name} (Software)", layers)]
+
+    def summary(self):
+        """Print the layer table (Layer (type), Output shape, Kernel shape)."""
+        if not self._layers:
+            print("Model Summary\n(empty model)")
+            return
+        print(summary_text(self, self._sequences()), end="")
+
+    def __repr__(self):
+        return (f"<akida_sim.Model, layer_count={len(self._layers)}, "
+                f"output_shape={self.output_shape}>")
+
+    # -- persistence -----------------------------------------------------
+    def to_buffer(self):
+        """The model file's bytes (see ``save``)."""
+        entries = [{"type": layer.layer_type.name, "config": layer.get_config(),
+                    "variables": dict(layer._variables), "learning": None}
+                   for layer in self._layers]
+        return model_to_bytes(entries)
+
+    def save(self, model_file):
+        """Write the model (arguments and every variable) to ``model_file`` atomically."""
+        write_atomically(model_file, self.to_buffer())
+
+    @classmethod
+    def from_buffer(cls, data):
+        """A model from bytes written by ``to_buffer``."""
+        model = cls()
+        model._load(*read_model_bytes(bytes(data)), source="<buffer>")
+        return model
+
+    def _load(self, header, arrays, source):
+        for i, entry in enumerate(header["layers"]):
+            try:
+                cls = LAYER_CLASSES[LayerType[entry["type"]]]
+                config = dict(entry["config"])
+                layer = cls(**config)
+                variables = {name: arrays[member] for name, member in entry["variables"].items()}
+                self._append(layer, variables)
+                missing = set(layer.get_variable_names()) - set(variables)
+                if missing:
+                    raise SimValueError(f"variables {sorted(missing)} are missing")
+            except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+                raise ModelFileError(f"Invalid model file '{source}': layer {i} cannot be restored: {exc}") from None

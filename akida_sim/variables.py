@@ -1,0 +1,105 @@
+"""Validation of layer variables (weights, threshold, act_step, ...).
+
+Sources: ../shared/reference/akida_v1_semantics.md §2 and §3 (observed).
+"""
+import math
+
+import numpy as np
+
+from .errors import SimValueError
+
+#: The smallest legal activation step (1/16).
+MIN_ACT_STEP = 1.0 / 16
+#: Steps from here up make the chip's 32-bit step field overflow; the
+#: vendor's engine dies (SIGFPE) on them, we refuse them.
+MAX_ACT_STEP = 2.0 ** 27
+#: The step is held in a 28-bit field of 1/16 units: a step whose
+#: floor(16 s) is a multiple of 2**28 would divide by zero.
+STEP_FIELD_MODULUS = 2 ** 28
+
+
+def weight_range(weights_bits, any_width_is_int8=False):
+    """Legal (min, max) integer weight values for a bit width.
+
+    1 bit is unsigned {0, 1}; 2 and 4 bits are symmetric signed; 8 bits is
+    int8. InputConvolutional accepts any width, every width other than
+    1, 2 and 4 meaning the full int8 range (``any_width_is_int8``).
+    """
+    table = {1: (0, 1), 2: (-1, 1), 4: (-7, 7), 8: (-128, 127)}
+    if weights_bits in table:
+        return table[weights_bits]
+    if any_width_is_int8:
+        return (-128, 127)
+    raise ValueError(f"no weight range for {weights_bits} bits")
+
+
+def _shape_text(shape):
+    return "( " + " ".join(str(d) for d in reversed(shape)) + " )"
+
+
+def check_variable(label, name, value, shape, dtype, value_range=None):
+    """Return a C-contiguous copy of ``value`` after checking it.
+
+    Raises SimValueError naming the layer (``label``), the variable, the
+    expected and the received dtype, shape or value.
+    """
+    if not isinstance(value, np.ndarray):
+        raise SimValueError(
+            f"{label}: variable '{name}' must be a numpy.ndarray of {np.dtype(dtype).name}, "
+            f"got {type(value).__name__}"
+        )
+    if value.dtype != np.dtype(dtype):
+        raise SimValueError(
+            f"{label}: Unsupported variable type for {name} expected {np.dtype(dtype).name} "
+            f"received {value.dtype.name}"
+        )
+    if tuple(value.shape) != tuple(shape):
+        raise SimValueError(
+            f"{label}: Unexpected tensor shape: {_shape_text(value.shape)} instead of "
+            f"{_shape_text(shape)} (variable '{name}': expected shape {tuple(shape)}, "
+            f"got {tuple(value.shape)})"
+        )
+    if value_range is not None and value.size:
+        lo, hi = value_range
+        vmax, vmin = int(value.max()), int(value.min())
+        if vmax > hi:
+            raise SimValueError(
+                f"{label}: Invalid value {vmax}. Maximum authorized value is {hi} "
+                f"(variable '{name}')"
+            )
+        if vmin < lo:
+            raise SimValueError(
+                f"{label}: Invalid value {vmin}. Minimum authorized value is {lo} "
+                f"(variable '{name}')"
+            )
+    return np.ascontiguousarray(value).copy()
+
+
+def check_act_step(label, value):
+    """Check that every act_step is a usable float32 step.
+
+    Expected: finite, 1/16 <= s < 2**27 and floor(16 s) not a multiple of
+    2**28. The vendor's engine accepts NaN, inf and the huge steps but then
+    dies in forward; akida_sim refuses them here.
+    """
+    for s in value.ravel().tolist():
+        if math.isnan(s) or math.isinf(s):
+            raise SimValueError(
+                f"{label}: Unsupported act_step, it must be a finite float32 "
+                f">= 1/16 (got {s})"
+            )
+        if s < MIN_ACT_STEP:
+            raise SimValueError(
+                f"{label}: Unsupported act_step, it should be equal or greater than 1/16 "
+                f"(got {s})"
+            )
+        if s >= MAX_ACT_STEP or math.floor(16 * s) % STEP_FIELD_MODULUS == 0:
+            raise SimValueError(
+                f"{label}: Unsupported act_step: expected 1/16 <= act_step < 2**27 with "
+                f"floor(16 * act_step) not a multiple of 2**28, got {s}"
+            )
+
+
+def step_sixteenths(act_step):
+    """The integer step the chip uses: floor(16 * act_step) as int64, shape kept."""
+    return np.floor(act_step.astype(np.float64) * 16).astype(np.int64)

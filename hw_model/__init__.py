@@ -1,0 +1,1 @@
+"""Hardware model of the AKD1000 mesh (see its modules)."""
