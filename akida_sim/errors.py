@@ -24,7 +24,15 @@ class SimRuntimeError(AkidaSimError, RuntimeError):
 
 
 class ModelFileError(SimValueError):
-    """A model file is missing, truncated, corrupted or not an akida_sim file."""
+    """A model file is truncated, corrupted or not an akida_sim model file."""
+
+
+class ModelFileNotFoundError(SimRuntimeError, FileNotFoundError):
+    """A model file is missing or empty (a RuntimeError, as the vendor's)."""
+
+
+class ZeroSizeError(SimValueError, RuntimeError):
+    """A dimension is 0 where the vendor raises either ValueError or RuntimeError."""
 
 
 def layer_label(layer_type, name):

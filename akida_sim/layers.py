@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .enums import LayerType, Padding, PoolType
-from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, layer_label
+from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
 from .geometry import window_output_size
 from .params import LayerParams
 from .variables import check_act_step, check_variable, weight_range
@@ -22,6 +22,8 @@ from .variables import check_act_step, check_variable, weight_range
 IMAGE_BITS = 8
 #: Widest activation the neural layers accept as input.
 MAX_NEURAL_INPUT_BITS = 4
+#: Bits of the potentials a layer without activation emits.
+POTENTIAL_BITS = 32
 
 
 def _is_int(value):
@@ -44,8 +46,8 @@ class Layer:
             )
         self._name = name
         self._args = {}
-        self.input_dims = None
-        self.output_dims = None
+        self.input_dims = []
+        self.output_dims = []
         self.input_bits = None
         self.inbounds = []
         self._variables = {}
@@ -103,26 +105,29 @@ class Layer:
             self._model._on_variable_set(self, name)
 
     def _check_variable_name(self, name):
-        if self.input_dims is None:
-            raise SimRuntimeError(
-                f"{self.label}: variables exist once the layer is added to a model "
-                f"(asked for '{name}')"
-            )
+        if not isinstance(name, str):
+            raise SimTypeError(f"{self.label}: a variable name must be a str, got {name!r}")
         if name not in self._variable_specs():
-            raise SimValueError(
-                f"{self.label}: No such variable '{name}'. Expected one of {self.get_variable_names()}"
-            )
+            expected = (f"expected one of {self.get_variable_names()}" if self.input_dims
+                        else "the layer has no variables until it is added to a model")
+            raise SimValueError(f"{self.label}: No such variable '{name}' ({expected}).")
 
     def _variable_specs(self):
         """{name: (shape, dtype, (min, max) or None)} once bound."""
         return {}
 
     def _allocate_variables(self):
-        """Fresh variables: weights 0, thresholds 0, steps 1.0."""
+        """Fresh variables (weights 0, thresholds 0, steps 1.0) for every
+        variable not already held with the right shape and dtype."""
+        held = self._variables
         self._variables = {}
         for name, (shape, dtype, _) in self._variable_specs().items():
-            fill = 1.0 if name == "act_step" else 0
-            self._variables[name] = np.full(shape, fill, dtype=dtype)
+            old = held.get(name)
+            if old is not None and old.shape == tuple(shape) and old.dtype == dtype:
+                self._variables[name] = old
+            else:
+                fill = 1.0 if name == "act_step" else 0
+                self._variables[name] = np.full(shape, fill, dtype=dtype)
 
     # -- binding into a model ------------------------------------------
     def _bind(self, previous):
@@ -132,7 +137,12 @@ class Layer:
 
     @property
     def output_bits(self):
-        """Bits of the unsigned activations this layer emits (None if signed)."""
+        """Bits of the values this layer emits (32 for int32 potentials)."""
+        raise NotImplementedError
+
+    @property
+    def output_signed(self):
+        """Whether the layer emits signed values (potentials, or a wide InputData)."""
         raise NotImplementedError
 
     def _copy_unbound(self):
@@ -153,14 +163,17 @@ class Layer:
 # argument checking helpers
 
 
-def _check_pair(label, argument, value, allow_negative_one=False):
+def _check_pair(label, argument, value):
     """A pair of ints (axis 1, axis 2)."""
     if isinstance(value, np.ndarray):
         value = value.tolist()
-    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(_is_int(v) for v in value):
-        raise SimValueError(
-            f"{label}: argument '{argument}' must be a list of 2 integers (axis 1, axis 2), got {value!r}"
-        )
+    expected = f"argument '{argument}' must be a list of 2 integers (axis 1, axis 2), got {value!r}"
+    if not isinstance(value, (tuple, list)):
+        raise SimTypeError(f"{label}: {expected}")
+    if len(value) < 2:
+        raise ShapeRankError(f"{label}: {expected}")
+    if len(value) != 2 or not all(_is_int(v) for v in value):
+        raise SimValueError(f"{label}: {expected}")
     return tuple(int(v) for v in value)
 
 
@@ -180,11 +193,13 @@ def _check_bool(label, argument, value):
     return bool(value)
 
 
-def _check_act_bits(label, act_bits):
-    if not _is_int(act_bits) or act_bits not in (1, 2, 4):
-        raise SimValueError(
-            f"{label}: act_bits must be 1, 2 or 4. Receives act_bits={act_bits}."
-        )
+def _check_act_bits(label, act_bits, legal=(1, 2, 4)):
+    if not _is_int(act_bits) or act_bits not in legal:
+        if legal == (1, 2, 4):
+            text = f"act_bits must be 1, 2 or 4. Receives act_bits={act_bits}."
+        else:
+            text = f"The act_bits parameter must be between {legal[0]} and {legal[-1]}. Receives act_bits={act_bits}."
+        raise SimValueError(f"{label}: {text}")
     return int(act_bits)
 
 
@@ -229,6 +244,8 @@ class _ConvLike(Layer):
 
     #: Whether the stride may exceed the kernel (only InputConvolutional).
     stride_may_exceed_kernel = False
+    #: Legal act_bits (InputConvolutional also takes 3).
+    legal_act_bits = (1, 2, 4)
 
     def _init_conv(self, kernel_size, filters, padding, kernel_stride, pool_size, pool_type,
                    pool_stride, activation, act_bits):
@@ -240,6 +257,8 @@ class _ConvLike(Layer):
                     f"{label}: Parameter {vendor_name} must be strictly positive and odd "
                     f"(argument 'kernel_size': got {(kx, ky)})"
                 )
+        if _is_int(filters) and filters == 0 and self.stride_may_exceed_kernel:
+            raise ZeroSizeError(f"{label}: Cannot have a shape with dimension 2 set to 0 (argument 'filters': expected >= 1, got 0)")
         filters = _check_positive_int(label, "filters", filters, "num_neurons")
         padding = _check_enum(label, "padding", padding, Padding)
         sx, sy = _check_pair(label, "kernel_stride", kernel_stride)
@@ -261,7 +280,7 @@ class _ConvLike(Layer):
             kernel_size=(kx, ky), filters=filters, padding=padding, kernel_stride=(sx, sy),
             pool_size=pool_size, pool_type=pool_type, pool_stride=pool_stride,
             activation=_check_bool(label, "activation", activation),
-            act_bits=_check_act_bits(label, act_bits),
+            act_bits=_check_act_bits(label, act_bits, self.legal_act_bits),
         )
 
     def _check_pooling(self, pool_type, pool_size, pool_stride):
@@ -276,12 +295,8 @@ class _ConvLike(Layer):
                 raise SimValueError(incoherent)
             resolved = []
             for size, stride in zip(pool_size, pool_stride):
-                if stride in (-1, 0):
+                if stride <= 0:
                     stride = size
-                if stride < 0:
-                    raise SimValueError(
-                        f"{label}: argument 'pool_stride' must be > 0, or -1 for pool_size, got {pool_stride}"
-                    )
                 if stride > size:
                     raise SimValueError(
                         f"{label}: Parameter pool_stride cannot be higher than pool_size "
@@ -291,11 +306,12 @@ class _ConvLike(Layer):
             return pool_size, tuple(resolved)
         if pool_size != (-1, -1):
             raise SimValueError(incoherent)
-        if pool_stride != (-1, -1):
+        if max(pool_stride) >= 0:
             raise SimValueError(
-                f"{label}: argument 'pool_stride' must stay (-1, -1) with PoolType.{pool_type.name}, got {pool_stride}"
+                f"{label}: Parameter pool_stride cannot be higher than pool_size (with PoolType.{pool_type.name} "
+                f"pool_stride must stay (-1, -1), got {pool_stride})"
             )
-        return pool_size, pool_stride
+        return pool_size, (-1, -1)
 
     # -- geometry ----------------------------------------------------------
     @property
@@ -330,7 +346,11 @@ class _ConvLike(Layer):
 
     @property
     def output_bits(self):
-        return self._args["act_bits"] if self._args["activation"] else None
+        return self._args["act_bits"] if self._args["activation"] else POTENTIAL_BITS
+
+    @property
+    def output_signed(self):
+        return not self._args["activation"]
 
     def _conv_param_values(self):
         a = self._args
@@ -349,20 +369,23 @@ class _ConvLike(Layer):
         return {"threshold": ((f,), np.int32, None), "act_step": ((f,), np.float32, None)}
 
 
-def _check_follows(layer, previous, accepts_wide_input_message):
-    """Common chaining rules of Convolutional, SeparableConvolutional and
-    FullyConnected: they need a previous layer emitting unsigned <= 4-bit
-    activations."""
+def _check_follows(layer, previous, signed_is_value_error=False):
+    """Chaining rules of Convolutional, SeparableConvolutional and
+    FullyConnected: they need a previous layer emitting unsigned activations
+    of at most 4 bits. A Convolutional refuses signed inputs with a
+    ValueError, the others with the RuntimeError of too-wide inputs."""
+    kind = type(layer).__name__
     if previous is None:
         raise SimValueError(f"{layer.label}: {layer.name} must have exactly 1 inbound layer "
                             f"(it cannot be the first layer; add an InputData first)")
-    if previous.output_bits is None:
-        raise SimValueError(
-            f"{layer.label}: {type(layer).__name__} layer only accepts unsigned inputs "
-            f"(previous layer '{previous.name}' has activation=False and emits int32 potentials)"
-        )
-    if previous.output_bits > MAX_NEURAL_INPUT_BITS:
-        raise accepts_wide_input_message(previous)
+    emits = (f"previous layer '{previous.name}' emits "
+             f"{'signed ' if previous.output_signed else ''}{previous.output_bits}-bit values")
+    if signed_is_value_error and previous.output_signed:
+        raise SimValueError(f"{layer.label}: {kind} layer only accepts unsigned inputs ({emits}; "
+                            f"expected unsigned activations of at most {MAX_NEURAL_INPUT_BITS} bits)")
+    if previous.output_signed or previous.output_bits > MAX_NEURAL_INPUT_BITS:
+        raise SimRuntimeError(f"{layer.label}: {kind} cannot be added if previous layer's output requires "
+                              f"more than {MAX_NEURAL_INPUT_BITS} bits ({emits})")
 
 
 class InputData(Layer):
@@ -378,14 +401,15 @@ class InputData(Layer):
         if not _is_int(input_bits):
             raise SimTypeError(f"{self.label}: argument 'input_bits' must be an int, got {input_bits!r}")
         if input_bits == 0:
-            raise SimValueError(f"{self.label}: Parameter input_bits cannot be 0 (argument 'input_bits': expected 1..16)")
-        if not 1 <= input_bits <= 16:
-            raise SimValueError(f"{self.label}: argument 'input_bits' must be in 1..16, got {input_bits}")
+            raise SimValueError(f"{self.label}: Parameter input_bits cannot be 0 (argument 'input_bits': expected >= 1)")
+        if input_bits < 0:
+            raise SimValueError(f"{self.label}: argument 'input_bits' must be >= 1, got {input_bits}")
         self._args.update(input_shape=input_shape, input_bits=int(input_bits))
 
     def _param_values(self):
         x, y, c = self._args["input_shape"]
-        return dict(input_width=x, input_height=y, input_channels=c, input_bits=self._args["input_bits"])
+        return dict(input_width=x, input_height=y, input_channels=c, input_bits=self._args["input_bits"],
+                    input_signed=self.output_signed)
 
     def _bind(self, previous):
         if previous is not None:
@@ -401,6 +425,11 @@ class InputData(Layer):
     def output_bits(self):
         return self._args["input_bits"]
 
+    @property
+    def output_signed(self):
+        """Inputs wider than 4 bits are taken as signed (as the vendor's InputData does)."""
+        return self._args["input_bits"] > MAX_NEURAL_INPUT_BITS
+
 
 class InputConvolutional(_ConvLike):
     """First layer for 8-bit images: a cross-correlation with up to 8-bit weights."""
@@ -409,6 +438,7 @@ class InputConvolutional(_ConvLike):
     name_prefix = "InputConv"
     summary_type = "InputConv."
     stride_may_exceed_kernel = True
+    legal_act_bits = (1, 2, 3, 4)
 
     def __init__(self, input_shape, kernel_size, filters, name="", padding=Padding.Same,
                  kernel_stride=(1, 1), weights_bits=1, pool_size=(-1, -1),
@@ -427,7 +457,9 @@ class InputConvolutional(_ConvLike):
             )
         self._args.update(input_shape=input_shape, weights_bits=int(weights_bits),
                           padding_value=int(padding_value))
-        self._compute_output_dims(input_shape)
+        # The input is known: dims and variables exist before the layer joins a model.
+        self._bind(None)
+        self._allocate_variables()
 
     def get_config(self):
         config = super().get_config()
@@ -452,22 +484,13 @@ class InputConvolutional(_ConvLike):
         self.output_dims = self._compute_output_dims(self.input_dims)
 
     def _variable_specs(self):
-        if self.input_dims is None:
+        if not self.input_dims:
             return {}
         kx, ky = self._args["kernel_size"]
         rng = weight_range(self._args["weights_bits"], any_width_is_int8=True)
         specs = {"weights": ((kx, ky, self.input_dims[2], self._args["filters"]), np.int8, rng)}
         specs.update(self._neuron_specs())
         return specs
-
-
-def _wide_input_error(layer_name):
-    def make(previous):
-        return SimRuntimeError(
-            f"{layer_name} cannot be added if previous layer's output requires more than 4 bits "
-            f"(previous layer '{previous.name}' emits {previous.output_bits}-bit values)"
-        )
-    return make
 
 
 class Convolutional(_ConvLike):
@@ -489,18 +512,13 @@ class Convolutional(_ConvLike):
         return self._conv_param_values()
 
     def _bind(self, previous):
-        def wide(previous):
-            return SimValueError(
-                f"{self.label}: Convolutional layer only accepts unsigned inputs of at most 4 bits "
-                f"(previous layer '{previous.name}' emits {previous.output_bits}-bit values)"
-            )
-        _check_follows(self, previous, wide)
+        _check_follows(self, previous, signed_is_value_error=True)
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = self._compute_output_dims(self.input_dims)
 
     def _variable_specs(self):
-        if self.input_dims is None:
+        if not self.input_dims:
             return {}
         kx, ky = self._args["kernel_size"]
         rng = weight_range(self._args["weights_bits"])
@@ -528,13 +546,13 @@ class SeparableConvolutional(_ConvLike):
         return self._conv_param_values()
 
     def _bind(self, previous):
-        _check_follows(self, previous, _wide_input_error("SeparableConvolutional"))
+        _check_follows(self, previous)
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = self._compute_output_dims(self.input_dims)
 
     def _variable_specs(self):
-        if self.input_dims is None:
+        if not self.input_dims:
             return {}
         kx, ky = self._args["kernel_size"]
         c, f = self.input_dims[2], self._args["filters"]
@@ -574,17 +592,21 @@ class FullyConnected(Layer):
                     act_bits=a["act_bits"])
 
     def _bind(self, previous):
-        _check_follows(self, previous, _wide_input_error("FullyConnected"))
+        _check_follows(self, previous)
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = [1, 1, self._args["units"]]
 
     @property
     def output_bits(self):
-        return self._args["act_bits"] if self._args["activation"] else None
+        return self._args["act_bits"] if self._args["activation"] else POTENTIAL_BITS
+
+    @property
+    def output_signed(self):
+        return not self._args["activation"]
 
     def _variable_specs(self):
-        if self.input_dims is None:
+        if not self.input_dims:
             return {}
         x, y, c = self.input_dims
         u = self._args["units"]

@@ -6,7 +6,7 @@ import numpy as np
 from .enums import LayerType
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
 from .inference import dequantize, layer_potentials, run_layer
-from .layers import LAYER_CLASSES, IMAGE_BITS, InputConvolutional, InputData, Layer
+from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
 from .summary import summary_text
 
@@ -76,11 +76,20 @@ class Model:
             layer = layer._copy_unbound()
         self._append(layer, variables)
 
+    def _default_name(self, layer):
+        """``<prefix>_<k>``: k is the 1-based position, raised past names in use."""
+        taken = {other.name for other in self._layers}
+        k = len(self._layers) + 1
+        while f"{layer.name_prefix}_{k}" in taken:
+            k += 1
+        return f"{layer.name_prefix}_{k}"
+
     def _append(self, layer, variables=None):
         previous = self._layers[-1] if self._layers else None
         given_name = layer._name
+        saved = (layer.input_dims, layer.output_dims, layer.input_bits)
         if not given_name:
-            layer._name = f"{layer.name_prefix}_{len(self._layers) + 1}"
+            layer._name = self._default_name(layer)
         try:
             if any(other.name == layer.name for other in self._layers):
                 raise SimValueError(
@@ -88,7 +97,7 @@ class Model:
             layer._bind(previous)
         except Exception:
             layer._name = given_name
-            layer.input_dims = layer.output_dims = layer.input_bits = None
+            layer.input_dims, layer.output_dims, layer.input_bits = saved
             raise
         layer.inbounds = [previous] if previous is not None else []
         layer._allocate_variables()
@@ -104,18 +113,19 @@ class Model:
             for layer in self._layers:
                 if layer.name == key:
                     return layer
-            raise SimValueError(f"Model.get_layer: no layer named '{key}' (layers: {[l.name for l in self._layers]})")
+            raise SimValueError(f"The layer named '{key}' doesn't exist (layers: {[l.name for l in self._layers]}).")
         if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-            if not -len(self._layers) <= key < len(self._layers):
-                raise SimValueError(
-                    f"Model.get_layer: layer index {key} out of range for a model of {len(self._layers)} layers")
+            if key < 0:
+                raise SimTypeError(f"Model.get_layer: a layer index must be >= 0, got {key}")
+            if key >= len(self._layers):
+                raise SimValueError(f"No layer at index {key} (the model has {len(self._layers)} layers).")
             return self._layers[key]
         raise SimTypeError(f"Model.get_layer: expected a layer name (str) or index (int), got {key!r}")
 
     def pop_layer(self):
-        """Remove the last layer."""
+        """Remove the last layer (nothing happens on an empty model)."""
         if not self._layers:
-            raise SimRuntimeError("Model.pop_layer: the model has no layers")
+            return
         layer = self._layers.pop()
         layer._model = None
         self._caches.pop(id(layer), None)
@@ -128,11 +138,14 @@ class Model:
         for layer in layers:
             if not isinstance(layer, Layer):
                 raise SimTypeError(f"Model: argument 'layers' must hold akida_sim layers, got {type(layer).__name__}")
-            if layer.input_dims is None:
-                raise SimValueError(f"Model: layer '{layer.name}' in 'layers' is not part of a model yet; add it with Model.add")
         if layers and not isinstance(layers[0], (InputData, InputConvolutional)):
             first = layers[0]
-            self._append(InputData(input_shape=tuple(first.input_dims), input_bits=first.input_bits))
+            if not first.input_dims:
+                raise SimRuntimeError(
+                    f"Cannot get input size before it is set: layer '{first.name}' starts 'layers' but is not "
+                    f"part of a model, so its input is unknown (start the list with an InputData)")
+            self._append(InputData(input_shape=tuple(first.input_dims), input_bits=first.input_bits,
+                                   name="InputData"))
         for layer in layers:
             variables = {k: v.copy() for k, v in layer._variables.items()}
             self._append(layer._copy_unbound(), variables)
@@ -141,6 +154,8 @@ class Model:
     def _check_inputs(self, inputs):
         if not self._layers:
             raise SimValueError("Cannot perform an inference on a model with no layers")
+        if not self._neural_layers():
+            raise SimRuntimeError("A model without any neural layers cannot process inputs.")
         if not isinstance(inputs, np.ndarray):
             raise SimTypeError(
                 f"forward(): incompatible function arguments: 'inputs' must be a numpy.ndarray of uint8 "
@@ -152,6 +167,9 @@ class Model:
                 f"Input dtype should be int8, uint8, int16 or float32 (and only uint8 is accepted); "
                 f"got {inputs.dtype.name}.")
         expected = tuple(self.input_shape)
+        if inputs.ndim == 1:
+            raise SimRuntimeError(f"Shape number of dimensions must be in range [1, 4]: inputs must be "
+                                  f"(N,{','.join(map(str, expected))}), got ({','.join(map(str, inputs.shape))})")
         if inputs.ndim != 4 or tuple(inputs.shape[1:]) != expected:
             raise SimValueError(
                 f"Input shape must be (N,{','.join(map(str, expected))}) but got "
@@ -161,11 +179,10 @@ class Model:
         bits = self._layers[0].input_bits
         if bits < IMAGE_BITS:
             top = (1 << bits) - 1
-            vmax = int(inputs.max())
-            if vmax > top:
-                raise SimRuntimeError(f"Input values must be in the range (0, {top}). Got {vmax}.")
-        if len(self._layers) == 1 and isinstance(self._layers[0], InputData):
-            raise SimRuntimeError("A model without any neural layers cannot process inputs.")
+            above = inputs > top
+            if above.any():
+                first = int(inputs.ravel()[np.argmax(above.ravel())])
+                raise SimRuntimeError(f"Input values must be in the range (0, {top}). Got {first}.")
         return np.ascontiguousarray(inputs)
 
     def _neural_layers(self):
@@ -176,10 +193,9 @@ class Model:
 
     @staticmethod
     def _check_batch_size(batch_size):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise SimTypeError(f"forward(): argument 'batch_size' must be an int, got {batch_size!r}")
-        if batch_size < 0:
-            raise SimValueError(f"forward(): argument 'batch_size' must be >= 0 (0: all at once), got {batch_size}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 0:
+            raise SimTypeError(f"forward(): argument 'batch_size' must be an int >= 0 (0: all at once), "
+                               f"got {batch_size!r}")
         return int(batch_size)
 
     def _run(self, x, last_raw):
@@ -256,7 +272,11 @@ class Model:
 
     def save(self, model_file):
         """Write the model (arguments and every variable) to ``model_file`` atomically."""
-        write_atomically(model_file, self.to_buffer())
+        data = self.to_buffer()
+        try:
+            write_atomically(model_file, data)
+        except OSError as exc:
+            raise SimValueError(f"Unable to open file for saving model: {model_file} ({exc.strerror or exc})") from exc
 
     @classmethod
     def from_buffer(cls, data):

@@ -20,7 +20,7 @@ import zipfile
 
 import numpy as np
 
-from .errors import ModelFileError
+from .errors import ModelFileError, ModelFileNotFoundError
 
 FORMAT_NAME = "akida_sim.model"
 FORMAT_VERSION = 1
@@ -81,8 +81,12 @@ def read_model_file(path):
     try:
         with open(path, "rb") as f:
             data = f.read()
+    except FileNotFoundError as exc:
+        raise ModelFileNotFoundError(f"File not found: '{path}'") from exc
     except OSError as exc:
-        raise ModelFileError(f"Cannot read model file '{path}': {exc.strerror or exc}") from exc
+        raise ModelFileNotFoundError(f"Cannot read model file '{path}': {exc.strerror or exc}") from exc
+    if not data:
+        raise ModelFileNotFoundError(f"File is empty: '{path}'")
     return read_model_bytes(data, source=path)
 
 

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from kernels.fixed_point import STEP_FIELD_BITS
+
 from .errors import SimValueError
 
 #: The smallest legal activation step (1/16).
@@ -15,7 +17,7 @@ MIN_ACT_STEP = 1.0 / 16
 MAX_ACT_STEP = 2.0 ** 27
 #: The step is held in a 28-bit field of 1/16 units: a step whose
 #: floor(16 s) is a multiple of 2**28 would divide by zero.
-STEP_FIELD_MODULUS = 2 ** 28
+STEP_FIELD_MODULUS = 2 ** STEP_FIELD_BITS
 
 
 def weight_range(weights_bits, any_width_is_int8=False):
@@ -101,5 +103,5 @@ def check_act_step(label, value):
 
 
 def step_sixteenths(act_step):
-    """The integer step the chip uses: floor(16 * act_step) as int64, shape kept."""
-    return np.floor(act_step.astype(np.float64) * 16).astype(np.int64)
+    """The integer step the chip uses: floor(16 * act_step) mod 2**28 as int64, shape kept."""
+    return np.floor(act_step.astype(np.float64) * 16).astype(np.int64) % STEP_FIELD_MODULUS

@@ -25,13 +25,13 @@ params = st.one_of(
 
 
 @st.composite
-def scenarios(draw):
+def scenarios(draw, max_inputs=40, max_per_class=5, max_samples=10):
     """A layer, its starting state, and a few sequential fit calls."""
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
-    n_inputs = draw(st.integers(1, 40))
+    n_inputs = draw(st.integers(1, max_inputs))
     num_classes = draw(st.integers(0, 4))
-    per_class = draw(st.integers(1, 5))
+    per_class = draw(st.integers(1, max_per_class))
     units = num_classes * per_class if num_classes >= 1 else per_class
     k = draw(st.integers(1, n_inputs))
     p0, lc, pmin, d = (draw(params) for _ in range(4))
@@ -52,7 +52,7 @@ def scenarios(draw):
     n_calls = draw(st.integers(1, 4))
     calls = []
     for _ in range(n_calls):
-        n_samples = draw(st.integers(0, 10))
+        n_samples = draw(st.integers(0, max_samples))
         density = rng.random()
         x = (rng.random((n_samples, n_inputs)) < density).astype(np.uint8)
         top = num_classes if num_classes > 1 else 4  # C <= 1 ignores labels
@@ -81,6 +81,16 @@ def _state(sc):
 @settings(max_examples=300, **SETTINGS)
 @given(scenarios())
 def test_kernel_matches_naive(sc):
+    _check_against_naive(sc)
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(scenarios(max_inputs=300, max_per_class=15, max_samples=40))
+def test_kernel_matches_naive_larger(sc):
+    _check_against_naive(sc)
+
+
+def _check_against_naive(sc):
     weights, tl, thswap, counter = _state(sc)
     dec, flo, cap = sc["consts"]
     ref = NaiveLearner(sc["weights"], sc["tl"], sc["thswap"], int(sc["counter"][0]),
