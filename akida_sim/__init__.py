@@ -13,13 +13,14 @@ from .layers import (
     Layer,
     SeparableConvolutional,
 )
+from .learning import AkidaUnsupervised
 from .model import Model
 from .params import LayerParams
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AkidaSimError", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
+    "AkidaSimError", "AkidaUnsupervised", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
     "LayerParams", "LayerType", "Model", "ModelFileError", "Padding", "PoolType",
     "SeparableConvolutional", "SimRuntimeError", "SimTypeError", "SimValueError", "__version__",
 ]

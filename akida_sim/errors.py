@@ -40,5 +40,9 @@ def layer_label(layer_type, name):
     return f"{layer_type} '{name}'" if name else layer_type
 
 
-class ShapeRankError(SimValueError, IndexError):
+class SimIndexError(SimValueError, IndexError):
+    """A count or index is out of range where the vendor raises an IndexError."""
+
+
+class ShapeRankError(SimIndexError):
     """A shape has the wrong number of dimensions (also an IndexError, as the vendor's)."""

@@ -15,6 +15,7 @@ import numpy as np
 from .enums import LayerType, Padding, PoolType
 from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
 from .geometry import window_output_size
+from .learning import learning_histogram_rows
 from .params import LayerParams
 from .variables import check_act_step, check_variable, weight_range
 
@@ -52,6 +53,8 @@ class Layer:
         self.inbounds = []
         self._variables = {}
         self._model = None
+        #: LearningState once the layer is compiled for learning (FullyConnected only).
+        self._learning = None
 
     # -- identity -------------------------------------------------------
     @property
@@ -101,6 +104,8 @@ class Layer:
         if name == "act_step":
             check_act_step(self.label, checked)
         self._variables[name] = checked
+        if self._learning is not None:
+            self._learning.reset_counter()
         if self._model is not None:
             self._model._on_variable_set(self, name)
 
@@ -144,6 +149,14 @@ class Layer:
     def output_signed(self):
         """Whether the layer emits signed values (potentials, or a wide InputData)."""
         raise NotImplementedError
+
+    def get_learning_histogram(self):
+        """int64 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
+        over the neurons that have learned (threshold_learning > 0)."""
+        if self._learning is None:
+            raise SimRuntimeError(f"{self.label}: the layer is not compiled for learning "
+                                  f"(call Model.compile(AkidaUnsupervised(...)) first)")
+        return learning_histogram_rows(self)
 
     def _copy_unbound(self):
         """A new, unbound layer with the same arguments and name."""
@@ -611,11 +624,15 @@ class FullyConnected(Layer):
         x, y, c = self.input_dims
         u = self._args["units"]
         rng = weight_range(self._args["weights_bits"])
-        return {
+        specs = {
             "weights": ((1, 1, x * y * c, u), np.int8, rng),
             "threshold": ((u,), np.int32, None),
             "act_step": ((u,), np.float32, None),
         }
+        if self._learning is not None:
+            specs["threshold_learning"] = ((u,), np.int32, None)
+            specs["thswap"] = ((u,), np.int32, (0, np.iinfo(np.int32).max))
+        return specs
 
 
 #: Layer classes by type, for loading saved models.

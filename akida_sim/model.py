@@ -4,11 +4,14 @@ import os
 import numpy as np
 
 from .enums import LayerType
+from kernels.fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
+
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
-from .inference import dequantize, layer_potentials, run_layer
+from .inference import activate, dequantize, layer_potentials, run_layer
+from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
-from .summary import summary_text
+from .summary import learning_summary_text, summary_text
 
 #: The input dtypes the vendor names when it refuses an input.
 _NAMED_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int16))
@@ -134,6 +137,8 @@ class Model:
         self._caches.pop(id(layer), None)
 
     def _copy_layers(self, layers):
+        """Append unbound copies of ``layers`` with their inference variables
+        (a copy does not learn: compile the new model to learn)."""
         layers = list(layers)
         for layer in layers:
             if not isinstance(layer, Layer):
@@ -147,7 +152,8 @@ class Model:
             self._append(InputData(input_shape=tuple(first.input_dims), input_bits=first.input_bits,
                                    name="InputData"))
         for layer in layers:
-            variables = {k: v.copy() for k, v in layer._variables.items()}
+            variables = {k: v.copy() for k, v in layer._variables.items()
+                         if k not in ("threshold_learning", "thswap")}
             self._append(layer._copy_unbound(), variables)
 
     # -- inference -------------------------------------------------------
@@ -198,10 +204,15 @@ class Model:
                                f"got {batch_size!r}")
         return int(batch_size)
 
+    def _run_hidden(self, x):
+        """Activations entering the last layer."""
+        for layer in self._neural_layers()[:-1]:
+            x = run_layer(layer, x, self._cache(layer))
+        return x
+
     def _run(self, x, last_raw):
         layers = self._neural_layers()
-        for layer in layers[:-1]:
-            x = run_layer(layer, x, self._cache(layer))
+        x = self._run_hidden(x)
         last = layers[-1]
         if last_raw:
             return layer_potentials(last, x, self._cache(last))
@@ -242,6 +253,65 @@ class Model:
                 f"Only models whose last layer has no activation can be evaluated "
                 f"(last layer '{last.name}' has activation=True).")
 
+    # -- learning ----------------------------------------------------------
+    @property
+    def learning(self):
+        """The optimizer of the learning layer (None when not compiled)."""
+        last = self._layers[-1] if self._layers else None
+        return last._learning.optimizer if last is not None and last._learning is not None else None
+
+    def compile(self, optimizer, seed=None):
+        """Prepare the last layer for learning with ``optimizer`` (AkidaUnsupervised).
+
+        Draws ``num_weights`` distinct connections per neuron (binary weights)
+        with ``numpy.random.default_rng(seed)``; ``seed`` defaults to the
+        optimizer's. thswap starts at floor(num_weights * initial_plasticity + 0.5)
+        and threshold_learning at 0.
+        """
+        if not isinstance(optimizer, AkidaUnsupervised):
+            raise SimTypeError(f"compile: argument 'optimizer' must be an AkidaUnsupervised, got "
+                               f"{type(optimizer).__name__}")
+        if self.learning is not None:
+            raise SimRuntimeError("Model was already compiled.")
+        last = check_trainable(self)
+        compile_layer(last, optimizer, optimizer.seed if seed is None else seed)
+        self._on_variable_set(last, "weights")
+
+    def fit(self, inputs, input_labels=None, batch_size=0):
+        """Learn from ``inputs`` in order; return the model outputs computed
+        before each sample's update (as ``forward`` would give them).
+
+        input_labels: None or [] (unlabelled), one int for all samples, or one
+        int per sample; -1 marks an unlabelled sample. With num_classes > 1 a
+        labelled sample lets only its class block of neurons compete.
+        """
+        last = self._layers[-1] if self._layers else None
+        if last is None or last._learning is None:
+            raise SimRuntimeError("To fit a model, last layer should be compiled.")
+        x = self._check_inputs(inputs)
+        self._check_batch_size(batch_size)
+        labels = check_labels(input_labels, x.shape[0], last._learning.optimizer._config["num_classes"])
+        pot = learn(last, self._run_hidden(x), labels)
+        self._on_variable_set(last, "weights")
+        pot = np.clip(pot, POTENTIAL_MIN, POTENTIAL_MAX).reshape(x.shape[0], 1, 1, -1)
+        if last._args["activation"]:
+            return activate(last, pot, self._cache(last))
+        return pot
+
+    def predict_classes(self, inputs, num_classes=None, batch_size=0):
+        """Class of each input: the neuron with the highest output (first one
+        on ties) divided by the neurons per class. ``num_classes`` defaults to
+        one class per neuron."""
+        out = self.forward(inputs, batch_size)
+        neurons = out.shape[-1]
+        if num_classes is None or num_classes == 0:
+            num_classes = neurons
+        if not isinstance(num_classes, (int, np.integer)) or num_classes < 0 or neurons % num_classes:
+            raise SimValueError(f"predict_classes: argument 'num_classes' must divide the {neurons} output "
+                                f"neurons, got {num_classes!r}")
+        scores = out.reshape(out.shape[0], -1, neurons).max(axis=1)
+        return (scores.argmax(axis=1) // (neurons // num_classes)).astype(np.int64)
+
     # -- description -----------------------------------------------------
     def _sequences(self):
         """Sequences of an unmapped model: one software sequence."""
@@ -256,7 +326,11 @@ class Model:
         if not self._layers:
             print("Model Summary\n(empty model)")
             return
-        print(summary_text(self, self._sequences()), end="")
+        text = summary_text(self, self._sequences())
+        last = self._layers[-1]
+        if last._learning is not None:
+            text += "\n\n" + learning_summary_text(last)
+        print(text, end="")
 
     def __repr__(self):
         return (f"<akida_sim.Model, layer_count={len(self._layers)}, "
@@ -266,7 +340,8 @@ class Model:
     def to_buffer(self):
         """The model file's bytes (see ``save``)."""
         entries = [{"type": layer.layer_type.name, "config": layer.get_config(),
-                    "variables": dict(layer._variables), "learning": None}
+                    "variables": dict(layer._variables),
+                    "learning": layer._learning.optimizer.get_config() if layer._learning else None}
                    for layer in self._layers]
         return model_to_bytes(entries)
 
@@ -292,7 +367,15 @@ class Model:
                 config = dict(entry["config"])
                 layer = cls(**config)
                 variables = {name: arrays[member] for name, member in entry["variables"].items()}
-                self._append(layer, variables)
+                learning = entry.get("learning")
+                if learning is not None:
+                    self._append(layer)
+                    compile_layer(layer, AkidaUnsupervised(**learning), seed=learning.get("seed"))
+                    for name, value in variables.items():
+                        layer.set_variable(name, value)
+                    layer._learning.reset_counter()
+                else:
+                    self._append(layer, variables)
                 missing = set(layer.get_variable_names()) - set(variables)
                 if missing:
                     raise SimValueError(f"variables {sorted(missing)} are missing")

@@ -59,3 +59,15 @@ def summary_text(model, sequences):
         for row in block:
             lines += [_row(row, w2), "_" * t2]
     return "\n".join(lines) + "\n"
+
+
+def learning_summary_text(layer):
+    """The "Learning Summary" table of a layer compiled for learning."""
+    x, y, c = layer.input_dims
+    rows = [["Learning Layer", "# Input Conn.", "# Weights"],
+            [layer.name, str(x * y * c), str(layer._learning.optimizer._config["num_weights"])]]
+    widths = _widths(rows)
+    width = _table_width(widths)
+    lines = ["Learning Summary".center(width), "_" * width, _row(rows[0], widths), "=" * width,
+             _row(rows[1], widths), "_" * width]
+    return "\n".join(lines) + "\n"
