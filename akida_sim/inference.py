@@ -122,10 +122,10 @@ def activate(layer, pot, cache):
 
 
 def dequantize(layer, pot):
-    """float32 ``(p - threshold) / act_step`` as the vendor's predict computes it."""
-    threshold = layer._variables["threshold"].astype(np.float32)
-    step = layer._variables["act_step"]
-    return ((pot.astype(np.float32) - threshold) / step).astype(np.float32)
+    """``float32(wrap_int32(p - threshold)) / act_step`` in float32, as the vendor's predict."""
+    diff = pot.astype(np.int64) - layer._variables["threshold"].astype(np.int64)
+    diff = ((diff + 2**31) % 2**32 - 2**31).astype(np.float32)
+    return (diff / layer._variables["act_step"]).astype(np.float32)
 
 
 def run_layer(layer, x, cache):

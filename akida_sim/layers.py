@@ -154,8 +154,8 @@ class Layer:
         """int64 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
         over the neurons that have learned (threshold_learning > 0)."""
         if self._learning is None:
-            raise SimRuntimeError(f"{self.label}: the layer is not compiled for learning "
-                                  f"(call Model.compile(AkidaUnsupervised(...)) first)")
+            raise SimValueError(f"{self.label}: No such variable 'threshold_learning': the layer is not "
+                                f"compiled for learning (call Model.compile(AkidaUnsupervised(...)) first)")
         return learning_histogram_rows(self)
 
     def _copy_unbound(self):
@@ -185,14 +185,19 @@ def _check_pair(label, argument, value):
         raise SimTypeError(f"{label}: {expected}")
     if len(value) < 2:
         raise ShapeRankError(f"{label}: {expected}")
-    if len(value) != 2 or not all(_is_int(v) for v in value):
+    # Like the vendor's, elements past the second are ignored.
+    if not all(_is_int(v) for v in value[:2]):
         raise SimValueError(f"{label}: {expected}")
-    return tuple(int(v) for v in value)
+    return tuple(int(v) for v in value[:2])
+
+
+#: Neuron counts are held as int32 by the vendor's engine.
+MAX_NEURONS = 2 ** 31 - 1
 
 
 def _check_positive_int(label, argument, value, vendor_name):
-    if not _is_int(value):
-        raise SimTypeError(f"{label}: argument '{argument}' must be an int, got {value!r}")
+    if not _is_int(value) or value > MAX_NEURONS:
+        raise SimTypeError(f"{label}: argument '{argument}' must be an int in 1..{MAX_NEURONS}, got {value!r}")
     if value == 0:
         raise SimValueError(f"{label}: Parameter {vendor_name} cannot be 0 (argument '{argument}': expected >= 1, got 0)")
     if value < 0:
@@ -237,10 +242,12 @@ def _check_input_shape(label, input_shape):
         input_shape = input_shape.tolist()
     if not isinstance(input_shape, (tuple, list)):
         raise SimTypeError(f"{label}: argument 'input_shape' must be a tuple (x, y, c), got {input_shape!r}")
-    if len(input_shape) != 3:
+    if len(input_shape) < 3:
         raise ShapeRankError(
             f"{label}: argument 'input_shape' must have 3 dimensions (x, y, c), got {tuple(input_shape)}"
         )
+    # Like the vendor's, dimensions past the third are ignored.
+    input_shape = input_shape[:3]
     for axis_name, v in zip(("input_width", "input_height", "input_channels"), input_shape):
         if not _is_int(v):
             raise SimTypeError(f"{label}: argument 'input_shape' must hold ints, got {tuple(input_shape)}")
@@ -259,6 +266,8 @@ class _ConvLike(Layer):
     stride_may_exceed_kernel = False
     #: Legal act_bits (InputConvolutional also takes 3).
     legal_act_bits = (1, 2, 4)
+    #: Whether act_bits is checked when activation=False (not by InputConvolutional).
+    act_bits_checked_without_activation = True
 
     def _init_conv(self, kernel_size, filters, padding, kernel_stride, pool_size, pool_type,
                    pool_stride, activation, act_bits):
@@ -288,13 +297,20 @@ class _ConvLike(Layer):
         pool_type = _check_enum(label, "pool_type", pool_type, PoolType)
         pool_size = _check_pair(label, "pool_size", pool_size)
         pool_stride = _check_pair(label, "pool_stride", pool_stride)
+        given_pool_stride = pool_stride
         pool_size, pool_stride = self._check_pooling(pool_type, pool_size, pool_stride)
+        activation = _check_bool(label, "activation", activation)
+        if activation or self.act_bits_checked_without_activation or not _is_int(act_bits):
+            act_bits = _check_act_bits(label, act_bits, self.legal_act_bits)
         self._args.update(
             kernel_size=(kx, ky), filters=filters, padding=padding, kernel_stride=(sx, sy),
             pool_size=pool_size, pool_type=pool_type, pool_stride=pool_stride,
-            activation=_check_bool(label, "activation", activation),
-            act_bits=_check_act_bits(label, act_bits, self.legal_act_bits),
+            activation=activation, act_bits=int(act_bits),
         )
+        # The vendor's parameters show a 0 pool stride as given (it acts as pool_size).
+        self._shown_pool_stride = tuple(
+            0 if given == 0 and pool_type == PoolType.Max else used
+            for given, used in zip(given_pool_stride, pool_stride))
 
     def _check_pooling(self, pool_type, pool_size, pool_stride):
         label = self.label
@@ -325,6 +341,11 @@ class _ConvLike(Layer):
                 f"pool_stride must stay (-1, -1), got {pool_stride})"
             )
         return pool_size, (-1, -1)
+
+    def get_config(self):
+        config = super().get_config()
+        config["pool_stride"] = self._shown_pool_stride  # a 0 stays 0, as given
+        return config
 
     # -- geometry ----------------------------------------------------------
     @property
@@ -372,7 +393,7 @@ class _ConvLike(Layer):
             kernel_width=a["kernel_size"][0], kernel_height=a["kernel_size"][1],
             padding=a["padding"], pool_type=a["pool_type"],
             pooling_width=a["pool_size"][0], pooling_height=a["pool_size"][1],
-            pooling_stride_x=a["pool_stride"][0], pooling_stride_y=a["pool_stride"][1],
+            pooling_stride_x=self._shown_pool_stride[0], pooling_stride_y=self._shown_pool_stride[1],
             stride_x=a["kernel_stride"][0], stride_y=a["kernel_stride"][1],
             weights_bits=a["weights_bits"],
         )
@@ -452,6 +473,7 @@ class InputConvolutional(_ConvLike):
     summary_type = "InputConv."
     stride_may_exceed_kernel = True
     legal_act_bits = (1, 2, 3, 4)
+    act_bits_checked_without_activation = False
 
     def __init__(self, input_shape, kernel_size, filters, name="", padding=Padding.Same,
                  kernel_stride=(1, 1), weights_bits=1, pool_size=(-1, -1),

@@ -165,8 +165,7 @@ def check_labels(input_labels, n_samples, num_classes):
     if labels.shape != (n_samples,):
         raise SimValueError(f"Number of input labels must match number of inputs: {n_samples} "
                             f"(got {labels.size} labels).")
-    if labels.min() < -1:
-        raise SimValueError(f"fit: labels must be >= -1 (-1: unlabelled), got {int(labels.min())}.")
+    labels = np.where(labels < 0, -1, labels)  # any negative label: unlabelled
     if num_classes > 1 and labels.max() >= num_classes:
         raise SimRuntimeError(f"Input Label is larger than allowed for the configured number of classes "
                               f"(got label {int(labels.max())}, num_classes={num_classes}).")

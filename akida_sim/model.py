@@ -59,7 +59,7 @@ class Model:
         """[x, y, c] of the model output (None when empty)."""
         return list(self._layers[-1].output_dims) if self._layers else None
 
-    def add(self, layer, inbound_layers=None):
+    def add(self, layer, inbound_layers=()):
         """Append ``layer``; it must be able to follow the current last layer.
 
         The layer object itself joins the model (its variables are then the
@@ -68,6 +68,9 @@ class Model:
         """
         if not isinstance(layer, Layer):
             raise SimTypeError(f"Model.add: argument 'layer' must be an akida_sim layer, got {type(layer).__name__}")
+        if not isinstance(inbound_layers, (list, tuple)):
+            raise SimTypeError(f"Model.add: argument 'inbound_layers' must be a list of layers, got "
+                               f"{type(inbound_layers).__name__}")
         if inbound_layers:
             if len(inbound_layers) != 1 or not self._layers or inbound_layers[0] is not self._layers[-1]:
                 raise SimValueError(
@@ -151,6 +154,12 @@ class Model:
                     f"part of a model, so its input is unknown (start the list with an InputData)")
             self._append(InputData(input_shape=tuple(first.input_dims), input_bits=first.input_bits,
                                    name="InputData"))
+        for previous, layer in zip(layers, layers[1:]):
+            if layer._model is not None and layer.inbounds and layer.inbounds[0] is not previous:
+                raise SimValueError(
+                    f"The layer named '{layer.inbounds[0].name}' doesn't exist: 'layers' must list consecutive "
+                    f"layers, but '{layer.name}' follows '{layer.inbounds[0].name}' in its model, not "
+                    f"'{previous.name}'.")
         for layer in layers:
             variables = {k: v.copy() for k, v in layer._variables.items()
                          if k not in ("threshold_learning", "thswap")}
@@ -199,9 +208,9 @@ class Model:
 
     @staticmethod
     def _check_batch_size(batch_size):
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 0:
-            raise SimTypeError(f"forward(): argument 'batch_size' must be an int >= 0 (0: all at once), "
-                               f"got {batch_size!r}")
+        if not isinstance(batch_size, (int, np.integer)) or not 0 <= batch_size < 2 ** 32:
+            raise SimTypeError(f"forward(): argument 'batch_size' must be an int in 0..2**32-1 "
+                               f"(0: all at once), got {batch_size!r}")
         return int(batch_size)
 
     def _run_hidden(self, x):
@@ -282,7 +291,7 @@ class Model:
         before each sample's update (as ``forward`` would give them).
 
         input_labels: None or [] (unlabelled), one int for all samples, or one
-        int per sample; -1 marks an unlabelled sample. With num_classes > 1 a
+        int per sample; a negative label (-1) marks an unlabelled sample. With num_classes > 1 a
         labelled sample lets only its class block of neurons compete.
         """
         last = self._layers[-1] if self._layers else None
@@ -299,18 +308,23 @@ class Model:
         return pot
 
     def predict_classes(self, inputs, num_classes=None, batch_size=0):
-        """Class of each input: the neuron with the highest output (first one
-        on ties) divided by the neurons per class. ``num_classes`` defaults to
-        one class per neuron."""
-        out = self.forward(inputs, batch_size)
-        neurons = out.shape[-1]
+        """Class of each output position: the neuron with the highest ``predict``
+        value (first one on ties), floor-divided by the neurons per class.
+
+        Returns int64 (N * X * Y,): one class per sample for a (1, 1, F)
+        output. ``num_classes`` defaults to one class per neuron. Only for
+        models whose last layer has no activation, as ``predict``.
+        """
+        scores = self.predict(inputs, batch_size)
+        neurons = scores.shape[-1]
         if num_classes is None or num_classes == 0:
             num_classes = neurons
-        if not isinstance(num_classes, (int, np.integer)) or num_classes < 0 or neurons % num_classes:
-            raise SimValueError(f"predict_classes: argument 'num_classes' must divide the {neurons} output "
-                                f"neurons, got {num_classes!r}")
-        scores = out.reshape(out.shape[0], -1, neurons).max(axis=1)
-        return (scores.argmax(axis=1) // (neurons // num_classes)).astype(np.int64)
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+                or not 0 < num_classes <= neurons:
+            raise SimValueError(f"predict_classes: argument 'num_classes' must be an int in 1..{neurons} "
+                                f"(the output neurons), got {num_classes!r}")
+        flat = scores.reshape(-1, neurons)
+        return (flat.argmax(axis=1) // (neurons // num_classes)).astype(np.int64)
 
     # -- description -----------------------------------------------------
     def _sequences(self):
@@ -323,12 +337,9 @@ class Model:
 
     def summary(self):
         """Print the layer table (Layer (type), Output shape, Kernel shape)."""
-        if not self._layers:
-            print("Model Summary\n(empty model)")
-            return
         text = summary_text(self, self._sequences())
-        last = self._layers[-1]
-        if last._learning is not None:
+        last = self._layers[-1] if self._layers else None
+        if last is not None and last._learning is not None:
             text += "\n\n" + learning_summary_text(last)
         print(text, end="")
 
@@ -379,5 +390,5 @@ class Model:
                 missing = set(layer.get_variable_names()) - set(variables)
                 if missing:
                     raise SimValueError(f"variables {sorted(missing)} are missing")
-            except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
                 raise ModelFileError(f"Invalid model file '{source}': layer {i} cannot be restored: {exc}") from None

@@ -17,10 +17,15 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
 from .errors import ModelFileError, ModelFileNotFoundError
+
+#: What reading a damaged archive can raise.
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
+                OSError, ValueError, RuntimeError)
 
 FORMAT_NAME = "akida_sim.model"
 FORMAT_VERSION = 1
@@ -99,14 +104,14 @@ def read_model_bytes(data, source="<buffer>"):
         raise fail("the file is empty")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _READ_ERRORS:
         raise fail("not an akida_sim model archive (truncated, corrupted or of another format)") from None
     with archive:
         try:
             header = json.loads(archive.read(HEADER_MEMBER).decode("utf-8"))
         except KeyError:
             raise fail(f"no '{HEADER_MEMBER}' member: not an akida_sim model file") from None
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        except _READ_ERRORS as exc:
             raise fail(f"corrupted header ({exc})") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
             raise fail(f"format is {header.get('format') if isinstance(header, dict) else header!r}, "
@@ -127,6 +132,6 @@ def read_model_bytes(data, source="<buffer>"):
                     arrays[member] = np.load(io.BytesIO(raw), allow_pickle=False)
                 except KeyError:
                     raise fail(f"missing member '{member}' (variable '{name}' of layer {i})") from None
-                except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+                except _READ_ERRORS as exc:
                     raise fail(f"corrupted member '{member}' (variable '{name}' of layer {i}): {exc}") from None
     return header, arrays

@@ -34,13 +34,19 @@ def summary_text(model, sequences):
 
     sequences: list of (title, [layers]) pairs, e.g. ``[("SW/conv-fc (Software)", layers)]``.
     """
+    def shape(value):
+        return "N/A" if value is None else str(value)
+
     head = [["Input shape", "Output shape", "Sequences", "Layers"],
-            [str(model.input_shape), str(model.output_shape), str(len(sequences)),
+            [shape(model.input_shape), shape(model.output_shape), str(len(sequences)),
              str(len(model.layers))]]
     w1 = _widths(head)
     t1 = _table_width(w1)
     lines = ["Model Summary".center(t1), "_" * t1, _row(head[0], w1), "=" * t1,
-             _row(head[1], w1), "_" * t1, ""]
+             _row(head[1], w1), "_" * t1]
+    if not sequences:
+        return "\n".join(lines) + "\n"
+    lines.append("")
 
     header = ["Layer (type)", "Output shape", "Kernel shape"]
     body = []

@@ -63,17 +63,14 @@ def check_variable(label, name, value, shape, dtype, value_range=None):
         )
     if value_range is not None and value.size:
         lo, hi = value_range
-        vmax, vmin = int(value.max()), int(value.min())
-        if vmax > hi:
-            raise SimValueError(
-                f"{label}: Invalid value {vmax}. Maximum authorized value is {hi} "
-                f"(variable '{name}')"
-            )
-        if vmin < lo:
-            raise SimValueError(
-                f"{label}: Invalid value {vmin}. Minimum authorized value is {lo} "
-                f"(variable '{name}')"
-            )
+        outside = (value > hi) | (value < lo)
+        if outside.any():
+            # The first offending value in C order, as the vendor reports it.
+            bad = int(np.ascontiguousarray(value).ravel()[np.argmax(outside.ravel())])
+            bound = (f"Maximum authorized value is {hi}" if bad > hi
+                     else f"Minimum authorized value is {lo}")
+            raise SimValueError(f"{label}: Invalid value {bad}. {bound} (variable '{name}': "
+                                f"expected values in [{lo}, {hi}])")
     return np.ascontiguousarray(value).copy()
 
 

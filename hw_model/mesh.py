@@ -51,20 +51,24 @@ class SramSize:
 class MapLimits:
     """Mapper constraints of a device (vendor ``MapConstraints``) plus derived capacities.
 
-    ``cnp_weight_units``: capacity of a CNP's weight memory in 128-byte units,
-    fitted to filter caps (448 units = 57344 B; the device reports 44800 B
-    weight SRAM, i.e. the mapper's packing unit is larger than the payload:
-    calibration, 100 % of 180 one-NP caps in the k/wb/C sweep).
+    ``cnp_weight_bytes``: packing budget of a CNP's weights in bytes, in the units of
+    :mod:`hw_model.program` (57344 B = 448 x 128 B = 7168 x 8 B; the device reports 44800 B of
+    weight SRAM, so the packed format carries padding: calibration, reproduces 852/852 conv and
+    426/426 separable one-NP filter caps over k, weight bits and C = 1..512).
+    ``conv_max_units_per_channel``: at most 128 packing units per input channel (calibration:
+    k7 4-bit C=2 caps at 384 filters).
     ``fnp_max_inputs``: FC inputs x*y*c limit (documentation and observation: 57334 HW, 57335 SW).
-    ``fnp3_max_weight_bytes``: FC weights above this go to FNP2 (calibration, 86/88 single FCs).
+    ``fnp3_max_weight_bytes``: an FC whose NP payload units*(16 + ceil(in/32)*c_wb) bytes exceeds this
+    goes to FNP2 (calibration: exact on 24 unit-count thresholds, in 1..4096, weights 1/2/4 bits).
     """
 
     cnp_max_filters: int = 504          # observed MapConstraints
     cnp_max_width: int = 32             # observed MapConstraints (axis 1)
     cnp_max_height: int = 256           # observed MapConstraints (axis 2 rows per NP)
-    cnp_weight_units: int = 448         # calibration, see docstring
+    cnp_weight_bytes: int = 57344       # calibration, see docstring
+    conv_max_units_per_channel: int = 128  # calibration, see docstring
     fnp_max_inputs: int = 57334         # doc "WxHxC <= 57334", observed
-    fnp3_max_weight_bytes: int = 24576  # calibration
+    fnp3_max_weight_bytes: int = 43008  # calibration (equals the input SRAM size)
     gap_max_width: int = 32             # observed message "With average pooling, input height cannot exceed 32."
 
 

@@ -12,15 +12,37 @@ beyond, the chip's 28-bit numerator wraps. Source: observed on the vendor's
 engine (0 mismatches on about 50,000 neurons, steps 1/16 .. 2**27).
 """
 import numpy as np
-from numba import prange
 
-from .config import parallel_jit
+from .config import parallel_for, vector_jit
 from .fixed_point import STEP_FIELD_BITS
 
 NUMERATOR_MASK = (1 << STEP_FIELD_BITS) - 1
 
 
-@parallel_jit
+@vector_jit
+def _activation_rows(pot, threshold, step_q, bits, out, lo, hi):
+    """Rows ``lo <= r < hi`` of ``step_activation``."""
+    filters = pot.shape[1]
+    top = np.int64((1 << bits) - 1)
+    # float64 division is exact here: numerator and step are < 2**28, so a
+    # quotient just below an integer k + 1 stays more than 2**-29 (relative)
+    # below it, far above the 2**-53 rounding of the division.
+    q = np.empty(filters, np.float64)
+    for f in range(filters):
+        q[f] = np.float64(step_q[f])
+    for r in range(lo, hi):
+        for f in range(filters):
+            d = np.int64(pot[r, f]) - np.int64(threshold[f])
+            # int32 wrap of a difference of two int32 values (branch-free
+            # selects, so the loop vectorizes).
+            d = d - 4294967296 if d > 2147483647 else d
+            d = d + 4294967296 if d < -2147483648 else d
+            num = np.float64(((d << bits) - 1) & NUMERATOR_MASK)
+            # Truncation is the floor: the quotient is >= 0.
+            a = min(np.int64(num / q[f]) + 1, top)
+            out[r, f] = a if d > 0 else 0
+
+
 def step_activation(pot, threshold, step_q, bits, out):
     """Quantize potentials into ``bits``-bit activations.
 
@@ -29,14 +51,4 @@ def step_activation(pot, threshold, step_q, bits, out):
     >= 1. bits: activation bits (1 to 4).
     out: (M, F) uint8, written.
     """
-    rows, filters = pot.shape
-    top = (1 << bits) - 1
-    for r in prange(rows):
-        for f in range(filters):
-            d = np.int64(pot[r, f]) - np.int64(threshold[f])
-            d = (d + 2147483648) % 4294967296 - 2147483648  # int32 wrap
-            if d <= 0:
-                out[r, f] = 0
-            else:
-                a = (((d << bits) - 1) & NUMERATOR_MASK) // step_q[f] + 1
-                out[r, f] = min(a, top)
+    parallel_for(_activation_rows, pot.shape[0], 8 * pot.size, pot, threshold, step_q, int(bits), out)

@@ -4,13 +4,35 @@ Both saturate the potentials to 20-bit signed, as the chip does when a
 pooling stage is enabled.
 """
 import numpy as np
-from numba import prange
 
-from .config import parallel_jit
+from .config import parallel_for, serial_jit
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
 
-@parallel_jit
+@serial_jit
+def _max_pool_rows(pot, size, stride, pad_before, out, lo, hi):
+    """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``max_pool``."""
+    height, width, filters = pot.shape[1], pot.shape[2], pot.shape[3]
+    out_h = out.shape[1]
+    out_w = out.shape[2]
+    best = np.empty(filters, np.int32)
+    for task in range(lo, hi):
+        n = task // out_h
+        i = task % out_h
+        a0 = max(i * stride[0] - pad_before[0], 0)
+        a1 = min(i * stride[0] - pad_before[0] + size[0], height)
+        for j in range(out_w):
+            b0 = max(j * stride[1] - pad_before[1], 0)
+            b1 = min(j * stride[1] - pad_before[1] + size[1], width)
+            best[:] = POTENTIAL_MIN
+            for a in range(a0, a1):
+                for b in range(b0, b1):
+                    for f in range(filters):
+                        best[f] = max(best[f], pot[n, a, b, f])
+            for f in range(filters):
+                out[n, i, j, f] = min(best[f], POTENTIAL_MAX)
+
+
 def max_pool(pot, size, stride, pad_before, out):
     """Max over windows of the 20-bit-saturated potentials.
 
@@ -20,28 +42,26 @@ def max_pool(pot, size, stride, pad_before, out):
     one real cell.
     out: (N, OH, OW, F) int32, written.
     """
-    n_batch, height, width, filters = pot.shape
-    out_h = out.shape[1]
-    out_w = out.shape[2]
-    for task in prange(n_batch * out_h):
-        n = task // out_h
-        i = task % out_h
-        a0 = max(i * stride[0] - pad_before[0], 0)
-        a1 = min(i * stride[0] - pad_before[0] + size[0], height)
-        for j in range(out_w):
-            b0 = max(j * stride[1] - pad_before[1], 0)
-            b1 = min(j * stride[1] - pad_before[1] + size[1], width)
-            for f in range(filters):
-                best = POTENTIAL_MIN
-                for a in range(a0, a1):
-                    for b in range(b0, b1):
-                        v = pot[n, a, b, f]
-                        if v > best:
-                            best = v
-                out[n, i, j, f] = min(best, POTENTIAL_MAX)
+    work = out.size * int(size[0]) * int(size[1])
+    parallel_for(_max_pool_rows, out.shape[0] * out.shape[1], work, pot, size, stride, pad_before, out)
 
 
-@parallel_jit
+@serial_jit
+def _global_sum_rows(pot, out, lo, hi):
+    """Samples ``lo <= n < hi`` of ``global_sum_pool``."""
+    height, width, filters = pot.shape[1], pot.shape[2], pot.shape[3]
+    acc = np.empty(filters, np.int32)
+    for n in range(lo, hi):
+        acc[:] = 0
+        for a in range(height):
+            for b in range(width):
+                for f in range(filters):
+                    s = np.int64(acc[f]) + np.int64(pot[n, a, b, f])
+                    acc[f] = min(max(s, POTENTIAL_MIN), POTENTIAL_MAX)
+        for f in range(filters):
+            out[n, 0, 0, f] = acc[f]
+
+
 def global_sum_pool(pot, out):
     """Sum over all positions with a running 20-bit saturation.
 
@@ -50,13 +70,4 @@ def global_sum_pool(pot, out):
     potentials are not clipped first.
     out: (N, 1, 1, F) int32, written.
     """
-    n_batch, height, width, filters = pot.shape
-    for n in prange(n_batch):
-        acc = np.zeros(filters, np.int64)
-        for a in range(height):
-            for b in range(width):
-                for f in range(filters):
-                    s = acc[f] + pot[n, a, b, f]
-                    acc[f] = min(max(s, POTENTIAL_MIN), POTENTIAL_MAX)
-        for f in range(filters):
-            out[n, 0, 0, f] = acc[f]
+    parallel_for(_global_sum_rows, pot.shape[0], 2 * pot.size, pot, out)

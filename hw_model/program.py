@@ -1,0 +1,132 @@
+"""Program size model: what a hardware sequence's program must hold, in bytes.
+
+Fitted to program lengths observed with the vendor's public API (akida 2.19.3,
+``len(seq.program)``; the bytes themselves were never decoded).  Program size
+does not depend on weight values, input bits or the spatial extent of a layer
+(only on how many NPs it uses), so it is modelled as
+
+    program = SEQ_HEADER + sum(LAYER_HEADER per HW layer) + sum(bytes per NP)
+              + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP blocks need - 1)
+
+with NP bytes = per-NP header + per-filter record + packed weights.
+All constants are calibrations (source: /tmp/hw sweeps, NOTES.md there).
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from .layer_spec import LayerSpec
+
+SEQ_HEADER = 408            # bytes per HW sequence (calibration: 1-, 2-, 3-layer conv models)
+LAYER_HEADER = 56           # bytes per HW layer (calibration)
+CNP_HEADER = 224            # bytes per conv NP (calibration: 1,2,4,7 NP spatial splits)
+SEP_HEADER = 232            # bytes per separable NP (calibration)
+FNP_HEADER = 216            # bytes per FC NP (calibration)
+CHUNK_BYTES = 262144       # NP blocks are packed greedily into chunks of at most 256 KiB (calibration, 542/542)
+CHUNK_HEADER = 24          # bytes per chunk after the first (calibration)
+FNP2_EXTRA = 48             # extra bytes for an FC on FNP2 (calibration, 5/5 cases)
+FILTER_RECORD = 8           # bytes per filter per NP (threshold + step; calibration)
+FC_UNIT_RECORD = 16         # bytes per FC unit (calibration)
+FC_INPUT_BLOCK = 32         # FC inputs are padded to multiples of 32 (calibration)
+FC_BLOCK_BYTES = {1: 4, 2: 8, 4: 24}   # bytes per unit per 32-input block, by weight bits (calibration)
+
+# Conv weight packing: per input channel, ceil(ceil(F/8) * r) units of `unit` bytes (calibration:
+# program steps in F sweeps, and the same units reproduce the CNP filter caps, 120/120 grid points).
+CONV_PACKING: dict[tuple[int, int], tuple[int, Fraction]] = {
+    (1, 1): (64, Fraction(1, 24)), (1, 2): (64, Fraction(1, 24)), (1, 4): (128, Fraction(1, 24)),
+    (3, 1): (64, Fraction(1, 5)), (3, 2): (64, Fraction(2, 5)), (3, 4): (128, Fraction(3, 8)),
+    (5, 1): (64, Fraction(1, 2)), (5, 2): (64, Fraction(1)), (5, 4): (128, Fraction(1)),
+    (7, 1): (64, Fraction(1)), (7, 2): (128, Fraction(1)), (7, 4): (128, Fraction(21, 8)),
+}
+# Separable: 64-bit words holding 48 payload bits.  Depthwise words per input channel (calibration,
+# reproduces 426/426 separable filter caps); pointwise words per channel from pw_words().
+SEP_WORD_BYTES = 8
+SEP_WORD_PAYLOAD_BITS = 48
+SEP_DW_WORDS: dict[tuple[int, int], Fraction] = {
+    (3, 2): Fraction(1, 2), (3, 4): Fraction(1), (5, 2): Fraction(1), (5, 4): Fraction(3),
+    (7, 2): Fraction(3), (7, 4): Fraction(7),
+}
+
+
+def _packing(spec: LayerSpec) -> tuple[int, Fraction]:
+    key = (spec.k, spec.weights_bits)
+    if key not in CONV_PACKING:
+        raise KeyError(f"layer {spec.name!r}: no conv weight packing known for kernel {spec.k} and "
+                       f"weights_bits {spec.weights_bits}")
+    return CONV_PACKING[key]
+
+
+def conv_units(spec: LayerSpec, filters: int) -> int:
+    """Weight units per input channel for ``filters`` filters on one NP."""
+    _, r = _packing(spec)
+    return -(-(-(-filters // 8)) * r.numerator // r.denominator)
+
+
+def conv_weight_bytes(spec: LayerSpec, filters: int) -> int:
+    unit, _ = _packing(spec)
+    return spec.in_channels * conv_units(spec, filters) * unit
+
+
+def pw_words(filters: int, weights_bits: int) -> int:
+    """Pointwise 64-bit words per input channel: full groups of 8 filters packed, a partial group adds one."""
+    full = filters // 8
+    return math.ceil(full * 8 * weights_bits / SEP_WORD_PAYLOAD_BITS) + (1 if filters % 8 else 0)
+
+
+def sep_words(spec: LayerSpec, filters: int) -> int:
+    key = (spec.k, spec.weights_bits)
+    if key not in SEP_DW_WORDS:
+        raise KeyError(f"layer {spec.name!r}: no separable packing known for kernel {spec.k} and "
+                       f"weights_bits {spec.weights_bits}")
+    c = spec.in_channels
+    d = SEP_DW_WORDS[key]
+    return -(-c * d.numerator // d.denominator) + c * pw_words(filters, spec.weights_bits)
+
+
+def fc_weight_bytes(spec: LayerSpec) -> int:
+    """FC payload of one NP: per unit a 16-byte record plus weights (inputs padded to 32), in bytes."""
+    x, y, c = spec.input_shape
+    nb = math.ceil(x * y * c / FC_INPUT_BLOCK)
+    return spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
+
+
+def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1") -> int:
+    """Program bytes for one NP running ``filters`` filters of ``spec``."""
+    if spec.kind == "conv":
+        return CNP_HEADER + FILTER_RECORD * filters + conv_weight_bytes(spec, filters)
+    if spec.kind == "separable":
+        return SEP_HEADER + FILTER_RECORD * filters + SEP_WORD_BYTES * sep_words(spec, filters)
+    if spec.kind == "fully_connected":
+        x, y, c = spec.input_shape
+        nb = math.ceil(x * y * c / FC_INPUT_BLOCK)
+        b = FNP_HEADER + spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
+        return b + (FNP2_EXTRA if np_type == "FNP2" else 0)
+    raise KeyError(f"layer {spec.name!r}: no NP program model for kind {spec.kind!r}")
+
+
+HRC_HEADER = 136              # bytes for the HRC (calibration: 600 B single-IC base = 408 + 56 + 136)
+HRC_HEADER_C1_K3 = 88         # 1-channel 3x3 input conv has a smaller header (calibration, 552 B base)
+HRC_CHAIN_EXTRA = 56          # extra bytes when the HRC feeds NPs in the same sequence (calibration)
+HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input channel by kernel (calibration)
+
+
+def chunk_overhead(np_blocks: list[int]) -> int:
+    """Extra bytes for splitting one layer's NP blocks (in allocation order) into 256 KiB chunks."""
+    n, cur = 1, 0
+    for b in np_blocks:
+        if cur + b > CHUNK_BYTES and cur > 0:
+            n += 1
+            cur = 0
+        cur += b
+    return CHUNK_HEADER * (n - 1)
+
+
+def hrc_bytes(spec: LayerSpec) -> int:
+    """Program bytes for an InputConvolutional layer on the HRC (independent of weights_bits and x, y)."""
+    c = spec.in_channels
+    k = spec.k
+    if k not in HRC_WEIGHT_BYTES:
+        raise KeyError(f"layer {spec.name!r}: no HRC packing known for kernel {k}")
+    head = HRC_HEADER_C1_K3 if (c, k) == (1, 3) else HRC_HEADER
+    return head + spec.filters * (FILTER_RECORD + c * HRC_WEIGHT_BYTES[k])

@@ -1,0 +1,225 @@
+"""hw_model's mapper against the live vendor mapper (akida==2.19.3, ``akida.AKD1000()``).
+
+Random single-layer and multi-layer models are built with the vendor's public API (weights set to
+ones: all-zero weights send a layer to software), mapped in each mode, and compared with
+``hw_model.map_layers`` fed the same layers as ``LayerSpec``s.  Only what the public API returns is
+compared: sequence names, NPs per layer (count, types, filters per NP), ``len(seq.program)`` and
+the hw_only error text.  The model is not exact everywhere (spatial splits of large inputs are
+approximate), so the test asserts agreement rates measured on held-out sets when it was written.
+"""
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+akida = pytest.importorskip("akida")
+
+from hw_model import MappingError, make_spec, map_layers  # noqa: E402
+
+pytestmark = pytest.mark.oracle
+MODES = ("AllNps", "HwPr", "Minimal")
+_POOL = {"none": "NoPooling", "max": "Max", "average": "Average"}
+
+
+def build_vendor(desc: dict):
+    m = akida.Model()
+    if desc["layers"][0]["kind"] != "input_conv":
+        m.add(akida.InputData(input_shape=tuple(desc["input"]), input_bits=desc["input_bits"], name="input"))
+    for d in desc["layers"]:
+        pool = getattr(akida.PoolType, _POOL[d.get("pool", "none")])
+        ps = d.get("ps", -1)
+        kw = dict(filters=d["filters"], kernel_size=(d["k"], d["k"]), kernel_stride=(d.get("s", 1),) * 2,
+                  padding=akida.Padding.Same if d.get("padding", "same") == "same" else akida.Padding.Valid,
+                  pool_type=pool, pool_size=(ps, ps), weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
+                  name=d["name"])
+        if d["kind"] == "input_conv":
+            layer = akida.InputConvolutional(input_shape=tuple(desc["input"]), **kw)
+        elif d["kind"] == "conv":
+            layer = akida.Convolutional(**kw)
+        elif d["kind"] == "separable":
+            layer = akida.SeparableConvolutional(**kw)
+        else:
+            layer = akida.FullyConnected(units=d["filters"], weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
+                                         name=d["name"])
+        m.add(layer)
+    for layer in m.layers:
+        for var in ("weights", "weights_pw"):
+            try:
+                w = layer.get_variable(var)
+            except Exception:  # layer has no such variable
+                continue
+            layer.set_variable(var, np.ones(w.shape, np.int8))
+    return m
+
+
+def vendor_map(desc: dict, mode: str, hw_only: bool = False):
+    m = build_vendor(desc)
+    try:
+        m.map(akida.AKD1000(), hw_only=hw_only, mode=getattr(akida.MapMode, mode))
+    except RuntimeError as e:
+        return str(e)
+    out = []
+    for s in m.sequences:
+        layers = {}
+        for p in s.passes:
+            for L in p.layers:
+                nps = list(L.mapping.nps) if L.mapping is not None else []
+                layers[L.name] = (len(nps), Counter(str(n.type).split(".")[-1] for n in nps),
+                                  Counter(n.filters for n in nps))
+        out.append((s.name, None if s.program is None else len(s.program), layers))
+    return out
+
+
+def specs_of(desc: dict):
+    specs, shape, bits = [], tuple(desc["input"]), desc["input_bits"]
+    for L in desc["layers"]:
+        sp = make_spec(L["kind"], L["name"], shape, L["filters"], kernel=L["k"], stride=L.get("s", 1),
+                       padding=L.get("padding", "same"), pool_type=L.get("pool", "none"), pool_size=L.get("ps", -1),
+                       weights_bits=L.get("wb", 4), input_bits=8 if L["kind"] == "input_conv" else bits,
+                       act_bits=L.get("ab", 4))
+        specs.append(sp)
+        shape, bits = sp.output_shape, L.get("ab", 4)
+    return specs
+
+
+def model_map(desc: dict, mode: str):
+    m = map_layers(specs_of(desc), mode=mode)
+    return [(s.name, s.program_bytes,
+             {L.name: (len(L.nps), Counter(n.type.value for n in L.nps), Counter(n.filters for n in L.nps))
+              for L in s.layers}) for s in m.sequences]
+
+
+def _conv_layer(r, name, kind):
+    k = r.choice([1, 3, 5, 7]) if kind == "conv" else r.choice([3, 5, 7])
+    d = dict(kind=kind, name=name, filters=r.choice([1, 8, 16, 32, 64, 100, 128, 256, 384, 512]), k=k,
+             s=2 if (k == 3 and r.random() < 0.2) else 1, wb=r.choice([1, 2, 4, 4]) if kind == "conv" else r.choice([2, 4]),
+             ab=r.choice([1, 2, 4]))
+    if r.random() < 0.1:
+        d["padding"] = "valid"
+    return d
+
+
+def random_model(r: random.Random) -> dict:
+    if r.random() < 0.6:   # single layer
+        kind = r.choice(["conv", "separable", "fully_connected", "input_conv"])
+        if kind == "fully_connected":
+            return {"input": [1, 1, r.choice([16, 64, 256, 1024, 4096])], "input_bits": r.choice([1, 2, 4]),
+                    "layers": [dict(kind=kind, name="L0", filters=r.choice([10, 64, 256, 1000]), k=1,
+                                    wb=r.choice([1, 2, 4]))]}
+        if kind == "input_conv":
+            d = _conv_layer(r, "L0", "conv")
+            d.update(kind=kind, k=r.choice([3, 5, 7]), filters=r.choice([8, 16, 32, 64]), wb=4)
+            return {"input": [r.choice([32, 64, 128]), r.choice([16, 64, 128]), r.choice([1, 3])], "input_bits": 8,
+                    "layers": [d]}
+        return {"input": [r.choice([4, 8, 16, 32, 33, 64, 100]), r.choice([4, 8, 16, 32, 49, 64]),
+                          r.choice([2, 8, 32, 64, 128, 256])],
+                "input_bits": r.choice([1, 2, 4]), "layers": [_conv_layer(r, "L0", kind)]}
+    layers = [_conv_layer(r, f"l{i}", r.choice(["conv", "separable"])) for i in range(r.randint(2, 4))]
+    for d in layers:
+        d["padding"] = "same"
+        d["filters"] = min(d["filters"], 256)   # keeps the vendor's AllNps search fast
+    if r.random() < 0.5:
+        layers[-1]["pool"] = "average"
+        layers.append(dict(kind="fully_connected", name="fc", filters=r.choice([10, 64, 256]), k=1, wb=4))
+    return {"input": [r.choice([8, 16, 32]), r.choice([8, 16, 32]), r.choice([8, 16, 64])],
+            "input_bits": r.choice([2, 4]), "layers": layers}
+
+
+def _models(seed: int, n: int):
+    r = random.Random(seed)
+    out = []
+    while len(out) < n:
+        desc = random_model(r)
+        try:
+            build_vendor(desc)
+        except (ValueError, RuntimeError):   # illegal parameters, rejected at construction
+            continue
+        out.append(desc)
+    return out
+
+
+MODELS = _models(2024, 48)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_np_counts_and_program_agree_with_vendor(mode):
+    n = same_nps = same_prog = 0
+    misses = []
+    for desc in MODELS:
+        obs = vendor_map(desc, mode)
+        if isinstance(obs, str):
+            continue
+        got = model_map(desc, mode)
+        n += 1
+        names_ok = [s[0] for s in obs] == [s[0] for s in got]
+        nps_ok = names_ok and all(
+            {k: (v[0], v[1], v[2]) for k, v in o[2].items()} == {k: (v[0], v[1], v[2]) for k, v in g[2].items()}
+            for o, g in zip(obs, got))
+        prog_ok = names_ok and all((o[1] is None and g[1] is None) or
+                                   (o[1] is not None and g[1] is not None and abs(o[1] - g[1]) <= 0.01 * o[1])
+                                   for o, g in zip(obs, got))
+        same_nps += nps_ok
+        same_prog += prog_ok
+        if not (nps_ok and prog_ok):
+            misses.append((desc, obs, got))
+    assert n >= 40
+    # Measured when written (seed 2024): AllNps/HwPr 90 %, Minimal 97 % of these models; misses are
+    # spatial splits of large inputs and AllNps spreading next to 1-channel layers (see hw_model.mapping).
+    assert same_nps / n >= 0.85, misses[:3]
+    assert same_prog / n >= 0.85, misses[:3]
+
+
+def _risky_layer(r: random.Random) -> dict:
+    """A single conv/sep/FC/input-conv layer likely to break a design rule."""
+    kind = r.choice(["conv", "separable", "fully_connected", "input_conv"])
+    if kind == "fully_connected":
+        return {"input": [r.choice([1, 8]), r.choice([1, 8]), r.choice([64, 1024])], "input_bits": 4,
+                "layers": [dict(kind=kind, name="L0", filters=64, k=1, wb=r.choice([4, 8]))]}
+    d = dict(kind=kind, name="L0", filters=r.choice([8, 64, 256]), k=r.choice([3, 5, 7]), s=r.choice([1, 2]),
+             padding=r.choice(["same", "same", "valid"]), wb=r.choice([1, 2, 4, 8]), ab=4)
+    p = r.random()
+    if p < 0.3:
+        d["pool"] = "average"
+    elif p < 0.6:
+        d.update(pool="max", ps=2)
+    if kind == "input_conv":
+        d["filters"] = r.choice([16, 64, 200])
+        return {"input": [r.choice([32, 64]), r.choice([2, 32]), r.choice([1, 3])], "input_bits": 8, "layers": [d]}
+    return {"input": [r.choice([8, 32, 48]), r.choice([2, 8, 48]), r.choice([8, 64])], "input_bits": 4,
+            "layers": [d]}
+
+
+def _risky_models(seed: int, n: int):
+    r = random.Random(seed)
+    out = []
+    while len(out) < n:
+        desc = _risky_layer(r)
+        try:
+            build_vendor(desc)
+        except (ValueError, RuntimeError):
+            continue
+        out.append(desc)
+    return out
+
+
+def test_hw_only_messages_agree_with_vendor():
+    n = same = 0
+    misses = []
+    for desc in _risky_models(7, 40):
+        obs = vendor_map(desc, "AllNps", hw_only=True)
+        if not isinstance(obs, str):
+            continue
+        n += 1
+        try:
+            map_layers(specs_of(desc), hw_only=True)
+            got = "OK"
+        except MappingError as e:
+            got = str(e)
+        same += got == obs
+        if got != obs:
+            misses.append((desc, obs, got))
+    assert n >= 15
+    assert same / n >= 0.85, misses[:3]
