@@ -3,7 +3,8 @@
 ``import akida_sim as akida`` runs an Akida 1.0 script written for the
 vendor's Python API.
 """
-from .enums import LayerType, Padding, PoolType
+from .device import AKD1000, Device
+from .enums import BackendType, LayerType, MapMode, NPType, Padding, PoolType
 from .errors import AkidaSimError, ModelFileError, SimRuntimeError, SimTypeError, SimValueError
 from .layers import (
     Convolutional,
@@ -20,7 +21,7 @@ from .params import LayerParams
 __version__ = "0.1.0"
 
 __all__ = [
-    "AkidaSimError", "AkidaUnsupervised", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
+    "AKD1000", "AkidaSimError", "AkidaUnsupervised", "BackendType", "Device", "MapMode", "NPType", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
     "LayerParams", "LayerType", "Model", "ModelFileError", "Padding", "PoolType",
     "SeparableConvolutional", "SimRuntimeError", "SimTypeError", "SimValueError", "__version__",
 ]

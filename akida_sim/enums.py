@@ -25,3 +25,29 @@ class LayerType(IntEnum):
     FullyConnected = 3
     Convolutional = 4
     SeparableConvolutional = 5
+
+
+class MapMode(IntEnum):
+    """How the mapper spreads layers over the NPs."""
+
+    AllNps = 1
+    HwPr = 2
+    Minimal = 3
+
+
+class BackendType(IntEnum):
+    """Where a sequence runs."""
+
+    Software = 0
+    Hardware = 1
+    Hybrid = 2
+
+
+class NPType(IntEnum):
+    """Types of neural processors and components (vendor values)."""
+
+    HRC = 1
+    CNP1 = 2
+    CNP2 = 3
+    FNP2 = 4
+    FNP3 = 5

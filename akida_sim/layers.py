@@ -55,6 +55,8 @@ class Layer:
         self._model = None
         #: LearningState once the layer is compiled for learning (FullyConnected only).
         self._learning = None
+        #: NP components of the layer once its model is mapped on hardware (else None).
+        self.mapping = None
 
     # -- identity -------------------------------------------------------
     @property

@@ -1,17 +1,22 @@
 """``Model``: a sequential graph of Akida 1.0 layers, as the vendor's API builds it."""
 import os
+import time
 
 import numpy as np
 
 from .enums import LayerType
 from kernels.fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
+from .device import Device
+from .enums import BackendType, MapMode
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
+from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
-from .summary import learning_summary_text, summary_text
+from .statistics import HostStatistics, estimate
+from .summary import learning_summary_text, mapped_summary_text, summary_text
 
 #: The input dtypes the vendor names when it refuses an input.
 _NAMED_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int16))
@@ -29,6 +34,9 @@ class Model:
     def __init__(self, filename=None, layers=None):
         self._layers = []
         self._caches = {}
+        self._device = None
+        self._hw_sequences = None
+        self._statistics = HostStatistics()
         if filename is not None and layers is not None:
             raise SimValueError("Model: give either 'filename' or 'layers', not both")
         if filename is not None:
@@ -105,6 +113,7 @@ class Model:
             layer._name = given_name
             layer.input_dims, layer.output_dims, layer.input_bits = saved
             raise
+        self._unmap()
         layer.inbounds = [previous] if previous is not None else []
         layer._allocate_variables()
         if variables:
@@ -132,6 +141,7 @@ class Model:
         """Remove the last layer (nothing happens on an empty model)."""
         if not self._layers:
             return
+        self._unmap()
         layer = self._layers.pop()
         layer._model = None
         self._caches.pop(id(layer), None)
@@ -213,24 +223,39 @@ class Model:
                                f"(0: all at once), got {batch_size!r}")
         return int(batch_size)
 
-    def _run_hidden(self, x):
-        """Activations entering the last layer."""
+    def _run_hidden(self, x, events=None):
+        """Activations entering the last layer; ``events`` ({name: [in, out]})
+        accumulates the non-zero inputs and outputs of each layer."""
         for layer in self._neural_layers()[:-1]:
-            x = run_layer(layer, x, self._cache(layer))
+            y = run_layer(layer, x, self._cache(layer))
+            if events is not None:
+                events[layer.name][0] += np.count_nonzero(x)
+                events[layer.name][1] += np.count_nonzero(y)
+            x = y
         return x
 
-    def _run(self, x, last_raw):
+    def _run(self, x, last_raw, events=None):
         layers = self._neural_layers()
-        x = self._run_hidden(x)
+        h = self._run_hidden(x, events)
         last = layers[-1]
-        if last_raw:
-            return layer_potentials(last, x, self._cache(last))
-        return run_layer(last, x, self._cache(last))
+        pot = layer_potentials(last, h, self._cache(last))
+        out = pot if last_raw or not last._args["activation"] else activate(last, pot, self._cache(last))
+        if events is not None:
+            events[last.name][0] += np.count_nonzero(h)
+            events[last.name][1] += out.size if not last._args["activation"] else np.count_nonzero(out)
+        return out
 
     def _batched(self, inputs, batch_size, last_raw):
         x = self._check_inputs(inputs)
         step = self._check_batch_size(batch_size) or x.shape[0]
-        parts = [self._run(x[i:i + step], last_raw) for i in range(0, x.shape[0], step)]
+        events = {l.name: [0, 0] for l in self._neural_layers()} if self._hw_sequences else None
+        start = time.perf_counter()
+        parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
+        elapsed = time.perf_counter() - start
+        if events is not None:
+            self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
+        else:
+            self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def forward(self, inputs, batch_size=0):
@@ -261,6 +286,69 @@ class Model:
             raise SimRuntimeError(
                 f"Only models whose last layer has no activation can be evaluated "
                 f"(last layer '{last.name}' has activation=True).")
+
+    # -- hardware ----------------------------------------------------------
+    def map(self, device, hw_only=False, mode=MapMode.AllNps):
+        """Map the model on ``device`` (e.g. ``AKD1000()``); ``None`` unmaps it.
+
+        Layers the hardware cannot run, or that do not fit, go to software
+        sequences (``hw_only=True`` raises RuntimeError instead). ``mode``:
+        MapMode.AllNps (spread over all free NPs), HwPr, or Minimal (fewest
+        NPs). Afterwards ``sequences`` holds the hardware and software
+        sequences, each layer's ``mapping.nps`` its NP components, and every
+        forward pass reports clocks, power and energy in ``statistics``.
+        """
+        if device is None:
+            self._unmap()
+            return
+        if not isinstance(device, Device):
+            raise SimTypeError(f"Model.map: argument 'device' must be an akida_sim Device (e.g. AKD1000()), "
+                               f"got {type(device).__name__}")
+        try:
+            mode = MapMode(mode)
+        except (ValueError, TypeError):
+            raise SimValueError(f"Model.map: argument 'mode' must be a MapMode, got {mode!r}") from None
+        if not isinstance(hw_only, (bool, np.bool_)):
+            raise SimTypeError(f"Model.map: argument 'hw_only' must be a bool, got {hw_only!r}")
+        layers = self._neural_layers()
+        if not layers:
+            raise SimRuntimeError("Model.map: the model has no neural layer to map")
+        _, sequences = map_model(layers, device, mode, bool(hw_only))
+        self._device, self._hw_sequences = device, sequences
+        self._statistics = HostStatistics()
+
+    def _unmap(self):
+        self._device = None
+        self._hw_sequences = None
+        self._statistics = HostStatistics()
+        for layer in self._layers:
+            layer.mapping = None
+
+    @property
+    def device(self):
+        """The device the model is mapped on (None when not mapped)."""
+        return self._device
+
+    @property
+    def sequences(self):
+        """The model's sequences: one software sequence until mapped."""
+        if self._hw_sequences is not None:
+            return list(self._hw_sequences)
+        layers = self._neural_layers()
+        if not layers:
+            return []
+        name = layers[0].name if len(layers) == 1 else f"{layers[0].name}-{layers[-1].name}"
+        return [Sequence(f"SW/{name}", BackendType.Software, layers)]
+
+    @property
+    def external_memory_size(self):
+        """Bytes of external memory the mapped model uses (0 when not mapped)."""
+        return external_memory_size(self._layers) if self._hw_sequences is not None else 0
+
+    @property
+    def statistics(self):
+        """What the last forward/predict cost (see akida_sim.statistics)."""
+        return self._statistics
 
     # -- learning ----------------------------------------------------------
     @property
@@ -327,17 +415,13 @@ class Model:
         return (flat.argmax(axis=1) // (neurons // num_classes)).astype(np.int64)
 
     # -- description -----------------------------------------------------
-    def _sequences(self):
-        """Sequences of an unmapped model: one software sequence."""
-        layers = self._neural_layers()
-        if not layers:
-            return []
-        name = layers[0].name if len(layers) == 1 else f"{layers[0].name}-{layers[-1].name}"
-        return [(f"SW/{name} (Software)", layers)]
-
     def summary(self):
-        """Print the layer table (Layer (type), Output shape, Kernel shape)."""
-        text = summary_text(self, self._sequences())
+        """Print the layer table (Layer (type), Output shape, Kernel shape), and
+        once mapped the NPs, components and program sizes."""
+        if self._hw_sequences is not None and any(s.backend == BackendType.Hardware for s in self._hw_sequences):
+            text = mapped_summary_text(self, self._hw_sequences)
+        else:  # unmapped, or mapped entirely to software: the vendor shows the plain layout
+            text = summary_text(self, [(f"{s.name} (Software)", s.layers) for s in self.sequences])
         last = self._layers[-1] if self._layers else None
         if last is not None and last._learning is not None:
             text += "\n\n" + learning_summary_text(last)

@@ -1,6 +1,7 @@
 """Text of ``Model.summary()``, laid out as the vendor's Akida 1.0 summary."""
 
-from .enums import LayerType
+from .enums import BackendType, LayerType, NPType
+from .hardware import external_memory_size
 
 
 def _table_width(widths):
@@ -29,41 +30,99 @@ def _kernel_shapes(layer):
     return [tuple(layer._variables["weights"].shape)]
 
 
-def summary_text(model, sequences):
-    """The summary of ``model`` as a string.
-
-    sequences: list of (title, [layers]) pairs, e.g. ``[("SW/conv-fc (Software)", layers)]``.
-    """
+def _top_table(model, n_sequences, extra=()):
     def shape(value):
         return "N/A" if value is None else str(value)
 
-    head = [["Input shape", "Output shape", "Sequences", "Layers"],
-            [shape(model.input_shape), shape(model.output_shape), str(len(sequences)),
-             str(len(model.layers))]]
-    w1 = _widths(head)
-    t1 = _table_width(w1)
-    lines = ["Model Summary".center(t1), "_" * t1, _row(head[0], w1), "=" * t1,
-             _row(head[1], w1), "_" * t1]
-    if not sequences:
-        return "\n".join(lines) + "\n"
-    lines.append("")
+    head = [["Input shape", "Output shape", "Sequences", "Layers"] + [k for k, _ in extra],
+            [shape(model.input_shape), shape(model.output_shape), str(n_sequences),
+             str(len(model.layers))] + [str(v) for _, v in extra]]
+    widths = _widths(head)
+    width = _table_width(widths)
+    return ["Model Summary".center(width), "_" * width, _row(head[0], widths), "=" * width,
+            _row(head[1], widths), "_" * width]
 
-    header = ["Layer (type)", "Output shape", "Kernel shape"]
-    body = []
-    for title, layers in sequences:
-        block = []
-        for layer in layers:
-            shapes = _kernel_shapes(layer)
-            block.append([f"{layer.name} ({layer.summary_type})", str(layer.output_dims), str(shapes[0])])
-            block.extend(["", "", str(s)] for s in shapes[1:])
-        body.append((title, block))
-    w2 = _widths([header] + [r for _, block in body for r in block])
-    t2 = _table_width(w2)
-    lines += ["_" * t2, _row(header, w2)]
-    for title, block in body:
-        lines += ["", _banner(title, t2), ""]
-        for row in block:
-            lines += [_row(row, w2), "_" * t2]
+
+def _layer_table(header, blocks):
+    """blocks: list of (banner text, rows); rows of one sequence are separated
+    by '_' lines, and a last '_' line closes the table."""
+    widths = _widths([header] + [r for _, rows in blocks for r in rows])
+    width = _table_width(widths)
+    lines = ["_" * width, _row(header, widths)]
+    for title, rows in blocks:
+        lines += ["", _banner(title, width), ""]
+        lines += ("\n" + "_" * width + "\n").join(_row(r, widths) for r in rows).split("\n")
+    lines.append("_" * width)
+    return lines
+
+
+def _layer_rows(layer, components=None):
+    """Rows of one layer: name (type), output shape, kernel shape(s)[, components]."""
+    shapes = _kernel_shapes(layer)
+    first = [f"{layer.name} ({layer.summary_type})", str(layer.output_dims), str(shapes[0])]
+    more = [["", "", str(s)] for s in shapes[1:]]
+    if components is not None:
+        first.append(components)
+        for row in more:
+            row.append("")
+    return [first] + more
+
+
+def summary_text(model, sequences):
+    """The summary of an unmapped ``model`` as a string.
+
+    sequences: list of (title, [layers]) pairs, e.g. ``[("SW/conv-fc (Software)", layers)]``.
+    """
+    lines = _top_table(model, len(sequences))
+    if sequences:
+        blocks = [(title, [r for l in layers for r in _layer_rows(l)]) for title, layers in sequences]
+        lines += [""] + _layer_table(["Layer (type)", "Output shape", "Kernel shape"], blocks)
+    return "\n".join(lines) + "\n"
+
+
+def _components(layer):
+    if layer.mapping is None:
+        return "N/A"
+    counts = {}
+    for comp in layer.mapping.nps:
+        counts[comp.type] = counts.get(comp.type, 0) + 1
+    return ", ".join(f"{n} {t.name}" for t, n in sorted(counts.items()))
+
+
+def mapped_summary_text(model, sequences):
+    """The summary of a mapped ``model``: NPs, components per type, and each
+    sequence with its backend and program size."""
+    totals = {}
+    for layer in model.layers:
+        for comp in (layer.mapping.nps if layer.mapping is not None else ()):
+            totals[comp.type] = totals.get(comp.type, 0) + 1
+    nps = sum(n for t, n in totals.items() if t != NPType.HRC)
+    lines = _top_table(model, len(sequences), [("NPs", nps), ("Skip DMAs", 0),
+                                               ("External Memory (Bytes)", model.external_memory_size)])
+    if totals:
+        comp_rows = [["Component (type)", "Count"]] + [[t.name, str(n)] for t, n in sorted(totals.items())]
+        widths = _widths(comp_rows)
+        width = _table_width(widths)
+        lines += ["", "_" * width, _row(comp_rows[0], widths), "=" * width]
+        for row in comp_rows[1:]:
+            lines += [_row(row, widths), "_" * width]
+    external = [[f"{l.name} ({l.summary_type})", str(external_memory_size([l]))]
+                for l in model.layers if external_memory_size([l])]
+    if external:
+        rows = [["Layer (type)", "External Memory (Bytes)"]] + external
+        widths = _widths(rows)
+        width = _table_width(widths)
+        lines += ["", "External Memory Summary".center(width), "_" * width, _row(rows[0], widths), "=" * width]
+        for row in rows[1:]:
+            lines += [_row(row, widths), "_" * width]
+    blocks = []
+    for seq in sequences:
+        if seq.backend == BackendType.Hardware:
+            title = f"{seq.name} (Hardware) - size: {len(seq.program)} bytes"
+        else:
+            title = f"{seq.name} (Software)"
+        blocks.append((title, [r for l in seq.layers for r in _layer_rows(l, _components(l))]))
+    lines += [""] + _layer_table(["Layer (type)", "Output shape", "Kernel shape", "Components"], blocks)
     return "\n".join(lines) + "\n"
 
 

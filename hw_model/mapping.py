@@ -344,6 +344,12 @@ def hrc_no_average_pool(n: LayerNeed, mesh: Mesh) -> str | None:
     return None
 
 
+def hrc_needs_activation(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and not n.spec.activation:
+        return "The first convolutional layer of a model can only be mapped if its activations are enabled."
+    return None
+
+
 def hrc_maxpool_rows(n: LayerNeed, mesh: Mesh) -> str | None:
     sp = n.spec
     if sp.kind == "input_conv" and sp.pool_type == "max" and sp.output_shape[1] < 2:
@@ -375,7 +381,7 @@ def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
 # this order (observed on 400 hw_only failures): parameters, then weight bits, then capacity,
 # then the sequence rule for max pooling.
 PHASE1_RULES: tuple[Rule, ...] = (
-    hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows,
+    hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
     conv_stride_needs_3x3, padding_same_only, gap_max_width, gap_no_spatial_split,
     gap_min_rows, fc_weight_bits, fc_max_inputs,
 )
@@ -497,6 +503,8 @@ def _allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) 
             prog += program.LAYER_HEADER + program.hrc_bytes(n.spec)
             if len(needs) > 1:
                 prog += program.HRC_CHAIN_EXTRA
+                if not needs[-1].spec.activation:
+                    prog -= program.HRC_RAW_OUTPUT_SAVING
     return [result[n.spec.name] for n in needs], prog
 
 

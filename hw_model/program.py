@@ -93,21 +93,32 @@ def fc_weight_bytes(spec: LayerSpec) -> int:
 
 def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1") -> int:
     """Program bytes for one NP running ``filters`` filters of ``spec``."""
+    # A layer without activation holds one more record per filter (calibration: +8 B per
+    # filter for conv, separable and FC, 12/12 cases of 8 and 32 filters).
+    raw_output = 0 if spec.activation else FILTER_RECORD * filters
     if spec.kind == "conv":
-        return CNP_HEADER + FILTER_RECORD * filters + conv_weight_bytes(spec, filters)
+        return CNP_HEADER + FILTER_RECORD * filters + conv_weight_bytes(spec, filters) + raw_output
     if spec.kind == "separable":
-        return SEP_HEADER + FILTER_RECORD * filters + SEP_WORD_BYTES * sep_words(spec, filters)
+        return SEP_HEADER + FILTER_RECORD * filters + SEP_WORD_BYTES * sep_words(spec, filters) + raw_output
     if spec.kind == "fully_connected":
         x, y, c = spec.input_shape
         nb = math.ceil(x * y * c / FC_INPUT_BLOCK)
         b = FNP_HEADER + spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
-        return b + (FNP2_EXTRA if np_type == "FNP2" else 0)
+        return b + (FNP2_EXTRA if np_type == "FNP2" else 0) + FILTER_RECORD * spec.filters * (not spec.activation)
     raise KeyError(f"layer {spec.name!r}: no NP program model for kind {spec.kind!r}")
+
+
+def external_memory_bytes(spec: LayerSpec, np_type: str) -> int:
+    """Bytes an NP keeps in external memory: an FNP2 holds its FC weight records there
+    (calibration: ``model.external_memory_size`` equals this on 7/7 FNP2 layers, 0 otherwise)."""
+    return fc_weight_bytes(spec) if spec.kind == "fully_connected" and np_type == "FNP2" else 0
 
 
 HRC_HEADER = 136              # bytes for the HRC (calibration: 600 B single-IC base = 408 + 56 + 136)
 HRC_HEADER_C1_K3 = 88         # 1-channel 3x3 input conv has a smaller header (calibration, 552 B base)
 HRC_CHAIN_EXTRA = 56          # extra bytes when the HRC feeds NPs in the same sequence (calibration)
+HRC_RAW_OUTPUT_SAVING = 4     # ... 4 bytes fewer when the sequence ends without activation
+                              # (calibration: IC + FC/Conv/Sep, 8 cases, and the 4 zoo models)
 HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input channel by kernel (calibration)
 
 

@@ -12,8 +12,9 @@ beyond, the chip's 28-bit numerator wraps. Source: observed on the vendor's
 engine (0 mismatches on about 50,000 neurons, steps 1/16 .. 2**27).
 """
 import numpy as np
+from numba import prange
 
-from .config import parallel_for, vector_jit
+from .config import parallel_for, parallel_jit, vector_jit
 from .fixed_point import STEP_FIELD_BITS
 
 NUMERATOR_MASK = (1 << STEP_FIELD_BITS) - 1
@@ -43,6 +44,14 @@ def _activation_rows(pot, threshold, step_q, bits, out, lo, hi):
             out[r, f] = a if d > 0 else 0
 
 
+@parallel_jit
+def _activation_rows_par(pot, threshold, step_q, bits, out, n_tasks, chunks):
+    """``_activation_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _activation_rows(pot, threshold, step_q, bits, out,
+                         n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
 def step_activation(pot, threshold, step_q, bits, out):
     """Quantize potentials into ``bits``-bit activations.
 
@@ -51,4 +60,5 @@ def step_activation(pot, threshold, step_q, bits, out):
     >= 1. bits: activation bits (1 to 4).
     out: (M, F) uint8, written.
     """
-    parallel_for(_activation_rows, pot.shape[0], 8 * pot.size, pot, threshold, step_q, int(bits), out)
+    parallel_for(_activation_rows, _activation_rows_par, pot.shape[0], 8 * pot.size,
+                 pot, threshold, step_q, int(bits), out)

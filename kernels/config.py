@@ -4,16 +4,32 @@ Integer kernels never use ``fastmath``. ``cache=True`` stores the compiled
 machine code next to the sources so a second process starts warm.
 
 Kernels are compiled serial and ``nogil``; a kernel that splits its work
-takes a half-open task range ``[lo, hi)`` as its last two arguments and
-``parallel_for`` runs the chunks on a small thread pool. This replaces
-Numba's ``parallel=True``: its OpenMP threading layer can cost milliseconds
-per call to wake its workers (measured on a 2-core VM), which dominated
-small layers and batch-1 runs, while a Python thread pool over ``nogil``
-kernels wakes in tens of microseconds, is safe to call from several threads
-and compiles faster. The thread count follows ``NUMBA_NUM_THREADS``.
+takes a half-open task range ``[lo, hi)`` as its last two arguments. Each
+has a ``parallel_jit`` wrapper that splits ``[0, n_tasks)`` in one chunk per
+thread and runs the chunks with Numba's ``prange``; ``parallel_for`` picks
+the serial kernel for small calls and the wrapper otherwise. Chunks (not
+single rows) keep each thread's scratch buffers allocated once per call.
+
+OpenMP wait policy. Numba's ``omp`` threading layer (chosen when TBB is not
+installed) uses GNU OpenMP, whose default ``OMP_WAIT_POLICY`` makes idle
+workers spin for a while before sleeping. Spinning workers compete for the
+cores with the calling thread and with the next parallel region, and on a
+machine with few or busy cores a parallel call then costs about a
+millisecond instead of microseconds, which dominates small layers and
+batch-1 runs. libgomp reads the policy once, when Numba loads it (the first
+parallel kernel call), so ``parallel_for`` loads the threading layer itself
+with ``OMP_WAIT_POLICY=PASSIVE`` in the environment, unless the user has set
+the variable (their setting wins), and then restores the environment: the
+policy applies to Numba's OpenMP runtime only, not to OpenMP libraries
+loaded later or to child processes. It has no effect if Numba's threading
+layer was already running, or if the process had already loaded the same
+libgomp, before the first kernel call.
+
+The thread count follows ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``
+or ``numba.set_num_threads``).
 """
+import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 from numba import njit
@@ -22,12 +38,16 @@ from numba import njit
 SERIAL = dict(cache=True, nogil=True)
 
 #: Below this estimated work (multiply-accumulates or element operations)
-#: a call runs on the calling thread alone: a thread hand-off costs about as
-#: much as this much work.
+#: a call runs on the calling thread alone: starting a parallel region
+#: costs about as much as this much work.
 MIN_PARALLEL_WORK = 200_000
 
-_pool = None
-_pool_lock = threading.Lock()
+#: The OpenMP wait policy used when the user has not set ``OMP_WAIT_POLICY``.
+OMP_WAIT_POLICY = "PASSIVE"
+
+_launch_lock = threading.Lock()
+_launched = False
+_parent_pid = None
 
 
 def serial_jit(func):
@@ -45,34 +65,55 @@ def vector_jit(func):
     return njit(error_model="numpy", **SERIAL)(func)
 
 
+def parallel_jit(func):
+    """Compile a ``prange`` wrapper with the kernel options and ``parallel=True``."""
+    return njit(parallel=True, **SERIAL)(func)
+
+
+def _launch_threads():
+    """Load Numba's threading layer with the default OpenMP wait policy."""
+    global _launched, _parent_pid
+    with _launch_lock:
+        if _launched:
+            return
+        saved = os.environ.get("OMP_WAIT_POLICY")
+        if saved is None:
+            os.environ["OMP_WAIT_POLICY"] = OMP_WAIT_POLICY
+        try:
+            numba.get_num_threads()  # loads the layer (libgomp reads the variable now)
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+        _parent_pid = os.getpid()
+        _launched = True
+
+
 def num_threads():
-    """Threads a kernel call may use (``NUMBA_NUM_THREADS``, at least 1)."""
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+    """Threads a kernel call may use (``numba.get_num_threads()``, at least 1).
 
-
-def _executor(workers):
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="akida_sim")
-        return _pool
-
-
-def parallel_for(kernel, n_tasks, work, *args):
-    """Run ``kernel(*args, lo, hi)`` over ``[0, n_tasks)`` split in chunks.
-
-    kernel: a ``nogil`` kernel whose last two arguments are a task range;
-    chunks must write disjoint parts of the output. work: estimated total
-    work, used to stay on the calling thread when threads would not pay.
-    The calling thread runs the first chunk itself.
+    In a child forked after the parent ran a parallel kernel this is 1:
+    GNU OpenMP is not fork-safe, so such a child runs every kernel serially.
     """
-    threads = min(num_threads(), n_tasks)
-    if threads <= 1 or work < MIN_PARALLEL_WORK or numba.config.DISABLE_JIT:
-        kernel(*args, 0, n_tasks)
+    if not _launched:
+        _launch_threads()
+    if os.getpid() != _parent_pid:
+        return 1
+    return max(1, numba.get_num_threads())
+
+
+def parallel_for(serial, parallel, n_tasks, work, *args):
+    """Run ``serial(*args, lo, hi)`` over ``[0, n_tasks)``, in parallel if it pays.
+
+    serial: a kernel whose last two arguments are a task range; tasks must
+    write disjoint parts of the output. parallel: its ``parallel_jit``
+    wrapper, called as ``parallel(*args, n_tasks, chunks)``. work: estimated
+    total work, used to stay on the calling thread when threads would not pay.
+    """
+    if n_tasks <= 1 or work < MIN_PARALLEL_WORK or numba.config.DISABLE_JIT:
+        serial(*args, 0, n_tasks)
         return
-    bounds = [n_tasks * k // threads for k in range(threads + 1)]
-    pool = _executor(threads - 1)
-    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, threads)]
-    kernel(*args, bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+    chunks = min(num_threads(), n_tasks)
+    if chunks <= 1:
+        serial(*args, 0, n_tasks)
+    else:
+        parallel(*args, n_tasks, chunks)

@@ -17,8 +17,9 @@ Two exact forms, chosen by the density of the input:
 Both wrap their int32 sums modulo 2**32, so they agree bit for bit.
 """
 import numpy as np
+from numba import prange
 
-from .config import parallel_for, serial_jit
+from .config import parallel_for, parallel_jit, serial_jit
 
 #: Inputs with fewer non-zero values than this fraction take the event form,
 #: denser ones the dense form. Measured break-even of the two kernels on one
@@ -238,6 +239,22 @@ def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, l
         patch_dot(patch, weights_t, out[n, i])
 
 
+@parallel_jit
+def _conv_rows_events_par(x, weights, stride, pad_before, pad_value, out, n_tasks, chunks):
+    """``_conv_rows_events`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _conv_rows_events(x, weights, stride, pad_before, pad_value, out,
+                          n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
+@parallel_jit
+def _conv_rows_dense_par(x, weights_t, kx, ky, stride, pad_before, pad_value, out, n_tasks, chunks):
+    """``_conv_rows_dense`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out,
+                         n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
 def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
     """Cross-correlate ``x`` with ``weights`` into ``out``.
 
@@ -253,9 +270,9 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
     work = out.size * kx * ky * channels
     density = np.count_nonzero(x) / max(x.size, 1)
     if density < EVENT_DENSITY:
-        parallel_for(_conv_rows_events, n_tasks, work * density, x, weights, stride, pad_before,
-                     int(pad_value), out)
+        parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, work * density,
+                     x, weights, stride, pad_before, int(pad_value), out)
     else:
         weights_t = np.ascontiguousarray(weights.reshape(kx * ky * channels, filters).T)
-        parallel_for(_conv_rows_dense, n_tasks, work, x, weights_t, kx, ky, stride, pad_before,
-                     int(pad_value), out)
+        parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
+                     x, weights_t, kx, ky, stride, pad_before, int(pad_value), out)

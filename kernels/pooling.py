@@ -4,8 +4,9 @@ Both saturate the potentials to 20-bit signed, as the chip does when a
 pooling stage is enabled.
 """
 import numpy as np
+from numba import prange
 
-from .config import parallel_for, serial_jit
+from .config import parallel_for, parallel_jit, serial_jit
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
 
@@ -33,6 +34,14 @@ def _max_pool_rows(pot, size, stride, pad_before, out, lo, hi):
                 out[n, i, j, f] = min(best[f], POTENTIAL_MAX)
 
 
+@parallel_jit
+def _max_pool_rows_par(pot, size, stride, pad_before, out, n_tasks, chunks):
+    """``_max_pool_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _max_pool_rows(pot, size, stride, pad_before, out,
+                       n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
 def max_pool(pot, size, stride, pad_before, out):
     """Max over windows of the 20-bit-saturated potentials.
 
@@ -43,7 +52,8 @@ def max_pool(pot, size, stride, pad_before, out):
     out: (N, OH, OW, F) int32, written.
     """
     work = out.size * int(size[0]) * int(size[1])
-    parallel_for(_max_pool_rows, out.shape[0] * out.shape[1], work, pot, size, stride, pad_before, out)
+    parallel_for(_max_pool_rows, _max_pool_rows_par, out.shape[0] * out.shape[1], work,
+                 pot, size, stride, pad_before, out)
 
 
 @serial_jit
@@ -62,6 +72,13 @@ def _global_sum_rows(pot, out, lo, hi):
             out[n, 0, 0, f] = acc[f]
 
 
+@parallel_jit
+def _global_sum_rows_par(pot, out, n_tasks, chunks):
+    """``_global_sum_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _global_sum_rows(pot, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
 def global_sum_pool(pot, out):
     """Sum over all positions with a running 20-bit saturation.
 
@@ -70,4 +87,4 @@ def global_sum_pool(pot, out):
     potentials are not clipped first.
     out: (N, 1, 1, F) int32, written.
     """
-    parallel_for(_global_sum_rows, pot.shape[0], 2 * pot.size, pot, out)
+    parallel_for(_global_sum_rows, _global_sum_rows_par, pot.shape[0], 2 * pot.size, pot, out)

@@ -5,8 +5,9 @@ between); the pointwise sum wraps modulo 2**32 like the chip's int32
 accumulator.
 """
 import numpy as np
+from numba import prange
 
-from .config import parallel_for, serial_jit
+from .config import parallel_for, parallel_jit, serial_jit
 from .convolution import patch_dot
 
 
@@ -40,6 +41,14 @@ def _separable_rows(x, depthwise, pointwise_t, stride, pad_before, out, lo, hi):
         patch_dot(dw, pointwise_t, out[n, i])
 
 
+@parallel_jit
+def _separable_rows_par(x, depthwise, pointwise_t, stride, pad_before, out, n_tasks, chunks):
+    """``_separable_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _separable_rows(x, depthwise, pointwise_t, stride, pad_before, out,
+                        n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
 def separable_potentials(x, depthwise, pointwise, stride, pad_before, out):
     """Depthwise cross-correlation of ``x`` then a 1x1 pointwise sum.
 
@@ -50,5 +59,5 @@ def separable_potentials(x, depthwise, pointwise, stride, pad_before, out):
     out: (N, OH, OW, F) int32, written.
     """
     work = out.size * pointwise.shape[0]
-    parallel_for(_separable_rows, out.shape[0] * out.shape[1], work,
+    parallel_for(_separable_rows, _separable_rows_par, out.shape[0] * out.shape[1], work,
                  x, depthwise, np.ascontiguousarray(pointwise.T), stride, pad_before, out)

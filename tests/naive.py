@@ -167,12 +167,16 @@ def activate(pot, threshold, act_step, bits):
 
 
 def predict_values(pot, threshold, act_step):
-    """float32 ``(float32(p) - float32(T)) / float32(s)``, element by element."""
+    """float32 ``float32(wrap32(p - T)) / float32(s)``, element by element (raw, untruncated step).
+
+    The difference is exact in integers, wrapped like int32, then rounded once to float32. For
+    |p|, |T| < 2**24 this equals ``(float32(p) - float32(T)) / s`` (semantics §3).
+    """
     pot = np.asarray(pot)
     out = np.zeros(pot.shape, np.float32)
     for idx in np.ndindex(*pot.shape):
         f = idx[-1]
-        num = np.float32(np.float32(pot[idx]) - np.float32(threshold[f]))
+        num = np.float32(wrap32(int(pot[idx]) - int(threshold[f])))
         out[idx] = np.float32(num / np.float32(act_step[f]))
     return out
 

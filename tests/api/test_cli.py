@@ -7,6 +7,22 @@ import pytest
 import akida_sim as ak
 from akida_sim import cli, zoo
 
+def tiny_net():
+    """A small net for the CLI tests that only need some model (fast even without JIT)."""
+    return [
+        ak.InputConvolutional(input_shape=(8, 8, 1), kernel_size=(3, 3), filters=4, name="conv_0",
+                              weights_bits=8, act_bits=4, pool_type=ak.PoolType.Max, pool_size=(2, 2)),
+        ak.SeparableConvolutional(kernel_size=(3, 3), filters=4, name="sep_1", weights_bits=4, act_bits=2),
+        ak.FullyConnected(units=3, name="classifier", weights_bits=4, activation=False),
+    ]
+
+
+@pytest.fixture()
+def tiny(monkeypatch):
+    monkeypatch.setitem(zoo.MODELS, "tiny", (tiny_net, "test net, 8x8x1 -> 3"))
+    return "tiny"
+
+
 REPORT_KEYS = {"model", "batch", "output_shape", "output_dtype", "predicted_classes", "build_seconds",
                "first_call_seconds", "forward_seconds", "frames_per_second"}
 
@@ -24,27 +40,28 @@ def test_run_json(capsys):
         assert report[key] >= 0
 
 
-def test_run_is_deterministic_and_matches_the_zoo(capsys):
-    cli.main(["run", "--model", "mnist", "--batch", "3", "--json", "--seed", "4"])
+def test_run_is_deterministic_and_matches_the_zoo(tiny, capsys):
+    cli.main(["run", "--model", tiny, "--batch", "3", "--json", "--seed", "4"])
     first = json.loads(capsys.readouterr().out)
-    cli.main(["run", "--model", "mnist", "--batch", "3", "--json", "--seed", "4"])
+    cli.main(["run", "--model", tiny, "--batch", "3", "--json", "--seed", "4"])
     second = json.loads(capsys.readouterr().out)
     assert first["predicted_classes"] == second["predicted_classes"]
-    model = zoo.build("mnist", seed=4)
+    assert first["output_shape"] == [3, 1, 1, 3]
+    model = zoo.build(tiny, seed=4)
     x = zoo.random_inputs(model, 3, np.random.default_rng(5))
     assert model.predict(x).reshape(3, -1).argmax(axis=1).tolist() == first["predicted_classes"]
 
 
-def test_run_text_and_save_then_summary(tmp_path, capsys):
-    path = tmp_path / "mnist.fbz"
-    assert cli.main(["run", "--model", "mnist", "--batch", "1", "--save", str(path)]) == 0
+def test_run_text_and_save_then_summary(tiny, tmp_path, capsys):
+    path = tmp_path / "tiny.fbz"
+    assert cli.main(["run", "--model", tiny, "--batch", "1", "--save", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Model Summary" in out and "frames_per_second" in out and "saved_to" in out
     assert path.exists()
     assert cli.main(["summary", str(path)]) == 0
     text = capsys.readouterr().out
     assert "Model Summary" in text and "conv_0 (InputConv.)" in text and "classifier (Fully.)" in text
-    assert ak.Model(str(path)).layer_count == 4
+    assert ak.Model(str(path)).layer_count == 3
 
 
 @pytest.mark.parametrize("batch", ["0", "-3", "two", "1.5"])

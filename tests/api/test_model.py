@@ -443,3 +443,24 @@ def test_model_properties():
     layers = m.layers
     layers.pop()
     assert m.layer_count == 3  # .layers is a new list
+
+
+def test_predict_with_full_int32_thresholds():
+    """predict = float32(wrap32(p - T)) / s: p - T is exact and wraps like int32 before the single rounding."""
+    m = ak.Model()
+    m.add(ak.InputData(input_shape=(1, 1, 1)))
+    m.add(ak.FullyConnected(units=4, weights_bits=8, activation=False))
+    fc = m.layers[1]
+    fc.set_variable("weights", np.array([[[[127, -128, 1, 0]]]], np.int8))
+    threshold = np.array([-(2 ** 31), 2 ** 31 - 1, 16_777_217, -3], np.int32)
+    fc.set_variable("threshold", threshold)
+    fc.set_variable("act_step", np.array([1.0, 3.0, 1.0, 0.1], np.float32))
+    x = np.array([[[[15]]]], np.uint8)
+    pot = m.forward(x)
+    assert pot.ravel().tolist() == [1905, -1920, 15, 0]
+    pred = m.predict(x).ravel()
+    assert pred.dtype == np.float32
+    np.testing.assert_array_equal(pred, naive.predict_values(pot, threshold, fc.get_variable("act_step")).ravel())
+    assert pred[0] == np.float32(1905 - 2 ** 31) < 0  # 1905 + 2**31 wraps negative
+    assert pred[1] == np.float32(np.float32(-1920 - (2 ** 31 - 1) + 2 ** 32) / np.float32(3.0)) > 0  # wraps positive
+    assert pred[2] == np.float32(15 - 16_777_217)  # exact difference, one rounding

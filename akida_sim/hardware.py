@@ -1,0 +1,192 @@
+"""Glue between the model API and ``hw_model``: layer specs, mapping views,
+program images and per-layer event counts.
+
+``hw_model`` knows nothing of akida_sim layers; this module describes each
+layer as a ``hw_model.LayerSpec``, wraps the mapper's result in objects shaped
+like the vendor's (``Sequence``, ``Pass``, ``layer.mapping.nps``), and turns
+the events a forward pass counted into ``hw_model.costs.LayerCounts``.
+"""
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from hw_model import LayerSpec, MappingError, map_layers
+from hw_model.costs import LayerCounts, synaptic_ops_per_event
+from hw_model.program import external_memory_bytes
+
+from .enums import BackendType, LayerType, NPType, Padding, PoolType
+from .errors import SimRuntimeError
+
+_KINDS = {
+    LayerType.InputData: "input_data",
+    LayerType.InputConvolutional: "input_conv",
+    LayerType.Convolutional: "conv",
+    LayerType.SeparableConvolutional: "separable",
+    LayerType.FullyConnected: "fully_connected",
+}
+_POOLS = {PoolType.NoPooling: "none", PoolType.Max: "max", PoolType.Average: "average"}
+
+
+def layer_spec(layer):
+    """The ``hw_model.LayerSpec`` of a layer that is part of a model."""
+    kind = _KINDS[layer.layer_type]
+    common = dict(kind=kind, name=layer.name, input_shape=tuple(layer.input_dims),
+                  output_shape=tuple(layer.output_dims), input_bits=layer.input_bits)
+    if kind == "input_data":
+        return LayerSpec(**common)
+    a = layer._args
+    common.update(weights_bits=a["weights_bits"], activation=a["activation"], act_bits=a["act_bits"])
+    if kind == "fully_connected":
+        return LayerSpec(filters=a["units"], **common)
+    weights_all_zero = any(not layer._variables[name].any()
+                           for name in ("weights", "weights_pw") if name in layer._variables)
+    return LayerSpec(filters=a["filters"], kernel=a["kernel_size"], stride=a["kernel_stride"],
+                     padding="same" if a["padding"] == Padding.Same else "valid",
+                     pool_type=_POOLS[a["pool_type"]], pool_size=a["pool_size"], pool_stride=a["pool_stride"],
+                     weights_all_zero=weights_all_zero, **common)
+
+
+@dataclass(frozen=True)
+class NPComponent:
+    """One NP (or the HRC) running part of a layer: ident (col, row, id), type, filters."""
+
+    ident: tuple
+    type: NPType
+    filters: int
+
+    def __repr__(self):
+        return f"<akida_sim.NP.Component, ident={self.ident}, type=Type.{self.type.name}, filters={self.filters}>"
+
+
+@dataclass(frozen=True)
+class LayerMappingView:
+    """``layer.mapping`` of a layer mapped on hardware: its NP components."""
+
+    nps: tuple
+
+
+class Pass:
+    """The layers a sequence runs in one pass."""
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+
+    def __repr__(self):
+        return f"<akida_sim.Pass, layers={[l.name for l in self.layers]}>"
+
+
+class Sequence:
+    """Consecutive layers run on one backend; a hardware sequence has a program."""
+
+    def __init__(self, name, backend, layers, program=None):
+        self.name = name
+        self.backend = backend
+        self.passes = [Pass(layers)]
+        self.program = program
+
+    @property
+    def layers(self):
+        """The sequence's layers, in order."""
+        return self.passes[0].layers
+
+    def __repr__(self):
+        size = f", program_size={len(self.program)}" if self.program is not None else ""
+        return f"<akida_sim.Sequence, name={self.name}, backend={self.backend.name}{size}>"
+
+
+def _pack(values, bits):
+    """Two's-complement ``bits``-bit packing of int values (big-endian bit order)."""
+    v = np.asarray(values, np.int64).ravel() & ((1 << bits) - 1)
+    shifts = np.arange(bits - 1, -1, -1, dtype=np.int64)
+    return np.packbits(((v[:, None] >> shifts) & 1).astype(np.uint8).ravel()).tobytes()
+
+
+def _np_payloads(layer, components):
+    """Per-component bytes: a record (ident, type, filter range) then the packed
+    weights that component needs."""
+    a = layer._args
+    bits = min(max(a["weights_bits"], 1), 8)
+    filters = a.get("filters", a.get("units"))
+    start = 0
+    for comp in components:
+        count = comp.filters or filters
+        end = min(start + count, filters)
+        if layer.layer_type == LayerType.SeparableConvolutional:
+            payload = (_pack(layer._variables["weights"], bits)
+                       + _pack(layer._variables["weights_pw"][..., start:end], bits))
+        else:
+            payload = _pack(layer._variables["weights"][..., start:end], bits)
+        head = struct.pack("<3BBII", *comp.ident, int(comp.type), start, end)
+        yield head + payload
+        start = end % filters
+
+
+def program_image(name, layers, size):
+    """The program of a hardware sequence: a header, each layer's configuration
+    and each NP's packed weights, zero-padded to ``size`` bytes (the program
+    size of the hardware model)."""
+    parts = [b"AKSIMPRG", struct.pack("<HH", 1, len(layers)), name.encode()]
+    for layer in layers:
+        config = json.dumps(layer.get_config(), sort_keys=True, default=int).encode()
+        parts.append(struct.pack("<I", len(config)) + config)
+        parts.extend(_np_payloads(layer, layer.mapping.nps))
+    body = b"".join(parts)
+    if len(body) > size:
+        raise SimRuntimeError(f"program of sequence '{name}': configuration and weights take {len(body)} bytes, "
+                              f"more than the {size} bytes of the program size model")
+    return body + bytes(size - len(body))
+
+
+def external_memory_size(layers):
+    """Bytes of external memory the mapped ``layers`` use (FNP2 weights)."""
+    return sum(external_memory_bytes(layer_spec(l), c.type.name)
+               for l in layers if l.mapping is not None for c in l.mapping.nps)
+
+
+def map_model(layers, device, mode, hw_only):
+    """Map ``layers`` on ``device``; returns (mapping, sequences).
+
+    Attaches ``layer.mapping`` to every layer (None for software layers).
+    Raises SimRuntimeError with the mapper's reason when ``hw_only`` and a
+    layer cannot run on hardware.
+    """
+    specs = [layer_spec(l) for l in layers]
+    try:
+        mapping = map_layers(specs, device.hw_mesh, mode=mode.name, hw_only=hw_only)
+    except MappingError as exc:
+        raise SimRuntimeError(str(exc)) from None
+    by_name = {l.name: l for l in layers}
+    for layer in layers:
+        layer.mapping = None
+    sequences = []
+    for seq in mapping.sequences:
+        seq_layers = [by_name[m.name] for m in seq.layers]
+        if seq.backend == "Hardware":
+            for m, layer in zip(seq.layers, seq_layers):
+                layer.mapping = LayerMappingView(tuple(
+                    NPComponent(tuple(n.ident), NPType[n.type.value], n.filters) for n in m.nps))
+            program = program_image(seq.name, seq_layers, seq.program_bytes)
+            sequences.append(Sequence(seq.name, BackendType.Hardware, seq_layers, program))
+        else:
+            sequences.append(Sequence(seq.name, BackendType.Software, seq_layers))
+    return mapping, sequences
+
+
+def layer_counts(layer, input_events, output_events, frames):
+    """``LayerCounts`` per frame of a mapped hardware layer from event totals."""
+    kind = _KINDS[layer.layer_type]
+    a = layer._args
+    per_in = input_events / frames
+    if kind == "fully_connected":
+        fan_out = synaptic_ops_per_event(kind, 1, a["units"])
+    else:
+        kx, _ = a["kernel_size"]
+        sx, sy = a["kernel_stride"]
+        fan_out = synaptic_ops_per_event(kind, kx, a["filters"], 1) / (sx * sy)
+    nps = sum(1 for c in layer.mapping.nps if c.type != NPType.HRC)
+    x, y, c = layer.input_dims
+    return LayerCounts(name=layer.name, kind=kind, input_events=per_in, synaptic_ops=per_in * fan_out,
+                       output_events=output_events / frames, nps=nps,
+                       input_values=x * y * c if kind == "input_conv" else 0)

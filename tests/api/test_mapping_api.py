@@ -1,0 +1,186 @@
+"""Model.map, sequences, layer mappings, mapped summary and statistics (no vendor needed)."""
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import akida_sim as ak
+from akida_sim import zoo
+from hw_model import make_mesh
+from hw_model.cost_table import AKD1000_COSTS
+
+
+def ones(model):
+    for layer in model.layers:
+        for name in layer.get_variable_names():
+            if name.startswith("weights"):
+                layer.set_variable(name, np.ones_like(layer.get_variable(name)))
+    return model
+
+
+def small_model(fc_activation=False):
+    m = ak.Model()
+    m.add(ak.InputData(input_shape=(16, 16, 8), input_bits=4))
+    m.add(ak.Convolutional(kernel_size=(3, 3), filters=32, weights_bits=4, act_bits=4, name="c1"))
+    m.add(ak.SeparableConvolutional(kernel_size=(3, 3), filters=16, weights_bits=4, act_bits=4, name="s2",
+                                    pool_type=ak.PoolType.Average))
+    m.add(ak.FullyConnected(units=5, weights_bits=4, activation=fc_activation, name="fc"))
+    return ones(m)
+
+
+def test_unmapped_model_has_one_software_sequence():
+    m = small_model()
+    (seq,) = m.sequences
+    assert seq.name == "SW/c1-fc" and seq.backend == ak.BackendType.Software and seq.program is None
+    assert [l.name for l in seq.passes[0].layers] == ["c1", "s2", "fc"]
+    assert m.device is None and all(l.mapping is None for l in m.layers)
+
+
+def test_akd1000_device_mirrors_the_vendor_mesh():
+    d = ak.AKD1000()
+    assert d.version == "BC.00.000.002" and d.desc == "VirtualDevice/BC.00.000.002" and d.ip_version == 1
+    assert len(d.mesh.nps) == 78
+    assert d.mesh.dma_event == (3, 1, 0) and d.mesh.dma_conf == (3, 1, 1)
+    assert d.mesh.hrc.ident == (0, 0, 0) and d.mesh.hrc.types == (ak.NPType.HRC,)
+    assert d.mesh.np_sram_size.input_bytes == 43008 and d.mesh.np_sram_size.weight_bytes == 44800
+    assert sum(ak.NPType.FNP3 in n.types for n in d.mesh.nps) == 18
+
+
+def test_map_allocates_nps_and_builds_a_program():
+    m = small_model()
+    m.map(ak.AKD1000())
+    (seq,) = m.sequences
+    assert seq.name == "HW/c1-fc" and seq.backend == ak.BackendType.Hardware
+    assert isinstance(seq.program, bytes) and len(seq.program) > 0
+    c1, s2, fc = (m.get_layer(n) for n in ("c1", "s2", "fc"))
+    assert len(c1.mapping.nps) == 32 and {n.type for n in c1.mapping.nps} == {ak.NPType.CNP1}
+    assert sum(n.filters for n in c1.mapping.nps) == 32
+    assert len(s2.mapping.nps) == 16
+    assert [n.type for n in fc.mapping.nps] == [ak.NPType.FNP3] and fc.mapping.nps[0].filters == 5
+    idents = [n.ident for l in (c1, s2, fc) for n in l.mapping.nps]
+    assert len(set(idents)) == len(idents)
+
+
+def test_minimal_mode_uses_fewer_nps_and_a_smaller_program():
+    a, b = small_model(), small_model()
+    a.map(ak.AKD1000())
+    b.map(ak.AKD1000(), mode=ak.MapMode.Minimal)
+    count = lambda m: sum(len(l.mapping.nps) for l in m.layers if l.mapping)  # noqa: E731
+    assert count(b) < count(a)
+    assert len(b.sequences[0].program) < len(a.sequences[0].program)
+
+
+def test_program_holds_the_weights_and_changes_with_them():
+    m = small_model()
+    m.map(ak.AKD1000())
+    before = m.sequences[0].program
+    c1 = m.get_layer("c1")
+    c1.set_variable("weights", np.full_like(c1.get_variable("weights"), -3))
+    m.map(ak.AKD1000())
+    after = m.sequences[0].program
+    assert len(before) == len(after) and before != after
+
+
+def test_unmappable_layer_goes_to_software_or_raises_with_hw_only():
+    m = ak.Model()
+    m.add(ak.InputData(input_shape=(8, 8, 2), input_bits=4))
+    m.add(ak.Convolutional(kernel_size=(3, 3), filters=4, weights_bits=8, act_bits=4, name="c8"))
+    m.add(ak.Convolutional(kernel_size=(3, 3), filters=4, weights_bits=4, act_bits=4, name="c4"))
+    ones(m)
+    m.map(ak.AKD1000())
+    assert [s.name for s in m.sequences] == ["SW/c8", "HW/c4"]
+    assert m.get_layer("c8").mapping is None
+    with pytest.raises(RuntimeError, match="Cannot map layer 'c8'.*bitwidth"):
+        m.map(ak.AKD1000(), hw_only=True)
+
+
+def test_map_none_unmaps_and_adding_a_layer_unmaps():
+    m = small_model()
+    m.map(ak.AKD1000())
+    m.map(None)
+    assert m.device is None and m.sequences[0].backend == ak.BackendType.Software
+    m.map(ak.AKD1000())
+    m.pop_layer()
+    assert m.device is None and all(l.mapping is None for l in m.layers)
+
+
+def test_map_argument_errors():
+    m = small_model()
+    with pytest.raises(TypeError, match="device"):
+        m.map("AKD1000")
+    with pytest.raises(ValueError, match="mode"):
+        m.map(ak.AKD1000(), mode=7)
+    with pytest.raises(TypeError, match="hw_only"):
+        m.map(ak.AKD1000(), hw_only="yes")
+
+
+def test_mapped_summary_lists_components_and_program_size():
+    m = small_model()
+    m.map(ak.AKD1000())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        m.summary()
+    text = out.getvalue()
+    size = len(m.sequences[0].program)
+    assert "NPs  Skip DMAs  External Memory (Bytes)" in text
+    assert f"HW/c1-fc (Hardware) - size: {size} bytes" in text
+    assert "32 CNP1" in text and "1 FNP3" in text
+    assert "Component (type)  Count" in text
+
+
+def test_statistics_unmapped_then_mapped():
+    m = small_model()
+    assert str(m.statistics) == "Average framerate = N/A"
+    x = np.random.default_rng(0).integers(0, 16, (4, 16, 16, 8), dtype=np.uint8)
+    m.forward(x)
+    assert m.statistics.fps > 0 and m.statistics.inference_clk is None
+    m.map(ak.AKD1000())
+    assert str(m.statistics) == "Average framerate = N/A"
+    y = m.forward(x)
+    s = m.statistics
+    assert s.inference_frames == 4 and s.inference_clk > 0 and s.program_clk > 0
+    assert s.powers["average"] > s.powers["floor"] > 0 and s.energy > 0 and s.fps > 0
+    assert [r.name for r in s.layers] == ["c1", "s2", "fc"]
+    assert s.layers[0].input_events == np.count_nonzero(x) / 4
+    assert np.array_equal(y, small_model().forward(x))  # mapping never changes the integers
+
+
+def test_statistics_scale_with_events():
+    """More non-zero inputs cost more clocks and energy per frame."""
+    m = small_model()
+    m.map(ak.AKD1000())
+    rng = np.random.default_rng(1)
+    sparse = np.where(rng.random((2, 16, 16, 8)) < 0.1, 15, 0).astype(np.uint8)
+    dense = np.full((2, 16, 16, 8), 15, np.uint8)
+    m.forward(sparse)
+    low = m.statistics
+    m.forward(dense)
+    high = m.statistics
+    assert high.clk_per_frame > low.clk_per_frame and high.energy > low.energy
+
+
+def test_what_if_device_with_a_faster_clock_and_fewer_nps():
+    base = ak.AKD1000()
+    fast = ak.Device(base.hw_mesh, AKD1000_COSTS.what_if(
+        "double clock", clock_hz=AKD1000_COSTS.clock_hz.value * 2))
+    m = small_model()
+    x = np.full((1, 16, 16, 8), 7, np.uint8)
+    m.map(base)
+    m.forward(x)
+    fps_base = m.statistics.fps
+    m.map(fast)
+    m.forward(x)
+    assert m.statistics.fps == pytest.approx(2 * fps_base)
+    small = ak.Device(make_mesh("8 NPs", base.hw_mesh.slots[:8], sram=base.hw_mesh.sram))
+    m.map(small)
+    assert sum(len(l.mapping.nps) for l in m.layers if l.mapping) <= 8
+
+
+def test_zoo_models_map_and_report():
+    for name in ("dscnn_kws", "mnist"):
+        m = zoo.build(name)
+        m.map(ak.AKD1000())
+        m.forward(zoo.random_inputs(m, 2, np.random.default_rng(0)))
+        assert m.statistics.fps > 0
+        assert all(len(s.program) > 0 for s in m.sequences if s.backend == ak.BackendType.Hardware)
