@@ -7,6 +7,8 @@ import time
 import numpy as np
 
 from . import zoo
+from .device import AKD1000
+from .enums import BackendType, MapMode
 from .errors import AkidaSimError
 from .model import Model
 
@@ -15,6 +17,8 @@ def _run(args):
     t0 = time.perf_counter()
     model = zoo.build(args.model, seed=args.seed)
     built = time.perf_counter() - t0
+    if args.map:
+        model.map(AKD1000(), mode=MapMode[args.mode])
     if not args.json:
         model.summary()
     x = zoo.random_inputs(model, args.batch, np.random.default_rng(args.seed + 1))
@@ -38,6 +42,8 @@ def _run(args):
         "forward_seconds": round(elapsed, 4),
         "frames_per_second": round(args.batch / elapsed, 2),
     }
+    if args.map:
+        report.update(_hardware_report(model, args.mode))
     if args.save:
         model.save(args.save)
         report["saved_to"] = args.save
@@ -45,8 +51,26 @@ def _run(args):
         print(json.dumps(report, indent=1))
     else:
         for key, value in report.items():
-            print(f"{key:>20}: {value}")
+            print(f"{key:>24}: {value}")
     return 0
+
+
+def _hardware_report(model, mode):
+    """NPs, sequences and the estimated cost of the last (mapped) forward pass."""
+    stats = model.statistics
+    return {
+        "device": model.device.desc,
+        "mapping_mode": mode,
+        "sequences": [s.name for s in model.sequences],
+        "nps": sum(1 for l in model.layers if l.mapping for c in l.mapping.nps if c.type.name != "HRC"),
+        "program_bytes": sum(len(s.program) for s in model.sequences if s.backend == BackendType.Hardware),
+        "chip_fps": round(stats.fps, 2),
+        "inference_clk_per_frame": round(stats.clk_per_frame),
+        "program_clk": round(stats.program_clk),
+        "floor_power_mw": round(stats.powers["floor"], 1),
+        "average_power_mw": round(stats.powers["average"], 1),
+        "energy_mj_per_frame": round(stats.energy, 4),
+    }
 
 
 def _summary(args):
@@ -61,6 +85,9 @@ def build_parser():
     run.add_argument("--model", default="dscnn_kws", choices=sorted(zoo.MODELS))
     run.add_argument("--batch", type=int, default=16, help="number of random input frames (>= 1)")
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--map", action="store_true",
+                     help="map the model on a simulated AKD1000 and report NPs, clocks, power and energy")
+    run.add_argument("--mode", default="AllNps", choices=[m.name for m in MapMode], help="mapping mode (with --map)")
     run.add_argument("--save", metavar="PATH", help="also save the model to PATH")
     run.add_argument("--json", action="store_true", help="print a JSON report only")
     run.set_defaults(func=_run)

@@ -45,6 +45,8 @@ def check_variable(label, name, value, shape, dtype, value_range=None):
     Raises SimValueError naming the layer (``label``), the variable, the
     expected and the received dtype, shape or value.
     """
+    if isinstance(value, np.generic):  # a numpy scalar is a 0-d array (then a shape error)
+        value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         raise SimValueError(
             f"{label}: variable '{name}' must be a numpy.ndarray of {np.dtype(dtype).name}, "

@@ -198,8 +198,8 @@ def power(counts: Sequence[LayerCounts], clocks_per_frame: float, table: CostTab
     """``{"floor": mW, "average": mW}``: average = floor + dynamic energy per frame x fps."""
     floor = _price(table, "floor_power_mw")
     # mJ/frame x frames/s = mW
-    return MappingProxyType({"floor": floor,
-                             "average": floor + dynamic_energy_mj(counts, table) * fps(clocks_per_frame, table)})
+    average = floor + dynamic_energy_mj(counts, table) * fps(clocks_per_frame, table)
+    return MappingProxyType({"floor": float(floor), "average": float(average)})
 
 
 def energy_per_frame(counts: Sequence[LayerCounts], clocks_per_frame: float, table: CostTable) -> float:

@@ -88,3 +88,12 @@ def test_summary_of_missing_or_broken_file(tmp_path, capsys):
     junk.write_bytes(b"junk" * 10)
     assert cli.main(["summary", str(junk)]) == 2
     assert "junk.fbz" in capsys.readouterr().err
+
+
+def test_run_map_reports_hardware_costs(capsys):
+    assert cli.main(["run", "--model", "mnist", "--batch", "2", "--map", "--mode", "Minimal", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mapping_mode"] == "Minimal" and report["sequences"] == ["HW/conv_0-classifier"]
+    assert report["nps"] >= 2 and report["program_bytes"] > 0
+    assert report["chip_fps"] > 0 and report["average_power_mw"] > report["floor_power_mw"] > 0
+    assert report["energy_mj_per_frame"] > 0

@@ -20,7 +20,6 @@ import math
 import pathlib
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -178,13 +177,9 @@ def _synthetic(n_layers, events=1000.0, nps=2):
     return layers
 
 
-def test_hundred_layers_is_fast():
-    """Pricing a 100-layer model takes well under a second (pure Python, no kernels)."""
-    counts = _synthetic(100)
-    t0 = time.perf_counter()
-    for _ in range(10):
-        s = statistics(counts, AKD1000_COSTS, input_bytes=4096, program_bytes=500_000, frames=10)
-    assert (time.perf_counter() - t0) / 10 < 0.05
+def test_hundred_layers_prices_every_layer():
+    """A 100-layer model is priced layer by layer (its speed is measured in benchmarks/bench_mapping.py)."""
+    s = statistics(_synthetic(100), AKD1000_COSTS, input_bytes=4096, program_bytes=500_000, frames=10)
     assert len(s.layers) == 100 and s.inference_clk > 0
 
 
