@@ -270,6 +270,11 @@ class _ConvLike(Layer):
     legal_act_bits = (1, 2, 4)
     #: Whether act_bits is checked when activation=False (not by InputConvolutional).
     act_bits_checked_without_activation = True
+    #: Whether weight widths other than 1, 2 and 4 mean int8 (InputConvolutional).
+    weights_any_width_is_int8 = False
+    #: Whether a signed input is refused with a ValueError (Convolutional) rather
+    #: than the RuntimeError of too-wide inputs.
+    signed_input_is_value_error = False
 
     def _init_conv(self, kernel_size, filters, padding, kernel_stride, pool_size, pool_type,
                    pool_stride, activation, act_bits):
@@ -388,7 +393,7 @@ class _ConvLike(Layer):
     def output_signed(self):
         return not self._args["activation"]
 
-    def _conv_param_values(self):
+    def _param_values(self):
         a = self._args
         return dict(
             act_bits=a["act_bits"], activation=a["activation"], filters=a["filters"],
@@ -400,9 +405,26 @@ class _ConvLike(Layer):
             weights_bits=a["weights_bits"],
         )
 
-    def _neuron_specs(self):
+    def _bind(self, previous):
+        _check_follows(self, previous, self.signed_input_is_value_error)
+        self.input_dims = list(previous.output_dims)
+        self.input_bits = previous.output_bits
+        self.output_dims = self._compute_output_dims(self.input_dims)
+
+    def _weight_shapes(self, channels, filters):
+        """{variable name: shape} of the layer's weights."""
+        kx, ky = self._args["kernel_size"]
+        return {"weights": (kx, ky, channels, filters)}
+
+    def _variable_specs(self):
+        if not self.input_dims:
+            return {}
         f = self._args["filters"]
-        return {"threshold": ((f,), np.int32, None), "act_step": ((f,), np.float32, None)}
+        rng = weight_range(self._args["weights_bits"], any_width_is_int8=self.weights_any_width_is_int8)
+        specs = {name: (shape, np.int8, rng)
+                 for name, shape in self._weight_shapes(self.input_dims[2], f).items()}
+        specs.update(threshold=((f,), np.int32, None), act_step=((f,), np.float32, None))
+        return specs
 
 
 def _check_follows(layer, previous, signed_is_value_error=False):
@@ -476,6 +498,7 @@ class InputConvolutional(_ConvLike):
     stride_may_exceed_kernel = True
     legal_act_bits = (1, 2, 3, 4)
     act_bits_checked_without_activation = False
+    weights_any_width_is_int8 = True
 
     def __init__(self, input_shape, kernel_size, filters, name="", padding=Padding.Same,
                  kernel_stride=(1, 1), weights_bits=1, pool_size=(-1, -1),
@@ -505,7 +528,7 @@ class InputConvolutional(_ConvLike):
 
     def _param_values(self):
         x, y, c = self._args["input_shape"]
-        values = self._conv_param_values()
+        values = super()._param_values()
         values.update(input_width=x, input_height=y, input_channels=c,
                       padding_value=self._args["padding_value"])
         return values
@@ -520,15 +543,6 @@ class InputConvolutional(_ConvLike):
         self.input_bits = IMAGE_BITS
         self.output_dims = self._compute_output_dims(self.input_dims)
 
-    def _variable_specs(self):
-        if not self.input_dims:
-            return {}
-        kx, ky = self._args["kernel_size"]
-        rng = weight_range(self._args["weights_bits"], any_width_is_int8=True)
-        specs = {"weights": ((kx, ky, self.input_dims[2], self._args["filters"]), np.int8, rng)}
-        specs.update(self._neuron_specs())
-        return specs
-
 
 class Convolutional(_ConvLike):
     """Convolution (kernel flipped) of 1/2/4-bit activations with 1/2/4/8-bit weights."""
@@ -536,6 +550,7 @@ class Convolutional(_ConvLike):
     layer_type = LayerType.Convolutional
     name_prefix = "Conv"
     summary_type = "Conv."
+    signed_input_is_value_error = True
 
     def __init__(self, kernel_size, filters, name="", padding=Padding.Same, kernel_stride=(1, 1),
                  weights_bits=1, pool_size=(-1, -1), pool_type=PoolType.NoPooling,
@@ -544,24 +559,6 @@ class Convolutional(_ConvLike):
         self._init_conv(kernel_size, filters, padding, kernel_stride, pool_size, pool_type,
                         pool_stride, activation, act_bits)
         self._args["weights_bits"] = _check_weights_bits(self.label, weights_bits)
-
-    def _param_values(self):
-        return self._conv_param_values()
-
-    def _bind(self, previous):
-        _check_follows(self, previous, signed_is_value_error=True)
-        self.input_dims = list(previous.output_dims)
-        self.input_bits = previous.output_bits
-        self.output_dims = self._compute_output_dims(self.input_dims)
-
-    def _variable_specs(self):
-        if not self.input_dims:
-            return {}
-        kx, ky = self._args["kernel_size"]
-        rng = weight_range(self._args["weights_bits"])
-        specs = {"weights": ((kx, ky, self.input_dims[2], self._args["filters"]), np.int8, rng)}
-        specs.update(self._neuron_specs())
-        return specs
 
 
 class SeparableConvolutional(_ConvLike):
@@ -579,27 +576,9 @@ class SeparableConvolutional(_ConvLike):
                         pool_stride, activation, act_bits)
         self._args["weights_bits"] = _check_weights_bits(self.label, weights_bits)
 
-    def _param_values(self):
-        return self._conv_param_values()
-
-    def _bind(self, previous):
-        _check_follows(self, previous)
-        self.input_dims = list(previous.output_dims)
-        self.input_bits = previous.output_bits
-        self.output_dims = self._compute_output_dims(self.input_dims)
-
-    def _variable_specs(self):
-        if not self.input_dims:
-            return {}
+    def _weight_shapes(self, channels, filters):
         kx, ky = self._args["kernel_size"]
-        c, f = self.input_dims[2], self._args["filters"]
-        rng = weight_range(self._args["weights_bits"])
-        specs = {
-            "weights": ((kx, ky, c, 1), np.int8, rng),
-            "weights_pw": ((1, 1, c, f), np.int8, rng),
-        }
-        specs.update(self._neuron_specs())
-        return specs
+        return {"weights": (kx, ky, channels, 1), "weights_pw": (1, 1, channels, filters)}
 
 
 class FullyConnected(Layer):
