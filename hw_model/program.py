@@ -26,6 +26,9 @@ FNP_HEADER = 216            # bytes per FC NP (calibration)
 CHUNK_BYTES = 262144       # NP blocks are packed greedily into chunks of at most 256 KiB (calibration, 542/542)
 CHUNK_HEADER = 24          # bytes per chunk after the first (calibration)
 FNP2_EXTRA = 48             # extra bytes for an FC on FNP2 (calibration, 5/5 cases)
+FNP2_NEXT_EXTRA = 24        # ... but only 24 B for each further FNP2 in the same sequence (calibration:
+                            # every sequence with two FCs on FNP2 came out 24 B high with 48 B, 8/8
+                            # cases in the random multi-layer sweeps, seeds 100-107)
 FILTER_RECORD = 8           # bytes per filter per NP (threshold + step; calibration)
 FC_UNIT_RECORD = 16         # bytes per FC unit (calibration)
 FC_INPUT_BLOCK = 32         # FC inputs are padded to multiples of 32 (calibration)

@@ -451,18 +451,13 @@ def assert_identical(sim_out, vendor_out, what="forward"):
             f"akida_sim {sim_out[first]!r}, vendor {vendor_out[first]!r}")
 
 
-def assert_predict_close(sim_out, vendor_out, rtol=1e-5, keep=None):
-    """predict: same dtype/shape, values within ``rtol`` where ``keep`` (a mask, default all).
-
-    Counts compared and bit-identical values in STATS."""
+def assert_predict_close(sim_out, vendor_out):
+    """predict: same dtype and shape, and bit-identical float32 values (the vendor's
+    ``float32(wrap_int32(p - T)) / act_step``); counts compared values in STATS."""
     assert sim_out.dtype == vendor_out.dtype == np.float32, (sim_out.dtype, vendor_out.dtype)
     assert sim_out.shape == vendor_out.shape
-    if keep is None:
-        keep = np.ones(sim_out.shape, bool)
-    np.testing.assert_allclose(sim_out[keep], vendor_out[keep], rtol=rtol, atol=0)
-    STATS["predict: values compared"] += int(keep.sum())
-    STATS["predict: values bit-identical"] += int((sim_out[keep] == vendor_out[keep]).sum())
-    STATS["predict: values skipped (p - threshold overflows int32, known bug)"] += int((~keep).sum())
+    np.testing.assert_array_equal(sim_out, vendor_out)
+    STATS["predict: values compared (bit-identical)"] += int(sim_out.size)
 
 
 def outcome(call):

@@ -25,14 +25,8 @@ def compare_case(case):
     STATS["forward: models compared"] += 1
     STATS["forward: values compared"] += vendor_out.size
     if not case.last_activation:
-        # The vendor's output is then the raw potential p; where p - threshold
-        # overflows int32 akida_sim's predict is known to differ (see
-        # test_predict_wraps_p_minus_threshold_in_int32), so those are left out here.
-        threshold = case.variables[-1]["threshold"].astype(np.int64)
-        d = vendor_out.astype(np.int64) - threshold
-        keep = (d >= -(2 ** 31)) & (d < 2 ** 31)
         assert_predict_close(sim.predict(case.inputs, batch_size=case.batch_size),
-                             vendor.predict(case.inputs, batch_size=case.batch_size), keep=keep)
+                             vendor.predict(case.inputs, batch_size=case.batch_size))
     return sim_out
 
 
@@ -251,13 +245,13 @@ def _predicts(case):
 
 
 def test_predict_wraps_p_minus_threshold_in_int32():
-    """p = 0, T = -2**31: the vendor's predict is -2**31 / s (p - T wraps), akida_sim gives +2**31 / s."""
+    """p = 0, T = -2**31: predict is -2**31 / s, because p - T wraps in int32."""
     w = np.zeros((1, 1, 1, 2), np.int8)
     args = dict(kernel_size=(1, 1), filters=2, weights_bits=1, activation=False)
     case = single_layer_case("conv", args, (1, 1, 1), 1, {"weights": w}, threshold=[-(2 ** 31), -(2 ** 31) + 5],
                              act_step=[1.0, 10.408264], inputs=np.ones((1, 1, 1, 1), np.uint8))
     sim, vendor = _predicts(case)
-    np.testing.assert_allclose(sim, vendor, rtol=1e-5)
+    assert_identical(sim, vendor, "predict")
 
 
 def test_predict_rounds_once_for_potentials_above_2_24():
