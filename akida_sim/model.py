@@ -4,11 +4,10 @@ import time
 
 import numpy as np
 
-from .enums import LayerType
 from kernels.fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
 from .device import Device
-from .enums import BackendType, MapMode
+from .enums import BackendType, LayerType, MapMode
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
 from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer

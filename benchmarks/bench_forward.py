@@ -28,6 +28,7 @@ import numpy as np
 
 import akida_sim
 from akida_sim import zoo
+from kernels.config import OMP_WAIT_POLICY
 
 MODELS = ["dscnn_kws", "mnist", "akidanet_05_96", "akidanet_05_224"]
 
@@ -124,6 +125,12 @@ def main(argv=None):
           f"{os.cpu_count()} CPUs, NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}")
     print("%-16s %6s %12s %12s %7s %5s" % ("model", "batch", "sim fps", "vendor fps", "ratio", "reps"))
     throughput(args.models, args.batches, args.quick)
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel ran
+        layer = "not started"
+    policy = os.environ.get("OMP_WAIT_POLICY", f"unset (kernels use {OMP_WAIT_POLICY})")
+    print(f"numba threading layer: {layer}, OMP_WAIT_POLICY: {policy}")
     print("\nfirst-call latency (fresh process, batch 1)")
     latency(args.latency_model)
 
