@@ -94,11 +94,14 @@ def fc_weight_bytes(spec: LayerSpec) -> int:
     return spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
 
 
-def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1") -> int:
-    """Program bytes for one NP running ``filters`` filters of ``spec``."""
+def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: bool = True) -> int:
+    """Program bytes for one NP running ``filters`` filters of ``spec`` (``first_tile``: the NP
+    belongs to the first spatial tile of the layer)."""
     # A layer without activation holds one more record per filter (calibration: +8 B per
-    # filter for conv, separable and FC, 12/12 cases of 8 and 32 filters).
-    raw_output = 0 if spec.activation else FILTER_RECORD * filters
+    # filter for conv, separable and FC, 12/12 cases of 8 and 32 filters), once per filter of the
+    # layer: NPs of further spatial tiles do not repeat it (calibration: spatially split conv and
+    # separable layers without activation, 4/4 cases of 4..6 NPs, seeds 700-707).
+    raw_output = 0 if spec.activation or not first_tile else FILTER_RECORD * filters
     if spec.kind == "conv":
         return CNP_HEADER + FILTER_RECORD * filters + conv_weight_bytes(spec, filters) + raw_output
     if spec.kind == "separable":

@@ -29,7 +29,8 @@ def specs_of(desc: dict) -> list[LayerSpec]:
         sp = make_spec(kind, L["name"], shape, L["filters"], kernel=L.get("k", 1), stride=L.get("s", 1),
                        padding=L.get("padding", "same"), pool_type=L.get("pool", "none"),
                        pool_size=L.get("ps", -1), pool_stride=L.get("pst", -1), weights_bits=L.get("wb", 4),
-                       input_bits=8 if kind == "input_conv" else bits, act_bits=L.get("ab", 4))
+                       input_bits=8 if kind == "input_conv" else bits, act_bits=L.get("ab", 4),
+                       activation=L.get("act", True))
         specs.append(sp)
         shape, bits = sp.output_shape, L.get("ab", 4)
     return specs
@@ -127,3 +128,38 @@ def test_what_if_mesh_with_fewer_nps_splits_sequences():
     assert map_layers(big, small, mode="Minimal").sequence_names == ["SW/big"]
     with pytest.raises(MappingError, match="Not enough hardware components of type CNP1 available"):
         map_layers(big, small, hw_only=True)
+
+
+def _chain(input_shape, input_bits, layers):
+    """Specs for a chain given as (kind, name, filters, kernel, stride, weights_bits, act_bits, extra)."""
+    return specs_of({"input": list(input_shape), "input_bits": input_bits,
+                     "layers": [dict(kind=k, name=n, filters=f, k=ks, s=st, wb=wb, ab=ab, **extra)
+                                for k, n, f, ks, st, wb, ab, extra in layers]})
+
+
+def _filters(mapping):
+    return {L.name: sorted(L.filters_per_np) for s in mapping.sequences for L in s.layers}
+
+
+def test_one_channel_conv_stops_allnps_spreading():
+    # vendor (akida 2.19.3, AllNps): conv96 on one channel -> 3 x 32 (4 x 24 would break the
+    # parity rule), and the whole model stops at 32 filters per NP
+    specs = _chain((8, 8, 1), 2, [("conv", "l0", 96, 5, 1, 4, 1, {}), ("conv", "l1", 96, 1, 1, 2, 1, {}),
+                                  ("separable", "l2", 384, 3, 2, 4, 2, {}),
+                                  ("conv", "l3", 200, 3, 1, 1, 4, {"pool": "average"})])
+    m = map_layers(specs, mode="AllNps")
+    assert _filters(m) == {"l0": [32] * 3, "l1": [32] * 3, "l2": [32] * 12, "l3": [26] + [29] * 6}
+    assert m.program_bytes == 241400
+    assert map_layers(specs, mode="Minimal").program_bytes == 188672
+
+
+def test_one_channel_conv_mapped_when_spread():
+    # vendor: conv200 on one channel is software in Minimal (25 groups of 8: odd) but 2 tiles x
+    # 8 NPs x 25 filters in AllNps (7 x 29 and 8 x 25 valid, 9 x 23 not)
+    specs = _chain((40, 8, 1), 2, [("conv", "l0", 200, 7, 1, 4, 4, {}), ("conv", "l1", 256, 3, 2, 4, 4, {}),
+                                   ("separable", "l2", 48, 3, 2, 4, 1, {}), ("conv", "l3", 16, 3, 1, 4, 2, {})])
+    mi = map_layers(specs, mode="Minimal")
+    assert mi.sequence_names == ["SW/l0", "HW/l1-l3"] and mi.sequences[1].program_bytes == 742008
+    al = map_layers(specs, mode="AllNps")
+    assert al.sequence_names == ["HW/l0-l3"] and al.program_bytes == 1133896
+    assert _filters(al) == {"l0": [25] * 16, "l1": [16, 16] + [24] * 20, "l2": [24, 24], "l3": [16]}
