@@ -261,7 +261,20 @@ def _check_input_shape(label, input_shape):
     return tuple(int(v) for v in input_shape)
 
 
-class _ConvLike(Layer):
+class _NeuralLayer(Layer):
+    """A layer with an activation: it emits act_bits-bit activations, or
+    int32 potentials when activation=False."""
+
+    @property
+    def output_bits(self):
+        return self._args["act_bits"] if self._args["activation"] else POTENTIAL_BITS
+
+    @property
+    def output_signed(self):
+        return not self._args["activation"]
+
+
+class _ConvLike(_NeuralLayer):
     """Shared arguments and geometry of the three convolution layers."""
 
     #: Whether the stride may exceed the kernel (only InputConvolutional).
@@ -384,14 +397,6 @@ class _ConvLike(Layer):
         if pool_type == PoolType.Average:
             cx, cy = 1, 1
         return [cx, cy, self._args["filters"]]
-
-    @property
-    def output_bits(self):
-        return self._args["act_bits"] if self._args["activation"] else POTENTIAL_BITS
-
-    @property
-    def output_signed(self):
-        return not self._args["activation"]
 
     def _param_values(self):
         a = self._args
@@ -581,7 +586,7 @@ class SeparableConvolutional(_ConvLike):
         return {"weights": (kx, ky, channels, 1), "weights_pw": (1, 1, channels, filters)}
 
 
-class FullyConnected(Layer):
+class FullyConnected(_NeuralLayer):
     """Dense layer over the whole (x, y, c) input; output shape (1, 1, units).
 
     The input is flattened column-major over (x, y, c):
@@ -612,14 +617,6 @@ class FullyConnected(Layer):
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = [1, 1, self._args["units"]]
-
-    @property
-    def output_bits(self):
-        return self._args["act_bits"] if self._args["activation"] else POTENTIAL_BITS
-
-    @property
-    def output_signed(self):
-        return not self._args["activation"]
 
     def _variable_specs(self):
         if not self.input_dims:
