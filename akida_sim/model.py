@@ -247,7 +247,8 @@ class Model:
     def _batched(self, inputs, batch_size, last_raw):
         x = self._check_inputs(inputs)
         step = self._check_batch_size(batch_size) or x.shape[0]
-        events = {l.name: [0, 0] for l in self._neural_layers()} if self._hw_sequences else None
+        on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
+        events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
         start = time.perf_counter()
         parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
         elapsed = time.perf_counter() - start

@@ -184,3 +184,14 @@ def test_zoo_models_map_and_report():
         m.forward(zoo.random_inputs(m, 2, np.random.default_rng(0)))
         assert m.statistics.fps > 0
         assert all(len(s.program) > 0 for s in m.sequences if s.backend == ak.BackendType.Hardware)
+
+
+def test_model_mapped_entirely_to_software_reports_host_statistics():
+    m = ak.Model()
+    m.add(ak.InputConvolutional(input_shape=(8, 8, 3), kernel_size=(3, 3), filters=4, weights_bits=8,
+                                activation=False, name="ic"))
+    ones(m)
+    m.map(ak.AKD1000())
+    assert [s.backend for s in m.sequences] == [ak.BackendType.Software]
+    m.forward(np.ones((2, 8, 8, 3), np.uint8))
+    assert m.statistics.fps > 0 and m.statistics.inference_clk is None
