@@ -19,8 +19,10 @@ Allocation model (observed; accuracy in the golden tests and the report):
 - 1-input-channel convs: every NP's filter count / 8 (rounded up) must be even (F <= 16 exempt);
   AllNps spreading stops at the first target breaking this for such a layer, and such a layer
   that is invalid on its Minimal split is still mapped when spread to a valid split.
-- Not modelled: the vendor's choice of column count for inputs wider than 32 or with very large
-  C in some cases (~2 % of layers, hence ~6 % of multi-layer models).
+- Spatial tiles (:func:`cnp_spatial_split`): same halo rule on both axes, tile rows byte-aligned
+  per channel and 32-bit aligned overall, tile extents rounded to the max-pool size; exact on all
+  layers of the spatial sweeps and held-out sets measured.
+- Not modelled: the AllNps sequence partition of a few large models, some hw_only texts.
 """
 from __future__ import annotations
 
@@ -162,35 +164,64 @@ def _max_filters(spec: LayerSpec, mesh: Mesh) -> int:
     return m
 
 
+def _tile_halo(n: int, halo: int) -> int:
+    """Extra input pixels a tile holds along one axis cut into ``n`` tiles: none for one tile,
+    (k-1)//2 with two tiles (one inner edge each), k-1 with three or more (middle tiles have two
+    inner edges).  Same rule on both axes (calibration: the row thresholds of x=16/32 conv layers,
+    C 128..512, k 1..7, y 20..140 step 2 - 1464 layers - put ny=2 at 2*R-(k-1) and ny>=3 at
+    ny*(R-(k-1)); columns as found by the earlier sweeps)."""
+    return 0 if n == 1 else halo // 2 if n == 2 else halo
+
+
+def _round_up(v: int, m: int) -> int:
+    return -(-v // m) * m
+
+
+# Input SRAM layout of a CNP tile (calibration, exact on 7,315 single conv/separable layers of
+# the spatial sweeps /tmp/hw/data/sp{A,B,C,R,P,Q}.json + the training sweeps' layers):
+# * a tile row of ``w`` pixels is stored in whole bytes per channel: w is rounded up to a multiple
+#   of 8 // input_bits (even for 4-bit, 4 for 2-bit, 8 for 1-bit inputs; 40 of the 41 misses of
+#   the "even" rule on 4,901 layers were 1/2-bit inputs);
+# * a tile row (w * C * input_bits bits) takes whole 32-bit words (odd C: 4 misses of 5,837 with
+#   byte rows, none with 4-byte rows; 2-, 8-, 16-byte rounding: 4, 17, 39 misses).
+_SRAM_ROW_ALIGN_BYTES = 4
+
+
 def cnp_spatial_split(spec: LayerSpec, mesh: Mesh) -> int:
     """Spatial tiles needed for the input of a conv/separable layer (input SRAM per NP).
 
-    Model (calibration; exact on 1602/1629 = 98 % of conv/sep layers seen in the sweeps, all
-    misses but one have x > 32 or very large C): the width is cut into nx >= ceil(x / cnp_max_width)
-    columns of ceil(x/nx) pixels, plus a halo of (k-1)//2 pixels when nx == 2 and k-1 pixels when
-    nx > 2, rounded up to even; one
-    tile holds rows = min(cnp_max_height, input_bytes*8 // (w * C * input_bits)) input rows; if
-    the whole height does not fit, each row tile yields rows-(k-1) rows (ny = ceil(y/(rows-k+1))).
-    nx is the one giving the fewest tiles (the vendor's exact choice of nx is not known).
+    Model (calibration: exact on all 7,315 conv/separable layers of the spatial sweeps, see the
+    constants above): the input is cut into nx >= ceil(x / cnp_max_width) columns and ny rows of
+    tiles of ceil(x/nx) x ceil(y/ny) pixels (with max pooling, rounded up to a multiple of the
+    pool size when the axis is cut: 483/483 two-layer probes against 407/483 without), each plus
+    the halo of :func:`_tile_halo`; the tile width is then aligned as described above and one tile
+    holds rows = min(cnp_max_height, input_bytes // row_bytes) rows.  For each nx the fewest ny
+    whose tile height fits is taken, and the vendor uses the nx giving the fewest tiles.
     """
     x, y, c = spec.input_shape
     ib = spec.input_bits
     halo = spec.k - 1
+    p = spec.pool_size[0] if spec.pool_type == "max" and spec.pool_size[0] > 0 else 1
+    walign = max(1, 8 // ib)
     best = None
     nx0 = math.ceil(x / mesh.limits.cnp_max_width)
     for nx in range(nx0, x + 1):
-        # column halo: a tile needs k//2 extra columns per inner edge; with two columns each tile
-        # has one inner edge, with more the widest (middle) tiles have two (calibration: 1602/1629
-        # layers against 1597/1629 with k-1 for any nx > 1; seeds 1-4, 100-107 sweeps)
-        w = math.ceil(x / nx) + (0 if nx == 1 else halo // 2 if nx == 2 else halo)
-        w += w % 2
-        rows = min(mesh.limits.cnp_max_height, (mesh.sram.input_bytes * 8) // (w * c * ib))
-        if y <= rows:
-            ny = 1
-        elif rows - halo <= 0:
+        tw = math.ceil(x / nx)
+        if nx > 1:
+            tw = _round_up(tw, p)
+        w = _round_up(tw + _tile_halo(nx, halo), walign)
+        row_bytes = _round_up(math.ceil(w * c * ib / 8), _SRAM_ROW_ALIGN_BYTES)
+        rows = min(mesh.limits.cnp_max_height, mesh.sram.input_bytes // row_bytes)
+        ny = None
+        for n in range(1, y + 1):
+            th = math.ceil(y / n)
+            if n > 1:
+                th = _round_up(th, p)
+            if th + _tile_halo(n, halo) <= rows:
+                ny = n
+                break
+        if ny is None:
             continue
-        else:
-            ny = math.ceil(y / (rows - halo))
         if best is None or nx * ny < best:
             best = nx * ny
         if ny == 1:
@@ -556,6 +587,11 @@ def _allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) 
 _CAPACITY_RULES = ("filter_fits_cnp",)
 
 
+def _available(m: int) -> str:
+    """Vendor wording: "1 is available" (observed 7 times in the sweeps), "M are available" else."""
+    return "1 is available" if m == 1 else f"{m} are available"
+
+
 def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]], mesh: Mesh) -> None:
     """Raise the vendor's hw_only error (observed behaviour).
 
@@ -584,7 +620,7 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
         if n.min_cnps > free:
             if not bad:
                 bad.append((n.spec.name, [f"Not enough hardware components of type CNP1 available. "
-                                          f"{n.min_cnps} are needed but {free} are available."]))
+                                          f"{n.min_cnps} are needed but {_available(free)}."]))
             break
         free -= n.min_cnps
     if len(bad) == 1:
@@ -660,7 +696,7 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
                 if hw_only:
                     n = needs[i]
                     fail(n.spec.name, [f"Not enough hardware components of type CNP1 available. "
-                                       f"{n.min_cnps} are needed but {mesh.count(NPType.CNP1)} are available."])
+                                       f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
                 chunks.append((False, [needs[i]]))
                 i += 1
                 break

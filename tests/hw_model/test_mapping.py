@@ -163,3 +163,34 @@ def test_one_channel_conv_mapped_when_spread():
     al = map_layers(specs, mode="AllNps")
     assert al.sequence_names == ["HW/l0-l3"] and al.program_bytes == 1133896
     assert _filters(al) == {"l0": [25] * 16, "l1": [16, 16] + [24] * 20, "l2": [24, 24], "l3": [16]}
+
+
+# Spatial tiles of single 8-filter layers (Minimal, 1 filter group) observed on the vendor mapper
+# (akida 2.19.3, sweeps /tmp/hw/data/sp{A,B,C,P}.json and the seed 700-707 sweeps): row halo
+# thresholds (2 tiles up to 2R-(k-1) rows, 3+ tiles ny*(R-(k-1))), 1-bit rows byte-aligned,
+# odd-C rows 32-bit aligned, max-pooled tiles rounded to the pool size.
+SPATIAL_CASES = [
+    # (x, y, C, k, input_bits, kind, pool, tiles)
+    (16, 82, 128, 3, 4, "conv", "none", 2),
+    (16, 84, 128, 3, 4, "conv", "none", 3),
+    (16, 120, 128, 3, 4, "conv", "none", 3),
+    (16, 122, 128, 3, 4, "conv", "none", 4),
+    (128, 64, 64, 7, 4, "conv", "none", 8),
+    (56, 64, 256, 3, 4, "conv", "none", 14),
+    (100, 100, 43, 3, 4, "conv", "none", 7),
+    (100, 100, 39, 3, 4, "conv", "none", 6),
+    (25, 32, 384, 3, 1, "conv", "none", 2),
+    (56, 56, 200, 3, 1, "conv", "none", 3),
+    (90, 110, 275, 7, 1, "separable", "none", 15),
+    (85, 90, 256, 7, 4, "separable", "max", 55),
+    (258, 50, 128, 7, 4, "conv", "max", 34),
+]
+
+
+@pytest.mark.parametrize("x,y,c,k,ib,kind,pool,tiles", SPATIAL_CASES)
+def test_spatial_split_matches_vendor(x, y, c, k, ib, kind, pool, tiles):
+    from hw_model.mapping import cnp_spatial_split
+    ps = 2 if pool == "max" else -1
+    spec = make_spec(kind, "c", (x, y, c), 8, kernel=k, pool_type=pool, pool_size=ps, pool_stride=ps,
+                     weights_bits=2, input_bits=ib)
+    assert cnp_spatial_split(spec, akd1000()) == tiles

@@ -4,8 +4,8 @@ Random single-layer and multi-layer models are built with the vendor's public AP
 ones: all-zero weights send a layer to software), mapped in each mode, and compared with
 ``hw_model.map_layers`` fed the same layers as ``LayerSpec``s.  Only what the public API returns is
 compared: sequence names, NPs per layer (count, types, filters per NP), ``len(seq.program)`` and
-the hw_only error text.  The model is not exact everywhere (spatial splits of large inputs are
-approximate), so the test asserts agreement rates measured on held-out sets when it was written.
+the hw_only error text.  The model is not exact everywhere (AllNps sequence partition of a few
+large models, some hw_only texts), so the test asserts agreement rates measured when it was written.
 """
 from __future__ import annotations
 
@@ -166,10 +166,11 @@ def test_np_counts_and_program_agree_with_vendor(mode):
         if not (nps_ok and prog_ok):
             misses.append((desc, obs, got))
     assert n >= 40
-    # Measured when written (seed 2024): AllNps/HwPr 90 %, Minimal 97 % of these models; misses are
-    # spatial splits of large inputs and AllNps spreading next to 1-channel layers (see hw_model.mapping).
-    assert same_nps / n >= 0.85, misses[:3]
-    assert same_prog / n >= 0.85, misses[:3]
+    # Measured (seed 2024): 48/48 models in each mode since the spatial-split rule of
+    # hw_model.mapping.cnp_spatial_split (before it: AllNps/HwPr 90 %, Minimal 97 %); the margin
+    # leaves room for about two models.
+    assert same_nps / n >= 0.95, misses[:3]
+    assert same_prog / n >= 0.95, misses[:3]
 
 
 def _risky_layer(r: random.Random) -> dict:
