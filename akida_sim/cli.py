@@ -40,7 +40,7 @@ def _run(args):
         "build_seconds": round(built, 4),
         "first_call_seconds": round(first_call, 4),
         "forward_seconds": round(elapsed, 4),
-        "frames_per_second": round(args.batch / elapsed, 2),
+        "simulated_frames_per_second": round(args.batch / elapsed, 2),
     }
     if args.map:
         report.update(_hardware_report(model, args.mode))

@@ -24,7 +24,7 @@ def tiny(monkeypatch):
 
 
 REPORT_KEYS = {"model", "batch", "output_shape", "output_dtype", "predicted_classes", "build_seconds",
-               "first_call_seconds", "forward_seconds", "frames_per_second"}
+               "first_call_seconds", "forward_seconds", "simulated_frames_per_second"}
 
 
 def test_run_json(capsys):
@@ -36,7 +36,7 @@ def test_run_json(capsys):
     assert report["output_dtype"] == "int32"
     assert len(report["predicted_classes"]) == 2
     assert all(0 <= c < 10 for c in report["predicted_classes"])
-    for key in ("build_seconds", "first_call_seconds", "forward_seconds", "frames_per_second"):
+    for key in ("build_seconds", "first_call_seconds", "forward_seconds", "simulated_frames_per_second"):
         assert report[key] >= 0
 
 
@@ -56,7 +56,7 @@ def test_run_text_and_save_then_summary(tiny, tmp_path, capsys):
     path = tmp_path / "tiny.fbz"
     assert cli.main(["run", "--model", tiny, "--batch", "1", "--save", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Model Summary" in out and "frames_per_second" in out and "saved_to" in out
+    assert "Model Summary" in out and "simulated_frames_per_second" in out and "saved_to" in out
     assert path.exists()
     assert cli.main(["summary", str(path)]) == 0
     text = capsys.readouterr().out
