@@ -16,7 +16,6 @@ def _separable_rows(x, depthwise, pointwise_t, stride, pad_before, out, lo, hi):
     """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``separable_potentials``."""
     height, width, channels = x.shape[1], x.shape[2], x.shape[3]
     kx, ky = depthwise.shape[0], depthwise.shape[1]
-    filters = pointwise_t.shape[0]
     out_h = out.shape[1]
     out_w = out.shape[2]
     sx, sy = stride[0], stride[1]

@@ -341,7 +341,6 @@ def model_cases(draw, max_layers=4, max_size=16, max_batch=4):
     rng = np.random.default_rng(seed)
     in_top = _input_top(arch)
     variables = []
-    dims_in = None
     for spec, in_dims in arch:
         if spec.kind == "inp":
             variables.append({})

@@ -446,7 +446,7 @@ def test_bad_inputs(case):
 def test_failed_add_leaves_model_unchanged():
     for ak in (akida, akida_sim):
         model = chain_model(ak, INP4, CONV_RAW)
-        with pytest.raises(Exception):
+        with pytest.raises(RuntimeError):
             model.add(FC(ak))
         assert [layer.name for layer in model.layers] == ["InputData_1", "Conv_2"]
         assert model.output_shape == [6, 6, 2]
