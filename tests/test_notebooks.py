@@ -56,3 +56,18 @@ def test_neurons_per_class_study(monkeypatch, capsys):
     best = {npc: max(r["accuracy"] for r in results if r["neurons_per_class"] == npc)
             for npc in ns["NEURONS_PER_CLASS"]}
     assert best[max(best)] > best[min(best)]
+
+
+def test_mesh_what_if_study(monkeypatch, capsys):
+    path = next(p for p in NOTEBOOKS if p.stem == "mesh_what_if")
+    monkeypatch.setenv("AKIDA_SIM_NOTEBOOK_SCALE", SMALL_SCALE)
+    ns = runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    sweep = ns["SWEEP"]
+    assert [r["nodes"] for r in sweep] == ns["NODE_COUNTS"]
+    nps = [r["nps"] for r in sweep]
+    assert nps == sorted(nps) and nps[-1] <= 78 and nps[0] <= 8  # 2 nodes hold at most 8 NPs
+    assert all(r["fps"] > 0 and r["mw"] > 0 and r["mj"] > 0 and r["program_kb"] > 0 for r in sweep)
+    fps = {line.split(":")[0].strip(): float(line.split(":")[1].split("fps")[0])
+           for line in out.splitlines() if "fps," in line}
+    assert fps["half clock"] == pytest.approx(fps["AKD1000"] / 2, rel=1e-6)

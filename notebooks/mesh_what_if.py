@@ -1,0 +1,103 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # What-if meshes: NPs, program size, frame rate and energy without the chip
+#
+# `akida_sim.AKD1000()` describes the AKD1000 as data: 78 neural processors
+# (NPs) in 20 nodes, the HRC front end and a cost table for clocks and power.
+# Other devices are built from the same parts: a mesh with fewer nodes (as a
+# smaller chip or an IP block would have), or the same mesh with another
+# clock. This notebook maps the built-in DS-CNN keyword-spotting net on
+# meshes of 2 to 20 nodes and reports, for each, the NPs used, the sequences
+# (a model that does not fit is split), the program size and the estimated
+# frame rate, power and energy per frame of a forward pass.
+#
+# The numbers come from the event-driven cost model calibrated on BrainChip's
+# published AKD1000 runs; on a smaller mesh they are what-if estimates.
+
+# %%
+import os
+
+import numpy as np
+
+import akida_sim as akida
+from akida_sim import zoo
+from hw_model import make_mesh
+from hw_model.cost_table import AKD1000_COSTS
+
+SCALE = float(os.environ.get("AKIDA_SIM_NOTEBOOK_SCALE", "1"))
+FRAMES = max(2, int(32 * SCALE))
+NODE_COUNTS = [2, 4, 8, 12, 16, 20]
+
+# %% [markdown]
+# The model and a batch of random input frames (the zoo calibrates its
+# thresholds so that about half of the neurons fire).
+
+# %%
+model = zoo.build("dscnn_kws", seed=0)
+frames = zoo.random_inputs(model, FRAMES, np.random.default_rng(1))
+reference = model.forward(frames)
+
+# %% [markdown]
+# A mesh of the first *n* nodes of the AKD1000 (same NP types per slot,
+# same memories), at the AKD1000 clock.
+
+# %%
+full = akida.AKD1000().hw_mesh
+
+
+def first_nodes(n):
+    nodes = list(dict.fromkeys((s.col, s.row) for s in full.slots))[:n]
+    slots = [s for s in full.slots if (s.col, s.row) in nodes]
+    return make_mesh(f"AKD1000, first {n} nodes", slots, sram=full.sram, dma_event=full.dma_event,
+                     dma_conf=full.dma_conf, hrc=full.hrc)
+
+
+SWEEP = []
+for n in NODE_COUNTS:
+    model.map(akida.Device(first_nodes(n), AKD1000_COSTS))
+    outputs = model.forward(frames)
+    assert np.array_equal(outputs, reference)  # mapping never changes the integers
+    stats = model.statistics
+    hw = [s for s in model.sequences if s.backend == akida.BackendType.Hardware]
+    SWEEP.append(dict(
+        nodes=n,
+        nps=sum(1 for layer in model.layers if layer.mapping for c in layer.mapping.nps
+                if c.type != akida.NPType.HRC),
+        sequences=len(model.sequences),
+        software=len(model.sequences) - len(hw),
+        program_kb=sum(len(s.program) for s in hw) / 1024,
+        fps=stats.fps,
+        mw=stats.powers["average"],
+        mj=stats.energy,
+    ))
+
+print(f"{'nodes':>5} {'NPs':>4} {'sequences':>9} {'in SW':>5} {'program kB':>10} {'fps':>8} {'mW':>7} "
+      f"{'mJ/frame':>8}")
+for r in SWEEP:
+    print(f"{r['nodes']:>5} {r['nps']:>4} {r['sequences']:>9} {r['software']:>5} {r['program_kb']:>10.1f} "
+          f"{r['fps']:>8.1f} {r['mw']:>7.1f} {r['mj']:>8.3f}")
+
+# %% [markdown]
+# The clock is one entry of the cost table: a what-if table at half the
+# clock halves the frame rate of the same mapping, and the floor power then
+# costs twice the energy per frame.
+
+# %%
+half = AKD1000_COSTS.what_if("half clock", clock_hz=AKD1000_COSTS.clock_hz.value / 2)
+for table in (AKD1000_COSTS, half):
+    model.map(akida.Device(full, table))
+    model.forward(frames)
+    s = model.statistics
+    print(f"{table.name:>12}: {s.fps:8.1f} fps, {s.powers['average']:7.1f} mW, {s.energy:.3f} mJ/frame")
