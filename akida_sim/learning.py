@@ -8,8 +8,8 @@ Source of the rule: ../shared/reference/akida_learning.md (observed).
 Hidden state: the rule picks the swapped connections with ONE counter per
 layer. It starts at 0 at compile, persists across samples and ``fit`` calls,
 and restarts at 0 whenever a variable of the learning layer is set and when a
-saved model is loaded -- as the vendor's engine does. So a model saved and
-reloaded in the middle of training resumes with the same weights, variables
+saved model is loaded (Akida 1.0 behaviour, ../shared/reference/akida_learning.md).
+So a model saved and reloaded in the middle of training resumes with the same weights, variables
 and optimizer, but its next swap choices can differ from an uninterrupted run.
 """
 import numbers

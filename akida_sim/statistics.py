@@ -4,8 +4,7 @@ On a model mapped on a device, ``forward``/``predict`` price the events each
 hardware layer received with the device's cost table (``hw_model.costs``):
 ``fps``, ``inference_clk``, ``program_clk``, ``energy`` (mJ/frame),
 ``powers`` ({"floor", "average"} in mW) and per-layer rows (``layers``).
-Unmapped, only the host's wall-clock frame rate is known, as with the
-vendor's software backend.
+Unmapped, only the host's wall-clock frame rate is known.
 """
 from hw_model.costs import statistics as price_counts
 

@@ -12,8 +12,8 @@ from .errors import SimValueError
 
 #: The smallest legal activation step (1/16).
 MIN_ACT_STEP = 1.0 / 16
-#: Steps from here up make the chip's 32-bit step field overflow; the
-#: vendor's engine dies (SIGFPE) on them, we refuse them.
+#: Steps from here up overflow the 32-bit conversion of 16 * act_step (the
+#: step then divides by zero): they are refused.
 MAX_ACT_STEP = 2.0 ** 27
 #: The step is held in a 28-bit field of 1/16 units: a step whose
 #: floor(16 s) is a multiple of 2**28 would divide by zero.
@@ -80,8 +80,8 @@ def check_act_step(label, value):
     """Check that every act_step is a usable float32 step.
 
     Expected: finite, 1/16 <= s < 2**27 and floor(16 s) not a multiple of
-    2**28. The vendor's engine accepts NaN, inf and the huge steps but then
-    dies in forward; akida_sim refuses them here.
+    2**28: any other step cannot be held by the chip's step field, and
+    would divide by zero in the activation. Refused here, when set.
     """
     for s in value.ravel().tolist():
         if math.isnan(s) or math.isinf(s):

@@ -8,8 +8,8 @@ For a potential ``p``, threshold ``T``, step ``s`` (held as the 28-bit field
     a = min(((d * 2**b - 1) mod 2**28) // q + 1, 2**b - 1)  otherwise
 
 which is ``clip(ceil(d * 2**b / q), 0, 2**b - 1)`` while ``d * 2**b <= 2**28``;
-beyond, the chip's 28-bit numerator wraps. Source: observed on the vendor's
-engine (0 mismatches on about 50,000 neurons, steps 1/16 .. 2**27).
+beyond, the chip's 28-bit numerator wraps. Source: ../shared/reference/
+akida_v1_semantics.md §3, with the 28-bit numerator established since.
 """
 import numpy as np
 from numba import prange

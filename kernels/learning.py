@@ -81,8 +81,8 @@ def draw_initial_weights(n_inputs, units, num_weights, rng):
 
     Each neuron (column) draws its connected inputs uniformly without replacement,
     independently of the other neurons, from ``rng`` (a ``numpy.random.Generator``).
-    The vendor's exact sampler is unknown (only its statistics match); code that must
-    reproduce a vendor run sets the weights explicitly instead.
+    Akida 1.0 does not specify its sampler; code that must reproduce another run sets
+    the weights explicitly after compile instead.
 
     Returns:
         uint8 array of shape (n_inputs, units), values 0/1, column sums == num_weights.
