@@ -6,7 +6,7 @@ does not depend on weight values, input bits or the spatial extent of a layer
 (only on how many NPs it uses), so it is modelled as
 
     program = SEQ_HEADER + sum(LAYER_HEADER per HW layer) + sum(bytes per NP)
-              + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP blocks need - 1)
+              + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP items need - 1)
 
 with NP bytes = per-NP header + per-filter record + packed weights.
 All constants are calibrations (source: /tmp/hw sweeps, NOTES.md there).
@@ -23,7 +23,7 @@ LAYER_HEADER = 56           # bytes per HW layer (calibration)
 CNP_HEADER = 224            # bytes per conv NP (calibration: 1,2,4,7 NP spatial splits)
 SEP_HEADER = 232            # bytes per separable NP (calibration)
 FNP_HEADER = 216            # bytes per FC NP (calibration)
-CHUNK_BYTES = 262144       # NP blocks are packed greedily into chunks of at most 256 KiB (calibration, 542/542)
+CHUNK_BYTES = 262144       # NP items are packed greedily into chunks of at most 256 KiB (calibration, see np_chunk_items)
 CHUNK_HEADER = 24          # bytes per chunk after the first (calibration)
 FNP2_EXTRA = 48             # extra bytes for an FC on FNP2 (calibration, 5/5 cases)
 FNP2_NEXT_EXTRA = 24        # ... but only 24 B for each further FNP2 in the same sequence (calibration:
@@ -94,6 +94,31 @@ def fc_weight_bytes(spec: LayerSpec) -> int:
     return spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
 
 
+def np_chunk_items(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: bool = True) -> list[int]:
+    """An NP's program bytes as the items packed into 256 KiB chunks (see chunk_overhead): an item
+    that does not fit in the current chunk opens a new one.
+
+    conv: [header, filter records, weights]; separable: [header, filter records, depthwise words,
+    pointwise words]; FC: one item.  Calibration (vendor API, Minimal program lengths): every
+    sequence with a chunked layer in seeds 100-107/500-502/700-707/900-902/1801-1804 (8,779 records;
+    whole blocks per NP were 24 B high on 21 separable sequences); discriminating sweeps of single
+    layers where the variants differ: separable [h, dw, pw] 25/25 (sepsweep.py seed 31) vs
+    [h + dw, pw] 11/25 and [h + pw, dw] 14/25, header split off 5/5 vs 0/5 (sepsweep2.py seed 47);
+    conv [header, records, weights] 32/32 (convsweep.py seeds 41, 43) vs whole block 0/20,
+    [header + records, weights] 17/20, [header + records, w/2, w/2] 0/12."""
+    b = np_bytes(spec, filters, np_type, first_tile)
+    if spec.kind == "conv":
+        w = conv_weight_bytes(spec, filters)
+        return [CNP_HEADER, b - CNP_HEADER - w, w]
+    if spec.kind != "separable":
+        return [b]
+    c = spec.in_channels
+    d = SEP_DW_WORDS[(spec.k, spec.weights_bits)]
+    dw = SEP_WORD_BYTES * (-(-c * d.numerator // d.denominator))
+    pw = SEP_WORD_BYTES * c * pw_words(filters, spec.weights_bits)
+    return [SEP_HEADER, b - SEP_HEADER - dw - pw, dw, pw]
+
+
 def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: bool = True) -> int:
     """Program bytes for one NP running ``filters`` filters of ``spec`` (``first_tile``: the NP
     belongs to the first spatial tile of the layer)."""
@@ -129,7 +154,8 @@ HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input c
 
 
 def chunk_overhead(np_blocks: list[int]) -> int:
-    """Extra bytes for splitting one layer's NP blocks (in allocation order) into 256 KiB chunks."""
+    """Extra bytes for splitting one layer's NP items (in allocation order, see np_chunk_items)
+    into 256 KiB chunks."""
     n, cur = 1, 0
     for b in np_blocks:
         if cur + b > CHUNK_BYTES and cur > 0:

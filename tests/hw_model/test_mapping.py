@@ -194,3 +194,19 @@ def test_spatial_split_matches_vendor(x, y, c, k, ib, kind, pool, tiles):
     spec = make_spec(kind, "c", (x, y, c), 8, kernel=k, pool_type=pool, pool_size=ps, pool_stride=ps,
                      weights_bits=2, input_bits=ib)
     assert cnp_spatial_split(spec, akd1000()) == tiles
+
+
+# Vendor observations (akida 2.19.3, Minimal, len(seq.program)) of single layers whose NP items
+# straddle 256 KiB chunk boundaries (sweeps /tmp/hw/data3/convsweep*.py, sepsweep.py): the chunk
+# items are [header, filter records, weights] (conv) and [header, records, dw, pw] (separable).
+@pytest.mark.parametrize("kind, shape, ib, filters, k, wb, program", [
+    ("conv", (48, 128, 200), 4, 384, 3, 1, 3147632),
+    ("conv", (160, 128, 200), 1, 512, 3, 1, 3357448),
+    ("conv", (128, 32, 512), 4, 512, 1, 1, 2680600),
+    ("separable", (96, 64, 384), 4, 256, 3, 2, 1504904),
+    ("separable", (48, 128, 384), 4, 256, 7, 2, 3533264),
+])
+def test_program_chunk_items_match_vendor(kind, shape, ib, filters, k, wb, program):
+    spec = make_spec(kind, "L0", shape, filters, kernel=k, weights_bits=wb, input_bits=ib, act_bits=4)
+    m = map_layers([spec], mode="Minimal")
+    assert [s.program_bytes for s in m.sequences] == [program]
