@@ -6,7 +6,7 @@ Rules were found by sweeping the vendor's public API (akida 2.19.3, ``model.map`
 (``PHASE1_RULES`` ... ``PHASE3_RULES``); each returns the vendor's reason text or ``None``.
 ``map_layers(..., hw_only=True)`` raises :class:`MappingError` with the vendor's text.
 
-Allocation model (observed; accuracy in the golden tests and the report):
+Allocation model (observed with the vendor's public API):
 - Conv/Separable need ``s`` spatial tiles (input SRAM, :func:`cnp_spatial_split`) times ``g``
   filter groups; Minimal uses the fewest groups whose ``ceil(F/g)`` filters fit one CNP's weight
   memory (:func:`cnp_min_groups`, packing from :mod:`hw_model.program`).
@@ -20,8 +20,8 @@ Allocation model (observed; accuracy in the golden tests and the report):
   AllNps spreading stops at the first target breaking this for such a layer, and such a layer
   that is invalid on its Minimal split is still mapped when spread to a valid split.
 - Spatial tiles (:func:`cnp_spatial_split`): same halo rule on both axes, tile rows byte-aligned
-  per channel and 32-bit aligned overall, tile extents rounded to the max-pool size; exact on all
-  layers of the spatial sweeps and held-out sets measured.
+  per channel and 32-bit aligned overall, tile extents rounded to the max-pool size (calibration:
+  spatial sweeps of single conv/separable layers).
 - Not modelled: the AllNps sequence partition of a few large models, some hw_only texts.
 """
 from __future__ import annotations
@@ -167,9 +167,9 @@ def _max_filters(spec: LayerSpec, mesh: Mesh) -> int:
 def _tile_halo(n: int, halo: int) -> int:
     """Extra input pixels a tile holds along one axis cut into ``n`` tiles: none for one tile,
     (k-1)//2 with two tiles (one inner edge each), k-1 with three or more (middle tiles have two
-    inner edges).  Same rule on both axes (calibration: the row thresholds of x=16/32 conv layers,
-    C 128..512, k 1..7, y 20..140 step 2 - 1464 layers - put ny=2 at 2*R-(k-1) and ny>=3 at
-    ny*(R-(k-1)); columns as found by the earlier sweeps)."""
+    inner edges).  Same rule on both axes (calibration: row thresholds of conv layers swept over
+    x = 16, 32, C = 128..512, k = 1..7, y = 20..140 step 2 put ny=2 at 2*R-(k-1) and ny>=3 at
+    ny*(R-(k-1)); columns from the earlier spatial sweeps)."""
     return 0 if n == 1 else halo // 2 if n == 2 else halo
 
 
@@ -177,23 +177,23 @@ def _round_up(v: int, m: int) -> int:
     return -(-v // m) * m
 
 
-# Input SRAM layout of a CNP tile (calibration, exact on 7,315 single conv/separable layers of
-# the spatial sweeps /tmp/hw/data/sp{A,B,C,R,P,Q}.json + the training sweeps' layers):
+# Input SRAM layout of a CNP tile (calibration: spatial sweeps of single conv/separable layers,
+# /tmp/hw/data/sp{A,B,C,R,P,Q}.json, plus the training sweeps' layers):
 # * a tile row of ``w`` pixels is stored in whole bytes per channel: w is rounded up to a multiple
-#   of 8 // input_bits (even for 4-bit, 4 for 2-bit, 8 for 1-bit inputs; 40 of the 41 misses of
-#   the "even" rule on 4,901 layers were 1/2-bit inputs);
-# * a tile row (w * C * input_bits bits) takes whole 32-bit words (odd C: 4 misses of 5,837 with
-#   byte rows, none with 4-byte rows; 2-, 8-, 16-byte rounding: 4, 17, 39 misses).
+#   of 8 // input_bits (even for 4-bit, 4 for 2-bit, 8 for 1-bit inputs; calibration: layers with
+#   1-, 2- and 4-bit inputs);
+# * a tile row (w * C * input_bits bits) takes whole 32-bit words (calibration: layers with odd C,
+#   row rounding to 1, 2, 4, 8 and 16 bytes compared).
 _SRAM_ROW_ALIGN_BYTES = 4
 
 
 def cnp_spatial_split(spec: LayerSpec, mesh: Mesh) -> int:
     """Spatial tiles needed for the input of a conv/separable layer (input SRAM per NP).
 
-    Model (calibration: exact on all 7,315 conv/separable layers of the spatial sweeps, see the
-    constants above): the input is cut into nx >= ceil(x / cnp_max_width) columns and ny rows of
+    Model (calibration: spatial sweeps of single conv/separable layers, see the constants
+    above): the input is cut into nx >= ceil(x / cnp_max_width) columns and ny rows of
     tiles of ceil(x/nx) x ceil(y/ny) pixels (with max pooling, rounded up to a multiple of the
-    pool size when the axis is cut: 483/483 two-layer probes against 407/483 without), each plus
+    pool size when the axis is cut; calibration: two-layer probes with max pooling), each plus
     the halo of :func:`_tile_halo`; the tile width is then aligned as described above and one tile
     holds rows = min(cnp_max_height, input_bytes // row_bytes) rows.  For each nx the fewest ny
     whose tile height fits is taken, and the vendor uses the nx giving the fewest tiles.
@@ -329,9 +329,8 @@ def one_channel_neuron_groups(n: LayerNeed, mesh: Mesh) -> str | None:
     if sp.kind == "conv" and sp.in_channels == 1 and n.min_groups:
         per_np = math.ceil(sp.filters / n.min_groups)
         if per_np > 8 and math.ceil(per_np / 8) % 2:
-            # the vendor repeats the message once per spatial tile (hw_only texts: 1, 2, 4, 7
-            # repeats for 1, 2, 4, 7 tiles: all 36 single-line texts of the sweeps, seeds
-            # 100-107/500-502/700-707/900-902/1301-1303/1401-1402/1801-1804)
+            # the vendor repeats the message once per spatial tile (calibration: hw_only texts of
+            # the random multi-layer sweeps for layers split over 1, 2, 4 and 7 tiles)
             return " ".join(["With one input channel, the number of neurons per NP / 8 must be even."]
                             * max(1, n.spatial))
     return None
@@ -408,7 +407,7 @@ def weights_not_all_zero(n: LayerNeed, mesh: Mesh) -> str | None:
 
 
 def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
-    """GAP needs all input rows of the full width in one NP's input SRAM (observed, 14/14)."""
+    """GAP needs all input rows of the full width in one NP's input SRAM (observed: hw_only texts)."""
     sp = n.spec
     if sp.kind in _CNP_KINDS and sp.pool_type == "average":
         x, y, c = sp.input_shape
@@ -420,7 +419,7 @@ def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
 
 
 # The vendor reports all failing checks of the first phase that has any, joined with a space, in
-# this order (observed on 400 hw_only failures): parameters, then weight bits, then capacity,
+# this order (observed on the sweeps' hw_only failures): parameters, then weight bits, then capacity,
 # then the sequence rule for max pooling.
 PHASE1_RULES: tuple[Rule, ...] = (
     hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
@@ -446,7 +445,7 @@ def check_layer(spec: LayerSpec, mesh: Mesh | None = None, next_spec: LayerSpec 
 def _one_channel_splittable(n: LayerNeed, mesh: Mesh) -> bool:
     """AllNps/HwPr: a 1-input-channel conv failing the per-NP parity on its Minimal split is still
     mapped when some split over more NPs satisfies it (observed: conv200 on one channel is
-    software in Minimal, 8 NPs x 25 filters in AllNps/HwPr; 6 such models, seeds 700-707)."""
+    software in Minimal, 8 NPs x 25 filters in AllNps/HwPr; source: random multi-layer sweeps)."""
     top = mesh.count(NPType.CNP1) // max(1, n.spatial)
     return any(_one_channel_split_ok(n.spec, g) and math.ceil(n.spec.filters / g) <= n.cap
                for g in range(max(1, n.min_groups), min(top, n.spec.filters) + 1))
@@ -531,10 +530,9 @@ def _one_channel_split_ok(spec: LayerSpec, groups: int) -> bool:
     breaks this for a layer whose split was valid at a larger target; a layer invalid from the
     start does not stop it (conv200 on one channel: 1..6 NPs invalid, 7 x 29 and 8 x 25 valid,
     9 x 23 invalid -> f = 25 for the model); a layer still invalid at the final target goes to
-    software (see map_layers) (calibration: 1-channel convs in the random multi-layer sweeps, seeds 700-707,
+    software (see map_layers) (calibration: 1-channel convs in the random multi-layer sweeps,
     e.g. conv32 -> [11, 11, 10], conv64 -> 2 x 32, conv96 -> 3 x 32, conv256 -> 2 x 128,
-    conv384 -> 6 x 64, conv512 -> 4 x 128; AllNps NPs and filters exact on 49/51 models with such a
-    layer, the 2 misses are spatial splits)."""
+    conv384 -> 6 x 64, conv512 -> 4 x 128)."""
     # ... a layer of at most 16 filters may be split freely (observed 16 -> [8, 8], [6, 6, 4],
     # 16 x 1; as a single NP F <= 16 is always accepted, see one_channel_neuron_groups)
     if spec.kind != "conv" or spec.in_channels != 1 or spec.filters <= 16:
@@ -595,14 +593,13 @@ def _allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) 
     return [result[n.spec.name] for n in needs], prog
 
 
-# hw_only walk stops at these (filter too big: earlier calibration; 1-channel parity and pool size
-# > input: adding them fixed 18 hw_only texts (mode-records, seeds 100-107/700-707/900-902/1301-1303),
-# 0 regressions on 1,900 models)
+# hw_only walk stops at these (calibration: hw_only texts; filter too big from the single-layer
+# sweeps, 1-channel parity and pool size > input from the random multi-layer sweeps in all modes)
 _CAPACITY_RULES = ("filter_fits_cnp", "one_channel_neuron_groups", "maxpool_fits_output")
 
 
 def _available(m: int) -> str:
-    """Vendor wording: "1 is available" (observed 7 times in the sweeps), "M are available" else."""
+    """Vendor wording: "1 is available" (observed in the sweeps), "M are available" else."""
     return "1 is available" if m == 1 else f"{m} are available"
 
 
@@ -639,12 +636,12 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
         run = _maxpool_run_before(needs, viols, i, bad)
         if n.engine == "FNP":
             free -= 1   # an FC takes one of the slots counted (calibration: the vendor's "M are
-            continue    # available" counts FCs before, not after, the layer: 8 cases of seeds
-                        # 700-707 fixed, 1 case of seeds 500-502 (FC right after) now 1 low)
+            continue    # available" counts FCs before, not after, the layer; hw_only texts of
+                        # the random multi-layer sweeps)
         if n.min_cnps > free:
             if not bad:
-                # max-pool layers just before are reported first (4 models x 3 modes, genmulti3
-                # seeds 1401-1402/1801-1804, all fixed)
+                # max-pool layers just before are reported first (calibration: hw_only texts of
+                # the random multi-layer sweeps, all three modes)
                 bad.extend(run)
                 bad.append((n.spec.name, [f"Not enough hardware components of type CNP1 available. "
                                           f"{n.min_cnps} are needed but {_available(free)}."]))
@@ -674,7 +671,7 @@ def map_layers(specs: Sequence[LayerSpec], mesh: Mesh | None = None, mode: str =
         # 1-input-channel convs that only map when spread (see _one_channel_splittable) go back to
         # software when the model's filters-per-NP target leaves their split invalid (observed:
         # conv24 on one channel next to a conv48 on one channel that stops spreading at 48, or in
-        # a model whose NP budget keeps the target above 12; 2/2 cases, seeds 700-707)
+        # a model whose NP budget keeps the target above 12; random multi-layer sweeps)
         for _ in range(len(specs)):
             mapping, f_model = _map(specs, mesh, mode, False, revoked)
             bad = {n.spec.name for s in mapping.sequences if s.backend == "Hardware" for L in s.layers
@@ -727,8 +724,7 @@ def _partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list
             if i < len(needs) and hw[i]:
                 # cut on capacity: max-pool layers at the end start the next sequence instead of
                 # going to software; if nothing else is left, the first one goes to software
-                # (vendor API: 5 models whose sequence partition was missed, genmulti3 seeds
-                # 1401-1402/1801-1804 and genmulti2 seeds 700-707, all fixed; 0 regressions on 1,900)
+                # (calibration: sequence partitions of the random multi-layer sweeps, vendor API)
                 start = i - len(cur)
                 while cur and cur[-1].spec.kind in _CNP_KINDS and cur[-1].spec.pool_type == "max":
                     cur.pop()
@@ -772,9 +768,8 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
     # AllNps/HwPr: the sequence partition is the greedy one at the smallest filters-per-NP target f
     # that still needs no more HW sequences than the Minimal (f = None) partition; each layer then
     # costs spatial * max(min_groups, ceil(F / f)) CNPs, and the same layers must stay on hardware
-    # (vendor API: 5 AllNps/HwPr partition misses fixed -- genmulti3 seeds 1801-1804 (3),
-    # 1401-1402 (1), golden m062 -- e.g. [l0-l1][l2-fc0] at f = 29 where the Minimal partition is
-    # [l0-l2][l3-fc0]; 0 regressions on 1,900 models; without the same-layers condition 180 broke)
+    # (calibration: AllNps/HwPr sequence partitions of the random multi-layer sweeps, vendor API;
+    # e.g. [l0-l1][l2-fc0] at f = 29 where the Minimal partition is [l0-l2][l3-fc0])
     if mode != "Minimal":
         def hw_shape(part):
             return (sum(1 for is_hw, _ in part if is_hw),

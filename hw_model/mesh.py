@@ -53,13 +53,14 @@ class MapLimits:
 
     ``cnp_weight_bytes``: packing budget of a CNP's weights in bytes, in the units of
     :mod:`hw_model.program` (57344 B = 448 x 128 B = 7168 x 8 B; the device reports 44800 B of
-    weight SRAM, so the packed format carries padding: calibration, reproduces 852/852 conv and
-    426/426 separable one-NP filter caps over k, weight bits and C = 1..512).
+    weight SRAM, so the packed format carries padding; calibration: sweeps of the vendor mapper's
+    one-NP conv and separable filter caps over k, weight bits and C = 1..512).
     ``conv_max_units_per_channel``: at most 128 packing units per input channel (calibration:
     k7 4-bit C=2 caps at 384 filters).
     ``fnp_max_inputs``: FC inputs x*y*c limit (documentation and observation: 57334 HW, 57335 SW).
     ``fnp3_max_weight_bytes``: an FC whose NP payload units*(16 + ceil(in/32)*c_wb) bytes exceeds this
-    goes to FNP2 (calibration: exact on 24 unit-count thresholds, in 1..4096, weights 1/2/4 bits).
+    goes to FNP2 (calibration: FNP3/FNP2 unit-count thresholds swept over 1..4096 units, weights
+    1/2/4 bits).
     """
 
     cnp_max_filters: int = 504          # observed MapConstraints

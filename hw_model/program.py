@@ -25,25 +25,24 @@ SEP_HEADER = 232            # bytes per separable NP (calibration)
 FNP_HEADER = 216            # bytes per FC NP (calibration)
 CHUNK_BYTES = 262144       # NP items are packed greedily into chunks of at most 256 KiB (calibration, see np_chunk_items)
 CHUNK_HEADER = 24          # bytes per chunk after the first (calibration)
-FNP2_EXTRA = 48             # extra bytes for an FC on FNP2 (calibration, 5/5 cases)
+FNP2_EXTRA = 48             # extra bytes for an FC on FNP2 (calibration: single FC layers on FNP2)
 FNP2_NEXT_EXTRA = 24        # ... but only 24 B for each further FNP2 in the same sequence (calibration:
-                            # every sequence with two FCs on FNP2 came out 24 B high with 48 B, 8/8
-                            # cases in the random multi-layer sweeps, seeds 100-107)
+                            # sequences with two FCs on FNP2 in the random multi-layer sweeps)
 FILTER_RECORD = 8           # bytes per filter per NP (threshold + step; calibration)
 FC_UNIT_RECORD = 16         # bytes per FC unit (calibration)
 FC_INPUT_BLOCK = 32         # FC inputs are padded to multiples of 32 (calibration)
 FC_BLOCK_BYTES = {1: 4, 2: 8, 4: 24}   # bytes per unit per 32-input block, by weight bits (calibration)
 
 # Conv weight packing: per input channel, ceil(ceil(F/8) * r) units of `unit` bytes (calibration:
-# program steps in F sweeps, and the same units reproduce the CNP filter caps, 120/120 grid points).
+# program-length steps in sweeps of F; the same units set the CNP filter caps, see mesh.MapLimits).
 CONV_PACKING: dict[tuple[int, int], tuple[int, Fraction]] = {
     (1, 1): (64, Fraction(1, 24)), (1, 2): (64, Fraction(1, 24)), (1, 4): (128, Fraction(1, 24)),
     (3, 1): (64, Fraction(1, 5)), (3, 2): (64, Fraction(2, 5)), (3, 4): (128, Fraction(3, 8)),
     (5, 1): (64, Fraction(1, 2)), (5, 2): (64, Fraction(1)), (5, 4): (128, Fraction(1)),
     (7, 1): (64, Fraction(1)), (7, 2): (128, Fraction(1)), (7, 4): (128, Fraction(21, 8)),
 }
-# Separable: 64-bit words holding 48 payload bits.  Depthwise words per input channel (calibration,
-# reproduces 426/426 separable filter caps); pointwise words per channel from pw_words().
+# Separable: 64-bit words holding 48 payload bits.  Depthwise words per input channel (calibration:
+# one-NP separable filter caps over k and weight bits); pointwise words per channel from pw_words().
 SEP_WORD_BYTES = 8
 SEP_WORD_PAYLOAD_BITS = 48
 SEP_DW_WORDS: dict[tuple[int, int], Fraction] = {
@@ -99,13 +98,11 @@ def np_chunk_items(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_t
     that does not fit in the current chunk opens a new one.
 
     conv: [header, filter records, weights]; separable: [header, filter records, depthwise words,
-    pointwise words]; FC: one item.  Calibration (vendor API, Minimal program lengths): every
-    sequence with a chunked layer in seeds 100-107/500-502/700-707/900-902/1801-1804 (8,779 records;
-    whole blocks per NP were 24 B high on 21 separable sequences); discriminating sweeps of single
-    layers where the variants differ: separable [h, dw, pw] 25/25 (sepsweep.py seed 31) vs
-    [h + dw, pw] 11/25 and [h + pw, dw] 14/25, header split off 5/5 vs 0/5 (sepsweep2.py seed 47);
-    conv [header, records, weights] 32/32 (convsweep.py seeds 41, 43) vs whole block 0/20,
-    [header + records, weights] 17/20, [header + records, w/2, w/2] 0/12."""
+    pointwise words]; FC: one item.  Calibration (vendor API, Minimal program lengths): sequences
+    with a chunked layer in the random multi-layer sweeps, and single conv/separable layers split
+    over several 256 KiB chunks (sepsweep.py, sepsweep2.py, convsweep.py), chosen so that the item
+    splits compared (whole block per NP, header merged with records, depthwise or pointwise
+    words, weights halved) give different program lengths."""
     b = np_bytes(spec, filters, np_type, first_tile)
     if spec.kind == "conv":
         w = conv_weight_bytes(spec, filters)
@@ -123,9 +120,9 @@ def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: b
     """Program bytes for one NP running ``filters`` filters of ``spec`` (``first_tile``: the NP
     belongs to the first spatial tile of the layer)."""
     # A layer without activation holds one more record per filter (calibration: +8 B per
-    # filter for conv, separable and FC, 12/12 cases of 8 and 32 filters), once per filter of the
+    # filter for conv, separable and FC layers of 8 and 32 filters), once per filter of the
     # layer: NPs of further spatial tiles do not repeat it (calibration: spatially split conv and
-    # separable layers without activation, 4/4 cases of 4..6 NPs, seeds 700-707).
+    # separable layers without activation on 4..6 NPs, random multi-layer sweeps).
     raw_output = 0 if spec.activation or not first_tile else FILTER_RECORD * filters
     if spec.kind == "conv":
         return CNP_HEADER + FILTER_RECORD * filters + conv_weight_bytes(spec, filters) + raw_output
@@ -140,8 +137,8 @@ def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: b
 
 
 def external_memory_bytes(spec: LayerSpec, np_type: str) -> int:
-    """Bytes an NP keeps in external memory: an FNP2 holds its FC weight records there
-    (calibration: ``model.external_memory_size`` equals this on 7/7 FNP2 layers, 0 otherwise)."""
+    """Bytes an NP keeps in external memory: an FNP2 holds its FC weight records there, other NPs
+    nothing (calibration: ``model.external_memory_size`` of FC layers on FNP2 and FNP3)."""
     return fc_weight_bytes(spec) if spec.kind == "fully_connected" and np_type == "FNP2" else 0
 
 
@@ -149,7 +146,7 @@ HRC_HEADER = 136              # bytes for the HRC (calibration: 600 B single-IC 
 HRC_HEADER_C1_K3 = 88         # 1-channel 3x3 input conv has a smaller header (calibration, 552 B base)
 HRC_CHAIN_EXTRA = 56          # extra bytes when the HRC feeds NPs in the same sequence (calibration)
 HRC_RAW_OUTPUT_SAVING = 4     # ... 4 bytes fewer when the sequence ends without activation
-                              # (calibration: IC + FC/Conv/Sep, 8 cases, and the 4 zoo models)
+                              # (calibration: input conv + FC/Conv/Sep models and the zoo models)
 HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input channel by kernel (calibration)
 
 
