@@ -267,3 +267,20 @@ def test_large_calls_split_over_threads_match_naive():
     xd = rng.integers(0, 16, size=(40, 8, 8, 16), dtype=np.uint8)
     wt = rng.integers(-128, 128, size=(1, 1, 8 * 8 * 16, 10)).astype(np.int8)
     np.testing.assert_array_equal(run_dense(xd, wt), naive.fully_connected(xd, wt))
+
+
+@pytest.mark.parametrize("event_density", [0.0, 1.01], ids=["dense form", "event form"])
+@settings(max_examples=max(EXAMPLES // 2, 5))
+@given(case=conv_cases())
+def test_both_conv_forms_match_naive(event_density, case):
+    """Each of the two exact forms, forced whatever the input density, equals the reference."""
+    import kernels.convolution as conv
+
+    x, weights, stride, same, pad_value = case
+    saved = conv.EVENT_DENSITY
+    conv.EVENT_DENSITY = event_density
+    try:
+        out = run_conv(x, weights, stride, same, pad_value)
+    finally:
+        conv.EVENT_DENSITY = saved
+    np.testing.assert_array_equal(out, naive.wrap32(naive.correlate(x, weights, stride, same, pad_value)))
