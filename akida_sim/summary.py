@@ -51,7 +51,10 @@ def _layer_table(header, blocks):
     lines = ["_" * width, _row(header, widths)]
     for title, rows in blocks:
         lines += ["", _banner(title, width), ""]
-        lines += ("\n" + "_" * width + "\n").join(_row(r, widths) for r in rows).split("\n")
+        for i, row in enumerate(rows):
+            if i:
+                lines.append("_" * width)
+            lines.append(_row(row, widths))
     lines.append("_" * width)
     return lines
 
