@@ -118,29 +118,36 @@ def _is_model(layer):
     return hasattr(layer, "layers") and type(layer).__name__ not in ("InputLayer",)
 
 
+def _inbound(layer):
+    """The layer's input tensor(s); refuses a layer called more than once."""
+    try:
+        return layer.input
+    except (AttributeError, ValueError) as exc:
+        raise ConversionError(
+            f"Keras layer '{layer.name}' ({type(layer).__name__}) is used more than once: Akida 1.0 models "
+            f"are a single chain of layers") from exc
+
+
 def _chain_layers(model):
     """The model's layers in chain order (nested models expanded); refuses branches."""
+    functional = type(model).__name__ != "Sequential"
+    if functional:
+        for layer in model.layers:
+            inbound = _inbound(layer) if type(layer).__name__ != "InputLayer" else None
+            if isinstance(inbound, (list, tuple)):
+                raise ConversionError(
+                    f"Keras layer '{layer.name}' ({type(layer).__name__}) has {len(inbound)} inbound layers: "
+                    f"Akida 1.0 models are a single chain (no skip connections, Add or Concatenate); each "
+                    f"block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
     chained = []
     previous_output = None
-    functional = type(model).__name__ != "Sequential"
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":
             previous_output = layer.output if functional else None
             continue
         if functional:
-            try:
-                inbound = layer.input
-            except (AttributeError, ValueError) as exc:
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({kind}) is used more than once: Akida 1.0 "
-                    f"models are a single chain of layers") from exc
-            if isinstance(inbound, (list, tuple)):
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({kind}) has {len(inbound)} inbound layers: "
-                    f"Akida 1.0 models are a single chain (no skip connections, Add or "
-                    f"Concatenate); each block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
-            if previous_output is not None and inbound is not previous_output:
+            if previous_output is not None and _inbound(layer) is not previous_output:
                 raise ConversionError(
                     f"Keras layer '{layer.name}' ({kind}) does not take the output of the layer "
                     f"before it: Akida 1.0 models are a single chain (no branches)")
