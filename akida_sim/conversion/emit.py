@@ -125,8 +125,18 @@ def hardware_fix_up(all_variables):
                           f"{threshold_limit}; they are clipped to it", stacklevel=3)
 
 
+#: The finest act_step Akida holds (in potential units).
+MIN_ACT_STEP = 1.0 / 16
+
+
 def _set(variables):
     layer = variables.layer
+    if np.any(variables.act_step < MIN_ACT_STEP):
+        raise ConversionError(
+            f"Keras layers {list(variables.block.keras_names)}: the activation step of Akida layer '{layer.name}' "
+            f"would be {float(np.min(variables.act_step)):.4g} potential units, finer than the chip's 1/16 "
+            f"(act_step = sigma * sf * step * 2**act_bits / 16): give this layer more weight bits or a coarser "
+            f"activation (fewer act_bits or a larger ReLU max_value), or the previous layer a finer one")
     try:
         layer.set_variable("weights", variables.weights)
         if variables.weights_pw is not None:
