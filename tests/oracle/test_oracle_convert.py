@@ -197,3 +197,34 @@ def test_act_step_over_the_hardware_limit_is_fixed_up_as_the_vendors():
     ours = akida_sim.convert(qmodel)
     assert np.max(theirs.layers[2].variables["act_step"]) == (1 << 16) - 1
     assert_same_models(ours, theirs, rng.integers(0, 16, (4, 6, 6, 2)).astype(np.uint8))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vendor_layers_built_by_hand_convert_to_the_vendors_integers(seed):
+    """QuantizedConv2D with a per-tensor MaxQuantizer, ActivationDiscreteRelu, an unfolded BN (folded by
+    the converter into a per-axis layer), QuantizedSeparableConv2D and QuantizedDense after Flatten."""
+    rng = np.random.default_rng(seed)
+    bits = int(rng.choice([2, 4]))
+    act_bits = int(rng.choice([1, 2, 4]))
+    per_axis = {"bitwidth": bits}
+    model = keras.Sequential([
+        keras.Input((7, 7, 3)),
+        cnn2snn.QuantizedConv2D(4, 3, quantizer=cnn2snn.MaxQuantizer(bitwidth=8), padding="same"),
+        cnn2snn.ActivationDiscreteRelu(bitwidth=act_bits),
+        cnn2snn.QuantizedSeparableConv2D(5, 3, quantizer=cnn2snn.MaxPerAxisQuantizer(**per_axis),
+                                         quantizer_dw=cnn2snn.MaxQuantizer(**per_axis), padding="same"),
+        keras.layers.MaxPooling2D(padding="same"), keras.layers.BatchNormalization(),
+        cnn2snn.QuantizedReLU(bitwidth=act_bits, max_value=float(rng.uniform(1, 6))),
+        keras.layers.Flatten(),
+        cnn2snn.QuantizedDense(3, quantizer=cnn2snn.MaxPerAxisQuantizer(**per_axis)),
+    ])
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if type(layer).__name__ == "BatchNormalization":
+            layer.set_weights([rng.uniform(0.3, 1.5, w.shape) if i in (0, 3) else rng.normal(0, 0.3, w.shape)
+                               for i, w in enumerate(weights)])
+        elif weights:
+            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
+    scaling = (127.5, 127.5)
+    assert_same_models(akida_sim.convert(model, input_scaling=scaling), cnn2snn.convert(model, input_scaling=scaling),
+                       rng.integers(0, 256, (5, 7, 7, 3)).astype(np.uint8))
