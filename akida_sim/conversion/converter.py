@@ -165,7 +165,7 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         raise ConversionError("convert: 'labels' need 'samples'")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        layers, chain, input_shape, _ = read_keras_model(model)
+        layers, chain, input_shape = read_keras_model(model)
         if samples is not None and samples.shape[1:] != input_shape:
             raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
                                   f"is {input_shape}")

@@ -89,7 +89,7 @@ def _limits(variables):
     return HRC_LIMITS if isinstance(variables.layer, InputConvolutional) else NP_LIMITS
 
 
-def _next_weights_divided(next_variables, ratio, channels):
+def _next_weights_divided(next_variables, ratio):
     """The next layer's weights floor-divided by ``ratio`` per input channel."""
     weights = next_variables.weights
     if isinstance(next_variables.layer, FullyConnected):
@@ -115,7 +115,7 @@ def hardware_fix_up(all_variables):
                 effect /= 2 ** (variables.act_bits - 4)
                 variables.threshold = variables.threshold + effect.astype(np.int32)
             following = all_variables[k + 1]
-            following.weights = _next_weights_divided(following, ratio, act_step.shape[0])
+            following.weights = _next_weights_divided(following, ratio)
     for variables in all_variables[:-1]:
         _, threshold_limit = _limits(variables)
         if np.any(variables.threshold > threshold_limit):

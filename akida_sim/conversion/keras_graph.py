@@ -188,7 +188,7 @@ def _function_step(function):
 
 
 def read_keras_model(model):
-    """(layers, chain, input_shape, flavour) of a Keras model.
+    """(layers, chain, input_shape) of a Keras model.
 
     ``layers`` is a list of KerasLayer in chain order, ``chain`` the
     FloatChain running the float model, ``input_shape`` the per-sample model
@@ -230,4 +230,4 @@ def read_keras_model(model):
                                  (), shape, shape, len(steps), (layer.name,))
                 steps.append(_function_step(_activation_function(flavour, activation)))
             layers.append(act)
-    return layers, FloatChain(steps), input_shape, flavour
+    return layers, FloatChain(steps), input_shape

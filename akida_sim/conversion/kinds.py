@@ -12,8 +12,6 @@ NEURAL_KINDS = {
 }
 #: Step activations a block may end with.
 ACTIVATION_KINDS = ("ReLU", "QuantizedReLU", "ActivationDiscreteRelu")
-#: The vendor's quantized activations (a fixed step and bit width).
-QUANTIZED_ACTIVATION_KINDS = ("QuantizedReLU", "ActivationDiscreteRelu")
 MAX_POOL = "MaxPooling2D"
 GLOBAL_AVERAGE_POOL = "GlobalAveragePooling2D"
 POOL_KINDS = (MAX_POOL, GLOBAL_AVERAGE_POOL)
