@@ -31,7 +31,12 @@ PARAMETERS = ("act_bits", "activation", "filters", "units", "kernel_width", "ker
               "input_channels", "input_bits")
 
 
-def _conv_block(rng, layers, first_image, spatial, last):
+def _relu(rng, layers, choices, bounded):
+    """A ReLU with a max_value from ``choices``, or (30 %, unless ``bounded``) unbounded."""
+    return layers.ReLU(float(rng.choice(choices)) if bounded or rng.random() < 0.7 else None)
+
+
+def _conv_block(rng, layers, first_image, spatial, last, bounded):
     """Keras layers of one conv/separable block and the spatial size after it (None when GAP)."""
     separable = not first_image and rng.random() < 0.4
     kernel = int(rng.choice([1, 3, 5] if spatial >= 5 else [1, 3]))
@@ -44,7 +49,7 @@ def _conv_block(rng, layers, first_image, spatial, last):
         int(rng.integers(2, 7)), kernel, strides=stride, padding=padding, use_bias=bool(rng.random() < 0.8))]
     pool = str(rng.choice(["none", "max", "gap"], p=[0.5, 0.3, 0.2]))
     bn = rng.random() < 0.5
-    relu = None if last else layers.ReLU(float(rng.choice([1.0, 2.0, 6.0, 3.5])) if rng.random() < 0.7 else None)
+    relu = None if last else _relu(rng, layers, [1.0, 2.0, 6.0, 3.5], bounded)
     if pool == "max" and out >= 2:
         size = int(rng.choice([2, 3])) if out >= 3 else 2
         pool_stride = int(rng.integers(1, size + 1))
@@ -65,7 +70,7 @@ def _conv_block(rng, layers, first_image, spatial, last):
     return keras_layers + ([layers.BatchNormalization()] if bn else []) + ([relu] if relu else []), out
 
 
-def random_model(seed):
+def random_model(seed, bounded=False):
     """(tf_keras float model, input_scaling, uint8 inputs, image input?) for ``seed``."""
     rng = np.random.default_rng(seed)
     layers = keras.layers
@@ -79,7 +84,7 @@ def random_model(seed):
     for k in range(blocks):
         last = k == blocks - 1
         if k < conv_blocks and size is not None:
-            block, size = _conv_block(rng, layers, image and k == 0, size, last)
+            block, size = _conv_block(rng, layers, image and k == 0, size, last, bounded)
             model_layers += block
             continue
         if not flattened:
@@ -89,7 +94,7 @@ def random_model(seed):
         if rng.random() < 0.4:
             model_layers.append(layers.BatchNormalization())
         if not last:
-            model_layers.append(layers.ReLU(float(rng.choice([1.0, 4.0])) if rng.random() < 0.7 else None))
+            model_layers.append(_relu(rng, layers, [1.0, 4.0], bounded))
     if rng.random() < 0.3:
         model_layers.append(layers.Softmax())
     model = keras.Sequential(model_layers)
@@ -149,10 +154,6 @@ def assert_same_models(ours, theirs, inputs):
     STATS["convert: models compared (forward identical)"] += 1
 
 
-def _unbounded_relus(model):
-    return any(type(l).__name__ == "ReLU" and l.max_value is None for l in model.layers)
-
-
 @pytest.mark.parametrize("seed", range(MODELS))
 def test_legacy_quantized_model_converts_to_the_vendors_integers(seed):
     model, scaling, inputs, image = random_model(seed)
@@ -169,9 +170,7 @@ def test_legacy_quantized_model_converts_to_the_vendors_integers(seed):
 
 @pytest.mark.parametrize("seed", range(MODELS, MODELS + MODELS // 2))
 def test_float_model_with_bounded_relus_matches_vendor_quantize_then_convert(seed):
-    model, scaling, inputs, image = random_model(seed)
-    if _unbounded_relus(model):
-        pytest.skip("an unbounded ReLU is calibrated by akida_sim, given 2**bits - 1 by the vendor")
+    model, scaling, inputs, image = random_model(seed, bounded=True)  # akida_sim calibrates unbounded ReLUs
     qmodel, (weights, activations, input_weights) = quantized(model, image, seed)
     theirs, vendor_error = outcome(lambda: cnn2snn.convert(qmodel, input_scaling=scaling))
     ours, error = outcome(lambda: akida_sim.convert(model, input_scaling=scaling, weights_bits=weights,
