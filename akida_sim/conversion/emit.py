@@ -49,6 +49,8 @@ class LayerVariables:
     act_bits: object
     act_step_clamped: bool = False
     threshold_clipped: bool = False
+    #: Per channel, how many times finer the fix-up made the step (1 when untouched).
+    step_ratio: np.ndarray = 1.0
 
 
 def akida_weights(qblock, layer):
@@ -109,7 +111,7 @@ def hardware_fix_up(all_variables):
             ratio = np.where(act_step > step_limit, act_step / step_limit, 1)
             act_step = act_step.copy()
             act_step[act_step > step_limit] = step_limit
-            variables.act_step, variables.act_step_clamped = act_step, True
+            variables.act_step, variables.act_step_clamped, variables.step_ratio = act_step, True, ratio
             if variables.act_bits is not None:
                 effect = np.round(0.5 * (act_step - original))
                 effect /= 2 ** (variables.act_bits - 4)
