@@ -1,4 +1,5 @@
-"""Random small Keras models, layer by layer: akida_sim's integer activations equal a float64
+"""Random small Keras models (conv / separable / dense, BatchNormalization, ReLU(max), max pool, GAP,
+flatten, strides, both paddings, 1/2/4-bit activations), layer by layer: akida_sim's integer activations equal a float64
 reference (the Keras layers with the dequantized weights, fed the dequantized activations, then
 the documented activation rule ``s * clip(ceil((x - s/2) / s), 0, 2**b - 1)``).
 
@@ -53,6 +54,7 @@ def exact_models(draw):
                          pool=draw(st.sampled_from(["none", "none", "max", "gap"])),
                          pool_size=2, pool_stride=draw(st.integers(1, 2)))
             gap_done = block["pool"] == "gap"
+        block["bn"] = draw(st.sampled_from(["none", "none", "before_pool", "after_pool"]))
         block["filters"] = draw(st.integers(1, 4))
         block["activation"] = not last or draw(st.booleans())
         block["act_bits"] = draw(st.sampled_from([1, 2, 4]))
@@ -81,6 +83,8 @@ def build(keras, spec):
                 own.append(layers.Flatten(dtype="float64"))
                 flattened = True
             own.append(layers.Dense(block["filters"], dtype="float64"))
+            if block["bn"] != "none":
+                own.append(layers.BatchNormalization(epsilon=BN_EPSILON, dtype="float64"))
         else:
             kernel, stride, padding = block["kernel"], block["stride"], block["padding"]
             size = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
@@ -88,12 +92,16 @@ def build(keras, spec):
                 return None
             cls = layers.SeparableConv2D if block["role"] == "separable" else layers.Conv2D
             own.append(cls(block["filters"], kernel, strides=stride, padding=padding, dtype="float64"))
+            if block["bn"] == "before_pool" or (block["bn"] == "after_pool" and block["pool"] != "max"):
+                own.append(layers.BatchNormalization(epsilon=BN_EPSILON, dtype="float64"))
             if block["pool"] == "max":
                 pooled = (-(-size // block["pool_stride"]) if padding == "same"
                           else (size - 2) // block["pool_stride"] + 1)
                 if pooled < 1:
                     return None
                 own.append(layers.MaxPooling2D(2, block["pool_stride"], padding=padding, dtype="float64"))
+                if block["bn"] == "after_pool":
+                    own.append(layers.BatchNormalization(epsilon=BN_EPSILON, dtype="float64"))
                 size = pooled
             elif block["pool"] == "gap":
                 own.append(layers.GlobalAveragePooling2D(dtype="float64"))
@@ -107,11 +115,17 @@ def build(keras, spec):
     model = keras.Sequential(model_layers)
     for block, own, bits, in_exponent in handles:
         neural = next(l for l in own if type(l).__name__ in ("Conv2D", "SeparableConv2D", "Dense"))
-        _set_exact_weights(neural, block, bits, in_exponent, rng)
+        bn = next((l for l in own if type(l).__name__ == "BatchNormalization"), None)
+        _set_exact_weights(neural, bn, block, bits, in_exponent, rng)
     return model, handles
 
 
-def _set_exact_weights(neural, block, bits, in_exponent, rng):
+#: BatchNormalization epsilon; the variances are 4 - epsilon, so that sqrt(var + eps) = 2 exactly.
+BN_EPSILON = 2.0 ** -10
+
+
+def _set_exact_weights(neural, bn, block, bits, in_exponent, rng):
+    """Weights whose BN-folded values lie on the quantization grid (and BN parameters if any)."""
     weights = neural.get_weights()
     filters = block["filters"]
     low = max(0, block["step_exponent"] + 1 - in_exponent)
@@ -124,7 +138,17 @@ def _set_exact_weights(neural, block, bits, in_exponent, rng):
     else:
         kernels = [_dyadic_kernel(rng, weights[0].shape, bits, exponents, per_axis=True)]
     bias = rng.integers(-8, 9, filters) * 2.0 ** -(in_exponent + exponents)
-    neural.set_weights(kernels + [bias])
+    if bn is None:
+        neural.set_weights(kernels + [bias])
+        return
+    # Folded: kernel * gamma / 2 and beta + (0 - mean) * gamma / 2 (the neural bias is 0).
+    signs = np.ones(filters) if block["bn"] == "after_pool" else rng.choice([-1.0, 1.0], filters)
+    gamma = signs * 2.0 ** rng.integers(-1, 2, filters)
+    scale = gamma / 2
+    mean = rng.integers(-4, 5, filters) * 2.0 ** -int(rng.integers(0, 3))
+    kernels[-1] = kernels[-1] / scale
+    neural.set_weights(kernels + [np.zeros(filters)])
+    bn.set_weights([gamma, bias + mean * scale, mean, np.full(filters, 4 - BN_EPSILON)])
 
 
 def _activate(z, block):
