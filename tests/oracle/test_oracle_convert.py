@@ -78,6 +78,13 @@ def random_model(seed, bounded=False):
     spatial = int(rng.integers(5, 12))
     channels = int(rng.choice([1, 3])) if image else int(rng.choice([2, 4]))
     model_layers = [keras.Input((spatial, spatial, channels))]
+    if image:
+        scaling = [(1, 0), (255, 0), (127.5, 127.5), (128, 128), (100, 10)][int(rng.integers(5))]
+        if rng.random() < 0.3:  # the same scaling given by a first Rescaling layer
+            model_layers.append(layers.Rescaling(1 / scaling[0], -scaling[1] / scaling[0]))
+            scaling = None
+    else:
+        scaling = [(1, 0), (2.5, 0), (15, 0)][int(rng.integers(3))]
     blocks = int(rng.integers(1, 5))
     conv_blocks = int(rng.integers(1 if image else 0, blocks + 1))
     size, flattened = spatial, False
@@ -107,10 +114,8 @@ def random_model(seed, bounded=False):
         elif weights:
             layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
     if image:
-        scaling = [(1, 0), (255, 0), (127.5, 127.5), (128, 128), (100, 10)][int(rng.integers(5))]
         inputs = rng.integers(0, 256, (6, spatial, spatial, channels)).astype(np.uint8)
     else:
-        scaling = [(1, 0), (2.5, 0), (15, 0)][int(rng.integers(3))]
         inputs = rng.integers(0, 16, (6, spatial, spatial, channels)).astype(np.uint8)
     return model, scaling, inputs, image
 
