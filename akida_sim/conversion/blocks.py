@@ -140,6 +140,8 @@ def _refuse(layer, rule):
 
 def _check_conv(neural, input_conv):
     config = neural.config
+    if config["padding"] not in ("same", "valid"):
+        raise _refuse(neural, f"padding must be 'same' or 'valid', got {config['padding']!r}")
     if config.get("data_format", "channels_last") != "channels_last":
         raise _refuse(neural, "data_format must be 'channels_last' (NHWC)")
     if tuple(config.get("dilation_rate", (1, 1))) != (1, 1):

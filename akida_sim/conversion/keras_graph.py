@@ -209,7 +209,9 @@ def read_keras_model(model):
         body = _without_activation(layer, shape) if fused else layer
         step = _keras_step(body)
         out_shape = step(np.zeros((1,) + shape, np.float32)).shape[1:]
-        if kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
+        if kind == "Activation" and config.get("activation") in LINEAR_ACTIVATIONS:
+            kind = "Identity"
+        elif kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
             max_value = RELU_ACTIVATIONS[config["activation"]]
             kind, config = "ReLU", {"name": layer.name, "max_value": max_value,
                                     "negative_slope": 0.0, "threshold": 0.0}

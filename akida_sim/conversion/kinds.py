@@ -17,7 +17,7 @@ GLOBAL_AVERAGE_POOL = "GlobalAveragePooling2D"
 POOL_KINDS = (MAX_POOL, GLOBAL_AVERAGE_POOL)
 BATCH_NORM = "BatchNormalization"
 #: Layers that do nothing at inference.
-SKIPPED_KINDS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise")
+SKIPPED_KINDS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "Identity")
 #: Final activations that are dropped (with a warning).
 FINAL_ACTIVATION_KINDS = ("Activation", "Softmax")
 RESCALING = "Rescaling"

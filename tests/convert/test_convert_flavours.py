@@ -58,11 +58,11 @@ def test_predict_equals_the_float_model_when_quantization_is_lossless(keras):
                                   model.predict(x.astype(np.float32), verbose=0))
 
 
-def test_fused_relu_and_activation_layers_become_relu_blocks(keras):
+def test_fused_relu_and_activation_layers_become_relu_blocks_identities_are_skipped(keras):
     layers = keras.layers
     model = keras.Sequential([keras.Input((6, 6, 2)), layers.Conv2D(3, 3, activation="relu6", name="c1"),
-                              layers.Conv2D(3, 1, name="c2"), layers.Activation("relu6", name="act"),
-                              layers.Flatten(), layers.Dense(2, name="fc")])
+                              layers.Dropout(0.5), layers.Conv2D(3, 1, name="c2"), layers.Activation("linear"),
+                              layers.Activation("relu6", name="act"), layers.Flatten(), layers.Dense(2, name="fc")])
     random_weights(model)
     _, report = akida_sim.convert(model, return_report=True)
     assert [row["keras_layers"] for row in report.layers] == [["c1"], ["c2", "act"], ["fc"]]
