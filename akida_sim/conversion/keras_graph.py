@@ -187,6 +187,11 @@ def _function_step(function):
     return step
 
 
+def _relu_config(name, max_value):
+    """The config of a plain ReLU description (from a fused or Activation relu/relu6)."""
+    return {"name": name, "max_value": max_value, "negative_slope": 0.0, "threshold": 0.0}
+
+
 def read_keras_model(model):
     """(layers, chain, input_shape) of a Keras model.
 
@@ -212,9 +217,7 @@ def read_keras_model(model):
         if kind == "Activation" and config.get("activation") in LINEAR_ACTIVATIONS:
             kind = "Identity"
         elif kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
-            max_value = RELU_ACTIVATIONS[config["activation"]]
-            kind, config = "ReLU", {"name": layer.name, "max_value": max_value,
-                                    "negative_slope": 0.0, "threshold": 0.0}
+            kind, config = "ReLU", _relu_config(layer.name, RELU_ACTIVATIONS[config["activation"]])
         layers.append(KerasLayer(layer.name, kind, config, weights, shape, out_shape, len(steps),
                                  (layer.name,)))
         steps.append(step)
@@ -223,9 +226,8 @@ def read_keras_model(model):
             name = f"{layer.name}/{activation}"
             if activation in RELU_ACTIVATIONS:
                 max_value = RELU_ACTIVATIONS[activation]
-                act = KerasLayer(name, "ReLU", {"name": name, "max_value": max_value,
-                                                "negative_slope": 0.0, "threshold": 0.0},
-                                 (), shape, shape, len(steps), (layer.name,))
+                act = KerasLayer(name, "ReLU", _relu_config(name, max_value), (), shape, shape, len(steps),
+                                 (layer.name,))
                 steps.append(_relu_step(max_value))
             else:
                 act = KerasLayer(name, "Activation", {"name": name, "activation": activation},
