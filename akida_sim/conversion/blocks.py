@@ -253,8 +253,9 @@ def group_blocks(layers, image_input):
         neural, first = layer, not blocks
         role = NEURAL_KINDS[neural.kind]
         if first and image_input and role != "conv":
-            raise _refuse(neural, f"on a {neural.input_shape} input (an 8-bit image with 1 or 3 channels) the "
-                                  f"first layer must be a Conv2D (it becomes the InputConvolutional)")
+            raise _refuse(neural, "the model input is an 8-bit image (H, W, 1 or 3), so the first neural layer "
+                                  "must be a Conv2D (it becomes the InputConvolutional, the only Akida 1.0 layer "
+                                  "taking 8-bit inputs)")
         if role == "dense":
             shape = tuple(neural.input_shape)
             if len(shape) != 1 and shape[:2] != (1, 1):

@@ -5,6 +5,7 @@ reorder and fold BatchNormalization (fold), cut into Akida blocks (blocks),
 quantize weights and activations (quantize), emit the Akida layers and
 variables (emit), then measure what quantization cost (report).
 """
+import math
 import numbers
 import warnings
 
@@ -26,29 +27,56 @@ IMAGE_BITS = 8
 INPUT_TOLERANCE = 1e-3
 
 
-def _resolve_input_scaling(input_scaling, rescaling):
+def _check_input_scaling(scaling, image_input, origin):
+    """Refuse a (sigma, offset) the first Akida layer cannot take; ``origin`` names where it came from."""
+    sigma, offset = scaling
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ConversionError(f"convert: {origin}: the scale must be finite and > 0 (akida_input = scale * x "
+                              f"+ offset), got {sigma!r}")
+    if not math.isfinite(offset):
+        raise ConversionError(f"convert: {origin}: the offset must be finite, got {offset!r}")
+    if not image_input and offset != 0:
+        raise ConversionError(
+            f"convert: {origin}: offset {offset} needs an image input (H, W, 1 or 3) and a first Conv2D "
+            f"(InputConvolutional); an InputData input takes akida_input = scale * x")
+    if image_input and not 0 <= int(offset) <= 2 ** IMAGE_BITS - 1:
+        raise ConversionError(
+            f"convert: {origin}: offset {offset} gives the InputConvolutional padding_value int(offset) = "
+            f"{int(offset)}, outside the uint8 range [0, {2 ** IMAGE_BITS - 1}] of its inputs")
+
+
+def _resolve_input_scaling(input_scaling, rescaling, image_input):
+    """(sigma, offset) of the first neural layer's input, from the first Rescaling or ``input_scaling``."""
     if rescaling is not None:
         if input_scaling is not None:
             raise ConversionError(
                 f"convert: the Keras model starts with the Rescaling '{rescaling.name}', which gives the input "
                 f"scaling; argument 'input_scaling' must then be None, got {input_scaling!r}")
-        return rescaling_input_scaling(rescaling)
-    if input_scaling is None:
+        scaling = rescaling_input_scaling(rescaling)
+        origin = f"the Rescaling '{rescaling.name}' (scale={rescaling.config['scale']!r}, offset=" \
+                 f"{rescaling.config.get('offset', 0.0)!r}) gives input_scaling {scaling}"
+    elif input_scaling is None:
         return (1, 0)
-    if (not isinstance(input_scaling, (tuple, list)) or len(input_scaling) != 2
-            or not all(isinstance(v, numbers.Real) for v in input_scaling)):
-        raise ConversionError(
-            f"convert: argument 'input_scaling' must be (scale, offset) with akida_input = scale * keras_input "
-            f"+ offset, got {input_scaling!r}")
-    sigma, offset = input_scaling
-    if not sigma > 0:
-        raise ConversionError(f"convert: input_scaling[0] (the scale) must be > 0, got {sigma!r}")
-    return tuple(input_scaling)
+    else:
+        if isinstance(input_scaling, np.ndarray) and input_scaling.shape == (2,):
+            input_scaling = tuple(input_scaling.tolist())
+        if (not isinstance(input_scaling, (tuple, list)) or len(input_scaling) != 2
+                or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in input_scaling)):
+            raise ConversionError(
+                f"convert: argument 'input_scaling' must be (scale, offset) with akida_input = scale * "
+                f"keras_input + offset, got {input_scaling!r}")
+        scaling, origin = tuple(input_scaling), f"argument 'input_scaling' {tuple(input_scaling)!r}"
+    _check_input_scaling(scaling, image_input, origin)
+    return scaling
 
 
-def _akida_inputs(first_inputs, sigma, offset, bits):
-    """uint8 Akida inputs sigma * x + offset of the first neural layer's float inputs x."""
-    values = sigma * np.asarray(first_inputs, np.float64) + offset
+def _akida_inputs(first_inputs, sigma, offset, bits, akida_shape):
+    """uint8 Akida inputs (N, x, y, c) sigma * x + offset of the first neural layer's float inputs x.
+
+    ``akida_shape`` is the Akida model's input (x, y, c): a flat Keras input
+    (N, F) becomes (N, 1, 1, F).
+    """
+    values = sigma * np.asarray(first_inputs, np.float64).reshape((len(first_inputs),) + tuple(akida_shape)) + offset
     rounded = np.rint(values)
     if np.max(np.abs(values - rounded), initial=0) > INPUT_TOLERANCE or rounded.min(initial=0) < 0 \
             or rounded.max(initial=0) > 2 ** bits - 1:
@@ -57,6 +85,33 @@ def _akida_inputs(first_inputs, sigma, offset, bits):
             f"first neural layer) must be integers in [0, {2 ** bits - 1}], got values in "
             f"[{values.min():.4g}, {values.max():.4g}]; give 'input_scaling' (or a first Rescaling layer)")
     return rounded.astype(np.uint8)
+
+
+def _float_samples(samples):
+    """``samples`` as a float32 batch (N, ...) of finite Keras inputs."""
+    try:
+        values = np.asarray(samples, np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ConversionError(f"convert: 'samples' must be a numeric array (N, ...) of Keras inputs, got "
+                              f"{type(samples).__name__}: {exc}") from exc
+    if values.ndim < 2 or len(values) == 0:
+        raise ConversionError(f"convert: 'samples' must be a batch (N, ...) of Keras inputs, got shape "
+                              f"{values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ConversionError(f"convert: 'samples' must be finite, got {int(np.sum(~np.isfinite(values)))} "
+                              f"NaN or infinite value(s)")
+    return values
+
+
+def _check_layer_names(blocks, settings):
+    """Refuse a per-layer bits dict naming no Keras layer of the converted blocks."""
+    known = [name for block in blocks for name in block.keras_names]
+    for argument, setting in settings.items():
+        if isinstance(setting, dict):
+            unknown = [name for name in setting if name not in known]
+            if unknown:
+                raise ConversionError(f"convert: argument '{argument}' names {unknown}, which are not Keras layers "
+                                      f"of the converted blocks; known layers: {known}")
 
 
 def _labels(labels, count):
@@ -96,7 +151,7 @@ def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels,
     if samples is None:
         return report
     first_inputs = samples if first_position is None else float_outputs[first_position]
-    x = _akida_inputs(first_inputs, *input_scaling, bits)
+    x = _akida_inputs(first_inputs, *input_scaling, bits, akida_model.input_shape)
     report.samples = len(samples)
     layers = akida_model.layers
     offset = len(layers) - len(qblocks)
@@ -158,10 +213,7 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     if not 0 < calibration_percentile <= 100:
         raise ConversionError(f"convert: calibration_percentile must be in (0, 100], got {calibration_percentile!r}")
     if samples is not None:
-        samples = np.asarray(samples, np.float32)
-        if samples.ndim < 2 or len(samples) == 0:
-            raise ConversionError(f"convert: 'samples' must be a batch (N, ...) of Keras inputs, got shape "
-                                  f"{samples.shape}")
+        samples = _float_samples(samples)
     if labels is not None and samples is None:
         raise ConversionError("convert: 'labels' need 'samples'")
     with warnings.catch_warnings(record=True) as caught:
@@ -171,13 +223,11 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
             raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
                                   f"is {input_shape}")
         rescaling, layers = split_rescaling(layers)
-        scaling = _resolve_input_scaling(input_scaling, rescaling)
         image_input = is_image_input(input_shape)
-        if not image_input and scaling[1] != 0:
-            raise ConversionError(
-                f"convert: input_scaling offset {scaling[1]} needs an image input (H, W, 1 or 3) and a first "
-                f"Conv2D (InputConvolutional); an InputData input takes akida_input = scale * x")
+        scaling = _resolve_input_scaling(input_scaling, rescaling, image_input)
         blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
+        _check_layer_names(blocks, {"weights_bits": weights_bits, "act_bits": act_bits,
+                                    "input_weights_bits": input_weights_bits})
         calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
                      and b.activation.config.get("max_value") is None]
         first_position = None if rescaling is None else rescaling.position

@@ -74,6 +74,10 @@ class FloatChain:
 def _keras_flavour(model):
     """The Keras package the model belongs to: ``keras`` or ``tf_keras``."""
     module = type(model).__module__
+    if not hasattr(model, "layers"):
+        raise SimTypeError(
+            f"convert: argument 'model' must be a Keras model (keras.Model or tf_keras.Model), "
+            f"got {module}.{type(model).__name__}")
     if module.startswith("tf_keras"):
         return "tf_keras"
     if module.startswith(("keras", "tensorflow")):

@@ -146,3 +146,18 @@ def test_hardware_fix_up_clamps_the_step_and_divides_the_next_layer_per_input_ch
     assert first.threshold.tolist() == [10 + int(np.round(0.5 * (65535 - 65535 * 4))), 10]
     # FC rows h + 2 * (w + 2 * c): rows 0-3 read channel 0 (divided by 4), rows 4-7 channel 1.
     assert second.weights[0, 0, :, 0].tolist() == [1] * 4 + [7] * 4
+
+
+def test_flat_input_calibrates_and_reports_on_n_by_features_samples(keras):
+    """A (F,) Keras input: samples (N, F) calibrate and feed the report (Akida input (N, 1, 1, F))."""
+    layers = keras.layers
+    model = random_weights(keras.Sequential([keras.Input((12,)), layers.Rescaling(1 / 15.0),
+                                             layers.Dense(8, name="d1"), layers.ReLU(name="r1"),
+                                             layers.Dense(2, name="d2")]), seed=4)
+    samples = np.random.default_rng(4).integers(0, 16, (64, 12)).astype(np.uint8)
+    converted, report = akida_sim.convert(model, samples=samples, return_report=True)
+    assert converted.input_shape == [1, 1, 12]
+    assert report.samples == 64 and report.layers[0]["calibrated_max_value"] > 0
+    predicted = converted.predict(samples.reshape(64, 1, 1, 12)).reshape(64, 2)
+    expected = np.asarray(model(samples.astype(np.float32)))
+    assert report.output_error == pytest.approx(np.sqrt(np.mean((predicted - expected) ** 2)), rel=1e-4)

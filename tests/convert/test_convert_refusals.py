@@ -175,9 +175,48 @@ def test_rescaling_and_input_scaling_together(keras):
     refused(model, ["rescale"], "must then be None", input_scaling=(255, 0))
 
 
-def test_input_scaling_scale_must_be_positive(keras):
+@pytest.mark.parametrize("scaling", [(0, 0), (-1, 0), (float("inf"), 0), (float("nan"), 0)])
+def test_input_scaling_scale_must_be_finite_and_positive(keras, scaling):
     model = sequential(keras, (8, 8, 1), keras.layers.Conv2D(4, 3))
-    refused(model, [], "must be > 0", input_scaling=(0, 0))
+    refused(model, [], "the scale must be finite and > 0", input_scaling=scaling)
+
+
+def test_input_scaling_offset_must_give_a_uint8_padding_value(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3))
+    for offset in (-5, 300, float("inf")):
+        refused(model, [], "offset", input_scaling=(1, offset))
+
+
+def test_input_scaling_may_be_a_numpy_pair(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3))
+    converted = akida_sim.convert(model, input_scaling=np.array([255.0, 0.0]))
+    assert type(converted.layers[0]).__name__ == "InputConvolutional"
+
+
+def test_rescaling_with_a_negative_scale(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Rescaling(-1 / 255, name="rs"), keras.layers.Conv2D(4, 3))
+    refused(model, ["rs"], "the scale must be finite and > 0")
+
+
+def test_bits_dict_naming_no_layer_of_the_model(keras):
+    layers = keras.layers
+    model = sequential(keras, (8, 8, 3), layers.Conv2D(4, 3, name="c"), layers.ReLU(2.0, name="r"),
+                       layers.Flatten(), layers.Dense(2, name="d"))
+    refused(model, ["weights_bits"], "not Keras layers", weights_bits={"dense": 2})
+    refused(model, ["act_bits"], "not Keras layers", act_bits={"c": 2, "relu": 1})
+
+
+@pytest.mark.parametrize("samples, phrase", [("abc", "numeric array"), (np.full((2, 8, 8, 3), np.nan), "finite"),
+                                             (np.zeros((0, 8, 8, 3)), "batch"),
+                                             (np.zeros((3, 8, 8, 1)), "per sample")])
+def test_bad_samples(keras, samples, phrase):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3), keras.layers.ReLU())
+    refused(model, [], phrase, samples=samples)
+
+
+def test_a_keras_layer_is_not_a_model(keras):
+    with pytest.raises(TypeError, match="must be a Keras model"):
+        akida_sim.convert(keras.layers.Dense(3))
 
 
 def test_offset_needs_an_image_input(keras):
