@@ -196,6 +196,26 @@ def _relu_config(name, max_value):
     return {"name": name, "max_value": max_value, "negative_slope": 0.0, "threshold": 0.0}
 
 
+def _refuse_current_flow(layer):
+    """Refuse a layer of the vendor's current quantization flow (quantizeml), read by class module."""
+    module = type(layer).__module__
+    if module.split(".")[0] == "quantizeml":
+        raise ConversionError(
+            f"Keras layer '{layer.name}' ({type(layer).__name__}, from {module}) belongs to a model quantized by "
+            f"quantizeml (the vendor's current flow), which akida_sim.convert does not read: convert the float "
+            f"model itself, or a model quantized by cnn2snn.quantize (the legacy flow)")
+
+
+def _output_shape(layer, step, shape):
+    """The per-sample output shape of ``step`` (the layer) on a zero input of ``shape``."""
+    try:
+        return step(np.zeros((1,) + shape, np.float32)).shape[1:]
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ConversionError(
+            f"Keras layer '{layer.name}' ({type(layer).__name__}) cannot run on a float32 input of per-sample "
+            f"shape {shape}: {exc}; it has no Akida 1.0 equivalent") from exc
+
+
 def read_keras_model(model):
     """(layers, chain, input_shape) of a Keras model.
 
@@ -209,6 +229,7 @@ def read_keras_model(model):
     shape = input_shape
     for layer in _chain_layers(model):
         kind = type(layer).__name__
+        _refuse_current_flow(layer)
         config = layer.get_config()
         weights = tuple(np.asarray(w) for w in layer.get_weights())
         activation = config.get("activation")
@@ -217,7 +238,7 @@ def read_keras_model(model):
             activation = str(activation)
         body = _without_activation(layer, shape) if fused else layer
         step = _keras_step(body)
-        out_shape = step(np.zeros((1,) + shape, np.float32)).shape[1:]
+        out_shape = _output_shape(layer, step, shape)
         if kind == "Activation" and config.get("activation") in LINEAR_ACTIVATIONS:
             kind = "Identity"
         elif kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:

@@ -232,3 +232,81 @@ def test_vendor_layers_built_by_hand_convert_to_the_vendors_integers(seed):
     scaling = (127.5, 127.5)
     assert_same_models(akida_sim.convert(model, input_scaling=scaling), cnn2snn.convert(model, input_scaling=scaling),
                        rng.integers(0, 256, (5, 7, 7, 3)).astype(np.uint8))
+
+
+def _zoo_model(name):
+    """Small versions of the vendor's public Akida 1.0 architectures (tf_keras float, random weights)."""
+    layers = keras.layers
+    if name == "ds_cnn_kws":  # 49x10 MFCC image, conv then separable blocks, GAP before the last ReLU, dense
+        body = [keras.Input((49, 10, 1)), layers.Rescaling(1 / 255.0),
+                layers.Conv2D(16, 5, strides=2, padding="same", use_bias=False), layers.BatchNormalization(),
+                layers.ReLU(6.0)]
+        for _ in range(2):
+            body += [layers.SeparableConv2D(16, 3, padding="same", use_bias=False), layers.BatchNormalization(),
+                     layers.ReLU(6.0)]
+        body += [layers.SeparableConv2D(16, 3, padding="same", use_bias=False), layers.GlobalAveragePooling2D(),
+                 layers.BatchNormalization(), layers.ReLU(6.0), layers.Flatten(), layers.Dense(12),
+                 layers.Activation("softmax")]
+    elif name == "akidanet":  # uint8 RGB, Rescaling(1/127.5, -1), separable blocks with max pool, GAP, 1x1 head
+        body = [keras.Input((24, 24, 3)), layers.Rescaling(1 / 127.5, -1),
+                layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False), layers.BatchNormalization(),
+                layers.ReLU(6.0), layers.Conv2D(16, 3, padding="same", use_bias=False), layers.BatchNormalization(),
+                layers.ReLU(6.0), layers.SeparableConv2D(16, 3, padding="same", use_bias=False),
+                layers.MaxPooling2D(padding="same"), layers.BatchNormalization(), layers.ReLU(6.0),
+                layers.SeparableConv2D(32, 3, padding="same", use_bias=False), layers.GlobalAveragePooling2D(),
+                layers.BatchNormalization(), layers.ReLU(6.0), layers.Dropout(0.1), layers.Reshape((1, 1, 32)),
+                layers.Conv2D(5, 1), layers.Reshape((5,)), layers.Activation("softmax")]
+    elif name == "gxnor_mnist":  # conv > max pool > BN > ReLU(1) blocks, flatten, dense layers
+        body = [keras.Input((28, 28, 1)), layers.Conv2D(8, 5, padding="same", use_bias=False),
+                layers.MaxPooling2D(padding="same"), layers.BatchNormalization(), layers.ReLU(1.0),
+                layers.Conv2D(8, 3, padding="same", use_bias=False), layers.MaxPooling2D(padding="same"),
+                layers.BatchNormalization(), layers.ReLU(1.0), layers.Flatten(), layers.Dense(32, use_bias=False),
+                layers.BatchNormalization(), layers.ReLU(1.0), layers.Dense(10)]
+    else:  # vgg: pairs of convs, ReLU before the max pool, dropout, two dense
+        body = [keras.Input((16, 16, 3)), layers.Rescaling(1 / 255.0)]
+        for channels in (8, 16):
+            body += [layers.Conv2D(channels, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(4.0),
+                     layers.Conv2D(channels, 3, padding="same"), layers.BatchNormalization(), layers.ReLU(4.0),
+                     layers.MaxPooling2D(3, 2, padding="same")]
+        body += [layers.Flatten(), layers.Dense(16), layers.ReLU(4.0), layers.Dropout(0.5), layers.Dense(4)]
+    model = keras.Sequential(body)
+    rng = np.random.default_rng(len(name))
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if type(layer).__name__ == "BatchNormalization":
+            gamma, beta, mean, variance = weights
+            layer.set_weights([rng.uniform(0.3, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
+                               rng.normal(0, 0.3, mean.shape), rng.uniform(0.3, 1.5, variance.shape)])
+        elif weights:
+            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
+    return model
+
+
+@pytest.mark.parametrize("name", ["ds_cnn_kws", "akidanet", "gxnor_mnist", "vgg"])
+@pytest.mark.parametrize("bits", [(4, 4, 8), (2, 2, 8), (4, 1, 4)])
+def test_public_architectures_convert_to_the_vendors_integers(name, bits):
+    """The block structure of the vendor's Akida 1.0 model zoo, legacy-quantized and from float."""
+    model = _zoo_model(name)
+    weights, activations, input_weights = bits
+    scaling = None if type(model.layers[0]).__name__ == "Rescaling" else (255, 0)
+    qmodel = cnn2snn.quantize(model, weight_quantization=weights, activ_quantization=activations,
+                              input_weight_quantization=input_weights)
+    theirs = cnn2snn.convert(qmodel, input_scaling=scaling)
+    inputs = np.random.default_rng(1).integers(0, 256, (3,) + tuple(model.input_shape[1:])).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same_models(akida_sim.convert(qmodel, input_scaling=scaling), theirs, inputs)
+        assert_same_models(akida_sim.convert(model, input_scaling=scaling, weights_bits=weights,
+                                             act_bits=activations, input_weights_bits=input_weights), theirs, inputs)
+
+
+def test_a_model_quantized_by_quantizeml_is_refused_by_name():
+    quantizeml_models = pytest.importorskip("quantizeml.models")
+    model = _zoo_model("gxnor_mnist")
+    samples = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1)).astype(np.float32)
+    with cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1):
+        qmodel = quantizeml_models.quantize(model, qparams=quantizeml_models.QuantizationParams(
+            input_weight_bits=8, weight_bits=4, activation_bits=4, per_tensor_activations=True),
+            samples=samples, num_samples=4, batch_size=4)
+    with pytest.raises(ValueError, match="quantized by quantizeml"):
+        akida_sim.convert(qmodel)
