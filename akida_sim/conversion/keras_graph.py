@@ -122,40 +122,61 @@ def _is_model(layer):
     return hasattr(layer, "layers") and type(layer).__name__ not in ("InputLayer",)
 
 
-def _inbound(layer):
-    """The layer's input tensor(s); refuses a layer called more than once."""
+def _history_names(structure):
+    """Names of the layers whose tensors a serialized Keras node reads (Keras 3 and tf_keras formats)."""
+    if isinstance(structure, dict):
+        history = structure.get("config", {}).get("keras_history") if "config" in structure else None
+        if history is not None:
+            return [history[0]]
+        return [name for value in structure.values() for name in _history_names(value)]
+    if isinstance(structure, (list, tuple)):
+        if len(structure) >= 3 and isinstance(structure[0], str) and isinstance(structure[1], int):
+            return [structure[0]]  # tf_keras: [layer name, node index, tensor index, kwargs]
+        return [name for value in structure for name in _history_names(value)]
+    return []
+
+
+def _check_functional_chain(model):
+    """Refuse a functional model whose layers are not one chain, each reading the output of the one before."""
     try:
-        return layer.input
-    except (AttributeError, ValueError) as exc:
-        raise ConversionError(
-            f"Keras layer '{layer.name}' ({type(layer).__name__}) is used more than once: Akida 1.0 models "
-            f"are a single chain of layers") from exc
+        entries = model.get_config()["layers"]
+    except (NotImplementedError, KeyError, TypeError) as exc:
+        raise ConversionError(f"convert: the graph of the Keras model '{model.name}' cannot be read from its "
+                              f"config ({exc}); build it as a Sequential") from exc
+    inbound = {}
+    for entry in entries:  # merges first: they are what makes a graph more than a chain
+        name, kind = entry["name"], entry["class_name"]
+        if kind == "InputLayer":
+            continue
+        nodes = entry.get("inbound_nodes") or []
+        if len(nodes) != 1:
+            raise ConversionError(
+                f"Keras layer '{name}' ({kind}) is called {len(nodes)} times: Akida 1.0 models are a single "
+                f"chain of layers, each used once")
+        inbound[name] = _history_names(nodes[0])
+        if len(inbound[name]) != 1:
+            raise ConversionError(
+                f"Keras layer '{name}' ({kind}) has {len(inbound[name])} inbound layers: Akida 1.0 models are a "
+                f"single chain (no skip connections, Add or Concatenate); each block is neural > [MaxPool | GAP] "
+                f"> [BN] > ReLU(max)")
+    previous = None
+    for entry in entries:
+        name, kind = entry["name"], entry["class_name"]
+        if kind != "InputLayer" and inbound[name][0] != previous:
+            raise ConversionError(
+                f"Keras layer '{name}' ({kind}) takes the output of '{inbound[name][0]}', not of the layer before "
+                f"it ('{previous}'): Akida 1.0 models are a single chain (no branches)")
+        previous = name
 
 
 def _chain_layers(model):
     """The model's layers in chain order (nested models expanded); refuses branches."""
-    functional = type(model).__name__ != "Sequential"
-    if functional:
-        for layer in model.layers:
-            inbound = _inbound(layer) if type(layer).__name__ != "InputLayer" else None
-            if isinstance(inbound, (list, tuple)):
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({type(layer).__name__}) has {len(inbound)} inbound layers: "
-                    f"Akida 1.0 models are a single chain (no skip connections, Add or Concatenate); each "
-                    f"block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
+    if type(model).__name__ != "Sequential":
+        _check_functional_chain(model)
     chained = []
-    previous_output = None
     for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "InputLayer":
-            previous_output = layer.output if functional else None
+        if type(layer).__name__ == "InputLayer":
             continue
-        if functional:
-            if previous_output is not None and _inbound(layer) is not previous_output:
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({kind}) does not take the output of the layer "
-                    f"before it: Akida 1.0 models are a single chain (no branches)")
-            previous_output = layer.output
         if _is_model(layer):
             chained.extend(_chain_layers(layer))
         else:

@@ -44,6 +44,47 @@ def test_keras3_tf_keras_sequential_and_functional_give_the_same_integers(keras,
         "InputData", "Convolutional", "SeparableConvolutional", "FullyConnected"]
 
 
+def nested_cnn(keras_module, outer_functional, inner):
+    """small_cnn's layers with its first four in a nested Sequential or functional sub-model."""
+    reference = small_cnn(keras_module)
+    layers = [layer for layer in reference.layers]
+    head = layers[:4]
+    if inner == "sequential":
+        sub = keras_module.Sequential(head, name="sub")
+    else:
+        sub_inputs = keras_module.Input((9, 9, 2))
+        x = sub_inputs
+        for layer in head:
+            x = layer(x)
+        sub = keras_module.Model(sub_inputs, x, name="sub")
+    if not outer_functional:
+        return keras_module.Sequential([keras_module.Input((9, 9, 2)), sub] + layers[4:])
+    inputs = keras_module.Input((9, 9, 2))
+    x = sub(inputs)
+    for layer in layers[4:]:
+        x = layer(x)
+    return keras_module.Model(inputs, x)
+
+
+@pytest.mark.parametrize("outer_functional", [False, True])
+@pytest.mark.parametrize("inner", ["sequential", "functional"])
+def test_nested_sub_models_are_expanded(keras, tf_keras, outer_functional, inner):
+    for keras_module in (keras, tf_keras):
+        reference = akida_sim.convert(small_cnn(keras_module), input_scaling=(4, 0))
+        nested = nested_cnn(keras_module, outer_functional, inner)
+        assert_same_integers(akida_sim.convert(nested, input_scaling=(4, 0)), reference)
+
+
+def test_a_layer_called_twice_is_refused(keras, tf_keras):
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        inputs = keras_module.Input((6, 6, 4))
+        conv, relu = layers.Conv2D(4, 3, padding="same", name="shared"), layers.ReLU(2.0)
+        x = layers.ReLU(2.0)(conv(relu(conv(inputs))))
+        with pytest.raises(ValueError, match="'shared' .* called 2 times"):
+            akida_sim.convert(keras_module.Model(inputs, x))
+
+
 def test_predict_equals_the_float_model_when_quantization_is_lossless(keras):
     """Weights on the 4-bit grid, one block: predict returns the Keras output (Keras units)."""
     layers = keras.layers
