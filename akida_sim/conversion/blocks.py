@@ -10,8 +10,11 @@ accepted order for anything Akida 1.0 cannot express.
 Sources: ../shared/reference/keras_conversion.md §2, akida_v1_semantics.md §1-2.
 """
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..enums import Padding, PoolType
 from ..layers import Convolutional, FullyConnected, InputConvolutional, SeparableConvolutional
@@ -303,10 +306,17 @@ def is_image_input(input_shape):
     return len(input_shape) == 3 and input_shape[-1] in IMAGE_CHANNELS
 
 
+def _scalar(value):
+    """A Rescaling argument as a number: numpy scalars kept (their dtype sets the arithmetic), 0-d arrays unwrapped."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return value.reshape(()).item()
+    return value
+
+
 def rescaling_input_scaling(rescaling):
     """(sigma, offset) of akida_input = sigma * keras_input + offset, from Rescaling(scale, offset)."""
-    scale, offset = rescaling.config["scale"], rescaling.config.get("offset", 0.0)
-    if not all(isinstance(v, (int, float)) for v in (scale, offset)) or scale == 0 or not math.isfinite(scale):
+    scale, offset = (_scalar(rescaling.config.get(key, default)) for key, default in (("scale", 1.0), ("offset", 0.0)))
+    if not all(isinstance(v, numbers.Real) for v in (scale, offset)) or scale == 0 or not math.isfinite(scale):
         raise _refuse(rescaling, f"a Rescaling must have one finite non-zero scale and one offset, got "
                                  f"scale={scale!r}, offset={offset!r}")
     return (1 / scale, -offset / scale)

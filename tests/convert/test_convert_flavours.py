@@ -202,3 +202,14 @@ def test_flat_input_calibrates_and_reports_on_n_by_features_samples(keras):
     predicted = converted.predict(samples.reshape(64, 1, 1, 12)).reshape(64, 2)
     expected = np.asarray(model(samples.astype(np.float32)))
     assert report.output_error == pytest.approx(np.sqrt(np.mean((predicted - expected) ** 2)), rel=1e-4)
+
+
+@pytest.mark.parametrize("scale, offset", [(np.float32(1 / 127.5), np.float32(-1)), (np.array(1 / 127.5), -1.0),
+                                           (1 / 127.5, np.int64(-1))])
+def test_rescaling_with_numpy_arguments_gives_the_input_scaling(tf_keras, scale, offset):
+    """tf_keras keeps numpy Rescaling arguments in its config: they are numbers all the same."""
+    layers = tf_keras.layers
+    model = random_weights(tf_keras.Sequential([tf_keras.Input((6, 6, 3)), layers.Rescaling(scale, offset),
+                                                layers.Conv2D(4, 3), layers.ReLU(2.0)]))
+    converted = akida_sim.convert(model)
+    assert converted.layers[0].parameters.padding_value == 127

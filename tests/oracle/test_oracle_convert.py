@@ -310,3 +310,20 @@ def test_a_model_quantized_by_quantizeml_is_refused_by_name():
             samples=samples, num_samples=4, batch_size=4)
     with pytest.raises(ValueError, match="quantized by quantizeml"):
         akida_sim.convert(qmodel)
+
+
+@pytest.mark.parametrize("scale, offset", [(np.float32(1 / 255), 0.0), (np.float32(1 / 127.5), np.float32(-1)),
+                                           (np.array(1 / 127.5), -1.0)])
+def test_rescaling_with_numpy_arguments_matches_the_vendor(scale, offset):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 3)), layers.Rescaling(scale, offset),
+                              layers.Conv2D(4, 3, padding="same"), layers.ReLU(1.0), layers.Conv2D(4, 3),
+                              layers.ReLU(2.0), layers.Flatten(), layers.Dense(2)])
+    rng = np.random.default_rng(3)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in layer.get_weights()])
+    qmodel = cnn2snn.quantize(model, 4, 4, 8)
+    inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+    assert_same_models(akida_sim.convert(qmodel), cnn2snn.convert(qmodel), inputs)
+    assert_same_models(akida_sim.convert(model), cnn2snn.convert(qmodel), inputs)
