@@ -307,9 +307,9 @@ def is_image_input(input_shape):
 
 
 def _scalar(value):
-    """A Rescaling argument as a number: numpy scalars kept (their dtype sets the arithmetic), 0-d arrays unwrapped."""
+    """A Rescaling argument as a number; a numpy value stays numpy (its dtype sets the arithmetic, as the vendor's)."""
     if isinstance(value, np.ndarray) and value.size == 1:
-        return value.reshape(()).item()
+        return value.reshape(())[()]
     return value
 
 

@@ -59,7 +59,7 @@ def _resolve_input_scaling(input_scaling, rescaling, image_input):
         return (1, 0)
     else:
         if isinstance(input_scaling, np.ndarray) and input_scaling.shape == (2,):
-            input_scaling = tuple(input_scaling.tolist())
+            input_scaling = tuple(input_scaling)  # numpy scalars: their dtype sets the arithmetic
         if (not isinstance(input_scaling, (tuple, list)) or len(input_scaling) != 2
                 or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in input_scaling)):
             raise ConversionError(
