@@ -27,6 +27,8 @@ from .kinds import NEURAL_KINDS
 
 #: Weight bit widths the converter produces (1-bit Akida weights are unsigned).
 LEGAL_WEIGHT_BITS = (2, 4, 8)
+#: Weight bit widths of an InputConvolutional (any width up to int8).
+LEGAL_INPUT_WEIGHT_BITS = (2, 3, 4, 5, 6, 7, 8)
 #: Activation bit widths of Akida 1.0.
 LEGAL_ACT_BITS = (1, 2, 4)
 #: Largest weight scale factor (keeps thresholds in range), as the vendor's.
@@ -108,8 +110,13 @@ def _legacy_quantizer(layer, key, block):
         raise ConversionError(
             f"Keras layer '{layer.name}' ({layer.kind}): weight quantizer {name} is not supported; expected "
             f"one of {sorted(LEGACY_QUANTIZERS)}")
-    bits = _check_bits(quantizer["config"]["bitwidth"], LEGAL_WEIGHT_BITS, f"{key} bitwidth", block)
+    bits = _check_bits(quantizer["config"]["bitwidth"], legal_weight_bits(block), f"{key} bitwidth", block)
     return bits, LEGACY_QUANTIZERS[name]
+
+
+def legal_weight_bits(block):
+    """The weight bit widths the block's Akida layer takes (an InputConvolutional: any from 2 to 8)."""
+    return LEGAL_INPUT_WEIGHT_BITS if block.akida_class.__name__ == "InputConvolutional" else LEGAL_WEIGHT_BITS
 
 
 def quantize_weights(block, weights_bits, input_weights_bits):
@@ -127,10 +134,11 @@ def quantize_weights(block, weights_bits, input_weights_bits):
     if legacy:
         bits, per_axis = _legacy_quantizer(neural, "quantizer", block)
     else:
-        setting = input_weights_bits if block.akida_class.__name__ == "InputConvolutional" else weights_bits
-        argument = "input_weights_bits" if setting is input_weights_bits else "weights_bits"
-        default = DEFAULT_INPUT_WEIGHTS_BITS if setting is input_weights_bits else DEFAULT_WEIGHTS_BITS
-        bits = _check_bits(bits_for(setting, block, default, argument), LEGAL_WEIGHT_BITS, argument, block)
+        if block.akida_class.__name__ == "InputConvolutional":
+            setting, argument, default = input_weights_bits, "input_weights_bits", DEFAULT_INPUT_WEIGHTS_BITS
+        else:
+            setting, argument, default = weights_bits, "weights_bits", DEFAULT_WEIGHTS_BITS
+        bits = _check_bits(bits_for(setting, block, default, argument), legal_weight_bits(block), argument, block)
         per_axis = True
     kernel = neural.weights[kernel_at]
     weights, scale = quantize_kernel(kernel, bits, per_axis)

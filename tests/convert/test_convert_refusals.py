@@ -5,6 +5,7 @@ import pytest
 
 import akida_sim
 from akida_sim.conversion.errors import ACCEPTED_ORDER
+from keras_models import random_weights
 
 
 def sequential(keras, input_shape, *layers):
@@ -118,12 +119,24 @@ def test_average_pooling(keras):
 
 
 @pytest.mark.parametrize("argument, value", [("weights_bits", 3), ("weights_bits", 1), ("act_bits", 3),
-                                             ("act_bits", 8), ("input_weights_bits", 1)])
+                                             ("act_bits", 8), ("input_weights_bits", 1),
+                                             ("input_weights_bits", 9), ("act_bits", 0)])
 def test_bit_widths_outside_the_legal_set(keras, argument, value):
     layers = keras.layers
     model = sequential(keras, (8, 8, 1), layers.Conv2D(4, 3, name="c1"), layers.ReLU(6.0),
                        layers.Conv2D(4, 3, name="c2"), layers.ReLU(6.0))
     refused(model, [], f"{argument}={value}", **{argument: value})
+
+
+@pytest.mark.parametrize("bits", [3, 5, 6, 7])
+def test_input_convolutional_takes_any_weight_width_up_to_8(keras, bits):
+    layers = keras.layers
+    model = random_weights(sequential(keras, (8, 8, 1), layers.Conv2D(4, 3, name="c1"), layers.ReLU(6.0)))
+    converted = akida_sim.convert(model, input_weights_bits=bits)
+    kmax = 2 ** (bits - 1) - 1
+    weights = converted.layers[0].get_variable("weights")
+    assert converted.layers[0].parameters.weights_bits == bits
+    assert np.abs(weights).max() == kmax
 
 
 def test_strides_larger_than_the_kernel(keras):

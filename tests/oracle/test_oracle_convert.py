@@ -327,3 +327,20 @@ def test_rescaling_with_numpy_arguments_matches_the_vendor(scale, offset):
     inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel), cnn2snn.convert(qmodel), inputs)
     assert_same_models(akida_sim.convert(model), cnn2snn.convert(qmodel), inputs)
+
+
+@pytest.mark.parametrize("input_weights", [3, 5, 6, 7])
+def test_input_convolutional_weight_widths_between_2_and_8_match_the_vendor(input_weights):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(6, 3, padding="same"), layers.ReLU(1.0),
+                              layers.Conv2D(4, 3), layers.ReLU(2.0), layers.Flatten(), layers.Dense(2)])
+    rng = np.random.default_rng(input_weights)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in layer.get_weights()])
+    qmodel = cnn2snn.quantize(model, 4, 4, input_weights)
+    theirs = cnn2snn.convert(qmodel, input_scaling=(255, 0))
+    inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+    assert_same_models(akida_sim.convert(qmodel, input_scaling=(255, 0)), theirs, inputs)
+    assert_same_models(akida_sim.convert(model, input_scaling=(255, 0), input_weights_bits=input_weights), theirs,
+                       inputs)
