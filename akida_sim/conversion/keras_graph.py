@@ -87,12 +87,13 @@ def _keras_flavour(model):
         f"got {type(model).__module__}.{type(model).__name__}")
 
 
-def _activation_function(flavour, name):
+def _activation_layer(flavour, name):
+    """A Keras Activation layer of the model's Keras package (it takes numpy inputs, as the other layers)."""
     if flavour == "tf_keras":
         import tf_keras as keras_module
     else:
         import keras as keras_module
-    return keras_module.activations.get(name)
+    return keras_module.layers.Activation(name)
 
 
 def _model_input_shape(model):
@@ -206,12 +207,6 @@ def _relu_step(max_value):
     return step
 
 
-def _function_step(function):
-    def step(x):
-        return np.asarray(function(x), dtype=np.float32)
-    return step
-
-
 def _relu_config(name, max_value):
     """The config of a plain ReLU description (from a fused or Activation relu/relu6)."""
     return {"name": name, "max_value": max_value, "negative_slope": 0.0, "threshold": 0.0}
@@ -278,6 +273,6 @@ def read_keras_model(model):
             else:
                 act = KerasLayer(name, "Activation", {"name": name, "activation": activation},
                                  (), shape, shape, len(steps), (layer.name,))
-                steps.append(_function_step(_activation_function(flavour, activation)))
+                steps.append(_keras_step(_activation_layer(flavour, activation)))
             layers.append(act)
     return layers, FloatChain(steps), input_shape

@@ -213,3 +213,17 @@ def test_rescaling_with_numpy_arguments_gives_the_input_scaling(tf_keras, scale,
                                                 layers.Conv2D(4, 3), layers.ReLU(2.0)]))
     converted = akida_sim.convert(model)
     assert converted.layers[0].parameters.padding_value == 127
+
+
+@pytest.mark.parametrize("activation", ["softmax", "sigmoid"])
+def test_fused_final_activation_runs_on_samples_in_both_keras_packages(keras, tf_keras, activation):
+    """The float chain runs a fused final activation (dropped from the Akida model) on numpy samples."""
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        model = random_weights(keras_module.Sequential([
+            keras_module.Input((6, 6, 1)), layers.Conv2D(4, 3, name="c"), layers.ReLU(name="r"), layers.Flatten(),
+            layers.Dense(3, activation=activation, name="d")]), seed=2)
+        samples = np.random.default_rng(2).integers(0, 256, (16, 6, 6, 1)).astype(np.uint8)
+        with pytest.warns(UserWarning, match="dropped"):
+            _, report = akida_sim.convert(model, samples=samples, labels=np.arange(16) % 3, return_report=True)
+        assert report.float_accuracy is not None and report.output_error is not None
