@@ -27,10 +27,11 @@ MAX_GAP_PIXELS = 256
 #: Input channel counts an InputConvolutional (8-bit image input) takes.
 IMAGE_CHANNELS = (1, 3)
 
+DEPTHWISE_ALONE = "a DepthwiseConv2D alone is not an Akida 1.0 layer (use SeparableConv2D: depthwise then pointwise)"
 #: Why some Keras layers can never be part of an Akida 1.0 model.
 REFUSED_KINDS = {
-    "DepthwiseConv2D": "a DepthwiseConv2D alone is not an Akida 1.0 layer (use SeparableConv2D: "
-                       "depthwise then pointwise)",
+    "DepthwiseConv2D": DEPTHWISE_ALONE,
+    "QuantizedDepthwiseConv2D": DEPTHWISE_ALONE,
     "AveragePooling2D": "Akida 1.0 has no local average pooling (only MaxPooling2D, or a "
                         "GlobalAveragePooling2D before the activation); the vendor's converter "
                         "silently drops everything after it",

@@ -344,3 +344,13 @@ def test_input_convolutional_weight_widths_between_2_and_8_match_the_vendor(inpu
     assert_same_models(akida_sim.convert(qmodel, input_scaling=(255, 0)), theirs, inputs)
     assert_same_models(akida_sim.convert(model, input_scaling=(255, 0), input_weights_bits=input_weights), theirs,
                        inputs)
+
+
+def test_a_legacy_quantized_depthwise_conv_alone_is_refused_as_by_the_vendor():
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3), keras.layers.ReLU(1.0),
+                              cnn2snn.QuantizedDepthwiseConv2D(3, quantizer=cnn2snn.MaxQuantizer(bitwidth=4),
+                                                               name="qdw"), cnn2snn.QuantizedReLU(bitwidth=4)])
+    with pytest.raises((ValueError, RuntimeError)):
+        cnn2snn.convert(cnn2snn.quantize(model, 4, 4, 8))
+    with pytest.raises(ValueError, match="'qdw' .*DepthwiseConv2D alone"):
+        akida_sim.convert(model)
