@@ -70,6 +70,18 @@ def _conv_block(rng, layers, first_image, spatial, last, bounded):
     return keras_layers + ([layers.BatchNormalization()] if bn else []) + ([relu] if relu else []), out
 
 
+def set_random_weights(model, rng):
+    """Normal weights (std 0.4); BatchNormalization gammas and variances in [0.3, 1.5]."""
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if type(layer).__name__ == "BatchNormalization":
+            gamma, beta, mean, variance = weights
+            layer.set_weights([rng.uniform(0.3, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
+                               rng.normal(0, 0.3, mean.shape), rng.uniform(0.3, 1.5, variance.shape)])
+        elif weights:
+            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
+
+
 def random_model(seed, bounded=False):
     """(tf_keras float model, input_scaling, uint8 inputs, image input?) for ``seed``."""
     rng = np.random.default_rng(seed)
@@ -105,14 +117,7 @@ def random_model(seed, bounded=False):
     if rng.random() < 0.3:
         model_layers.append(layers.Softmax())
     model = keras.Sequential(model_layers)
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if type(layer).__name__ == "BatchNormalization":
-            gamma, beta, mean, variance = weights
-            layer.set_weights([rng.uniform(0.3, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
-                               rng.normal(0, 0.3, mean.shape), rng.uniform(0.3, 1.5, variance.shape)])
-        elif weights:
-            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
+    set_random_weights(model, rng)
     if image:
         inputs = rng.integers(0, 256, (6, spatial, spatial, channels)).astype(np.uint8)
     else:
@@ -271,14 +276,7 @@ def _zoo_model(name):
         body += [layers.Flatten(), layers.Dense(16), layers.ReLU(4.0), layers.Dropout(0.5), layers.Dense(4)]
     model = keras.Sequential(body)
     rng = np.random.default_rng(len(name))
-    for layer in model.layers:
-        weights = layer.get_weights()
-        if type(layer).__name__ == "BatchNormalization":
-            gamma, beta, mean, variance = weights
-            layer.set_weights([rng.uniform(0.3, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
-                               rng.normal(0, 0.3, mean.shape), rng.uniform(0.3, 1.5, variance.shape)])
-        elif weights:
-            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in weights])
+    set_random_weights(model, rng)
     return model
 
 
@@ -320,9 +318,7 @@ def test_rescaling_with_numpy_arguments_matches_the_vendor(scale, offset):
                               layers.Conv2D(4, 3, padding="same"), layers.ReLU(1.0), layers.Conv2D(4, 3),
                               layers.ReLU(2.0), layers.Flatten(), layers.Dense(2)])
     rng = np.random.default_rng(3)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in layer.get_weights()])
+    set_random_weights(model, rng)
     qmodel = cnn2snn.quantize(model, 4, 4, 8)
     inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel), cnn2snn.convert(qmodel), inputs)
@@ -335,9 +331,7 @@ def test_input_convolutional_weight_widths_between_2_and_8_match_the_vendor(inpu
     model = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(6, 3, padding="same"), layers.ReLU(1.0),
                               layers.Conv2D(4, 3), layers.ReLU(2.0), layers.Flatten(), layers.Dense(2)])
     rng = np.random.default_rng(input_weights)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0, 0.4, w.shape) for w in layer.get_weights()])
+    set_random_weights(model, rng)
     qmodel = cnn2snn.quantize(model, 4, 4, input_weights)
     theirs = cnn2snn.convert(qmodel, input_scaling=(255, 0))
     inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
