@@ -27,6 +27,7 @@ MAX_GAP_PIXELS = 256
 #: Input channel counts an InputConvolutional (8-bit image input) takes.
 IMAGE_CHANNELS = (1, 3)
 
+#: Why a DepthwiseConv2D (float or legacy-quantized) is refused.
 DEPTHWISE_ALONE = "a DepthwiseConv2D alone is not an Akida 1.0 layer (use SeparableConv2D: depthwise then pointwise)"
 #: Why some Keras layers can never be part of an Akida 1.0 model.
 REFUSED_KINDS = {
