@@ -29,14 +29,11 @@ def _tqdm(required):
     return tqdm
 
 
-def _check_verbose(verbose):
+def is_on(verbose, where="progress"):
+    """Whether a bar is drawn for ``verbose`` (None: when stderr is a terminal);
+    ``where`` names the caller in the error a bad value raises."""
     if verbose is not None and not isinstance(verbose, bool):
-        raise SimTypeError(f"argument 'verbose' must be True, False or None, got {verbose!r}")
-
-
-def is_on(verbose):
-    """Whether a bar is drawn for ``verbose`` (None: when stderr is a terminal)."""
-    _check_verbose(verbose)
+        raise SimTypeError(f"{where}: argument 'verbose' must be True, False or None, got {verbose!r}")
     if verbose is None:
         return sys.stderr.isatty() and _tqdm(required=False) is not None
     return verbose
@@ -61,7 +58,7 @@ class _NoBar:
 def bar(total, desc, verbose=None, unit="it"):
     """A tqdm bar over ``total`` steps (a context manager with ``update(n)``),
     or a silent stand-in when progress is off."""
-    if not is_on(verbose):
+    if not is_on(verbose, desc):
         return _NoBar()
     tqdm = _tqdm(required=True)
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False,
@@ -76,7 +73,7 @@ def chunks(n, step, desc, verbose=None):
     chunks of at least MIN_CHUNK samples so that the bar moves; results of a
     per-sample computation do not depend on the split.
     """
-    on = is_on(verbose)
+    on = is_on(verbose, desc)
     if step == 0:
         step = max(MIN_CHUNK, -(-n // MAX_STEPS)) if on else n
     with bar(n, desc, verbose, unit="sample") as progress:
