@@ -89,8 +89,11 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
         ax.plot(group[x], group[y], marker=marker, label=None if hue is None else f"{hue}={value}")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    if logx:
+    if logx:  # ticks at the swept values, not at powers of ten
         ax.set_xscale("log")
+        ticks = sorted(set(frame[x]))
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
     if logy:
         ax.set_yscale("log")
     if hue is not None:
