@@ -1,13 +1,21 @@
-"""Built-in example models with random, calibrated integer weights.
+"""Built-in models: one trained on real data, the others with random, calibrated integer weights.
 
-Architectures follow BrainChip's published Akida 1.0 examples: the DS-CNN
-keyword-spotting net (49x10x1 MFCC input), AkidaNet-0.5 (any square RGB size,
-224 in the reference) and a small MNIST-sized net. Weights are drawn
-uniformly in each layer's legal range; thresholds and steps are then
+``digits`` (the default) is a small CNN trained in Keras on scikit-learn's
+bundled 8x8 handwritten digits and converted with ``akida_sim.convert``; it
+ships as a model file with its labelled test split (``test_split``), and
+``akida_sim.digits`` rebuilds both.
+
+The other architectures follow BrainChip's published Akida 1.0 examples: the
+DS-CNN keyword-spotting net (49x10x1 MFCC input), AkidaNet-0.5 (any square
+RGB size, 224 in the reference) and a small MNIST-sized net. Weights are
+drawn uniformly in each layer's legal range; thresholds and steps are then
 calibrated on random sparse inputs so that about half of the neurons fire,
-as in a trained network. The models are for running, timing and mapping,
+as in a trained network. Those models are for running, timing and mapping,
 not for accuracy.
 """
+import io
+from importlib import resources
+
 import numpy as np
 
 from .enums import LayerType, PoolType
@@ -84,6 +92,38 @@ MODELS = {
 }
 
 
+#: name -> (model file, test split file, description): models trained on real data, in akida_sim/data/.
+TRAINED = {
+    "digits": ("digits.fbz", "digits_test.npz", "CNN trained on scikit-learn's digits, 8x8x1 -> 10"),
+}
+#: The model ``akida-sim run`` runs when none is named.
+DEFAULT = "digits"
+
+
+def names():
+    """Every built-in model name, trained ones first."""
+    return sorted(TRAINED) + sorted(MODELS)
+
+
+def _check_name(name):
+    if name not in TRAINED and name not in MODELS:
+        raise ValueError(f"zoo: unknown model '{name}', expected one of {names()}")
+
+
+def _data(filename):
+    return resources.files("akida_sim").joinpath("data", filename).read_bytes()
+
+
+def test_split(name):
+    """(x, y) of a trained model's labelled test split: uint8 (N, x, y, c) inputs and
+    int64 (N,) labels; None for a model with random weights."""
+    _check_name(name)
+    if name not in TRAINED:
+        return None
+    with np.load(io.BytesIO(_data(TRAINED[name][1]))) as split:
+        return split["x"], split["y"].astype(np.int64)
+
+
 def random_inputs(model, n, rng, zero_fraction=0.3):
     """n random uint8 inputs within the model's input bit width, about
     ``zero_fraction`` of them zero."""
@@ -125,9 +165,11 @@ def randomize(model, rng, calibration_samples=8):
 
 
 def build(name, seed=0):
-    """The built-in model ``name`` (see MODELS) with random calibrated variables."""
-    if name not in MODELS:
-        raise ValueError(f"zoo.build: unknown model '{name}', expected one of {sorted(MODELS)}")
+    """The built-in model ``name``: a trained one (TRAINED, loaded from its file;
+    ``seed`` is not used) or one of MODELS with random calibrated variables."""
+    _check_name(name)
+    if name in TRAINED:
+        return Model.from_buffer(_data(TRAINED[name][0]))
     model = Model()
     for layer in MODELS[name][0]():
         model.add(layer)
@@ -151,4 +193,5 @@ def copy_into(model, ak):
     return target
 
 
-__all__ = ["MODELS", "build", "copy_into", "random_inputs", "randomize"]
+__all__ = ["DEFAULT", "MODELS", "TRAINED", "build", "copy_into", "names", "random_inputs", "randomize",
+           "test_split"]
