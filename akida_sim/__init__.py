@@ -3,6 +3,7 @@
 ``import akida_sim as akida`` runs an Akida 1.0 script written for the
 vendor's Python API.
 """
+from .conversion import ConversionError, ConversionReport, convert
 from .device import AKD1000, Device
 from .enums import BackendType, LayerType, MapMode, NPType, Padding, PoolType
 from .errors import AkidaSimError, ModelFileError, SimRuntimeError, SimTypeError, SimValueError
@@ -24,4 +25,5 @@ __all__ = [
     "AKD1000", "AkidaSimError", "AkidaUnsupervised", "BackendType", "Device", "MapMode", "NPType", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer",
     "LayerParams", "LayerType", "Model", "ModelFileError", "Padding", "PoolType",
     "SeparableConvolutional", "SimRuntimeError", "SimTypeError", "SimValueError", "__version__",
+    "ConversionError", "ConversionReport", "convert",
 ]

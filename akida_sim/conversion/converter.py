@@ -1,0 +1,193 @@
+"""``convert``: a trained Keras model to an akida_sim Model, with a report.
+
+Steps: read the Keras model into plain layer descriptions (keras_graph),
+reorder and fold BatchNormalization (fold), cut into Akida blocks (blocks),
+quantize weights and activations (quantize), emit the Akida layers and
+variables (emit), then measure what quantization cost (report).
+"""
+import numbers
+import warnings
+
+import numpy as np
+
+from ..layers import InputConvolutional
+from ..model import Model
+from .blocks import group_blocks, is_image_input, rescaling_input_scaling, split_rescaling, strip_final_activations
+from .emit import emit_model
+from .errors import ConversionError
+from .fold import prepare
+from .keras_graph import read_keras_model
+from .quantize import quantize_block
+from .report import ConversionReport, error_statistics, weight_errors
+
+#: Bits of the uint8 images an InputConvolutional takes.
+IMAGE_BITS = 8
+#: How far (in Akida input units) a sample may be from an integer.
+INPUT_TOLERANCE = 1e-3
+
+
+def _resolve_input_scaling(input_scaling, rescaling):
+    if rescaling is not None:
+        if input_scaling is not None:
+            raise ConversionError(
+                f"convert: the Keras model starts with the Rescaling '{rescaling.name}', which gives the input "
+                f"scaling; argument 'input_scaling' must then be None, got {input_scaling!r}")
+        return rescaling_input_scaling(rescaling)
+    if input_scaling is None:
+        return (1, 0)
+    if (not isinstance(input_scaling, (tuple, list)) or len(input_scaling) != 2
+            or not all(isinstance(v, numbers.Real) for v in input_scaling)):
+        raise ConversionError(
+            f"convert: argument 'input_scaling' must be (scale, offset) with akida_input = scale * keras_input "
+            f"+ offset, got {input_scaling!r}")
+    sigma, offset = input_scaling
+    if not sigma > 0:
+        raise ConversionError(f"convert: input_scaling[0] (the scale) must be > 0, got {sigma!r}")
+    return tuple(input_scaling)
+
+
+def _akida_inputs(first_inputs, sigma, offset, bits):
+    """uint8 Akida inputs sigma * x + offset of the first neural layer's float inputs x."""
+    values = sigma * np.asarray(first_inputs, np.float64) + offset
+    rounded = np.rint(values)
+    if np.max(np.abs(values - rounded), initial=0) > INPUT_TOLERANCE or rounded.min(initial=0) < 0 \
+            or rounded.max(initial=0) > 2 ** bits - 1:
+        raise ConversionError(
+            f"convert: the samples are not Akida inputs: akida_input = {sigma} * x + {offset} (x the input of the "
+            f"first neural layer) must be integers in [0, {2 ** bits - 1}], got values in "
+            f"[{values.min():.4g}, {values.max():.4g}]; give 'input_scaling' (or a first Rescaling layer)")
+    return rounded.astype(np.uint8)
+
+
+def _labels(labels, count):
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = np.argmax(labels, axis=1)
+    if labels.shape != (count,):
+        raise ConversionError(f"convert: argument 'labels' must hold one class per sample ({count}), got shape "
+                              f"{labels.shape}")
+    return labels
+
+
+def _accuracy(scores, labels):
+    return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels))
+
+
+def _report(akida_model, qblocks, all_variables, chain, blocks, samples, labels, first_position,
+            input_scaling, bits, caught):
+    rows = []
+    for qblock, variables in zip(qblocks, all_variables):
+        block = qblock.block
+        row = dict(name=variables.layer.name, akida_type=type(variables.layer).__name__,
+                   keras_layers=list(block.keras_names), weights_bits=qblock.weights_bits,
+                   act_bits=qblock.act_bits,
+                   act_step_keras=None if qblock.act_step is None else float(qblock.act_step),
+                   calibrated_max_value=qblock.calibrated_max,
+                   act_step_clamped=variables.act_step_clamped, threshold_clipped=variables.threshold_clipped)
+        row.update(weight_errors(qblock))
+        rows.append(row)
+    report = ConversionReport(rows, tuple(input_scaling), warnings=[str(w.message) for w in caught])
+    if samples is None:
+        return report
+    last_position = len(chain.steps) - 1
+    positions = [b.position for b in blocks] + [last_position]
+    if first_position is not None:
+        positions.append(first_position)
+    float_outputs = chain.outputs(samples, positions)
+    first_inputs = samples if first_position is None else float_outputs[first_position]
+    x = _akida_inputs(first_inputs, *input_scaling, bits)
+    report.samples = len(samples)
+    layers = akida_model.layers
+    offset = len(layers) - len(qblocks)
+    for k, (qblock, row) in enumerate(zip(qblocks, rows)):
+        partial = Model(layers=layers[:offset + k + 1])
+        if qblock.act_step is None:
+            keras_units = partial.predict(x).astype(np.float64)
+        else:
+            keras_units = partial.forward(x).astype(np.float64) * np.float64(qblock.act_step)
+        exact = float_outputs[qblock.block.position]
+        row.update(error_statistics(keras_units.reshape(exact.shape), exact, "output"))
+    if labels is not None:
+        labels = _labels(labels, len(samples))
+        report.float_accuracy = _accuracy(float_outputs[last_position], labels)
+        if qblocks[-1].act_step is None:
+            report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
+    return report
+
+
+def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=8, samples=None,
+            labels=None, calibration_percentile=99.9, input_bits=4, return_report=False,
+            weight_quantization=None, activ_quantization=None, input_weight_quantization=None):
+    """Convert a Keras model (Keras 3 or tf_keras) to an akida_sim Model.
+
+    ``model``: Sequential, or functional with a single chain, of blocks
+    ``neural (Conv2D | SeparableConv2D | Dense) > [MaxPooling2D | GlobalAveragePooling2D]
+    > [BatchNormalization] > ReLU(max_value)`` (the last block may end without
+    activation; a final Activation/Softmax is dropped with a warning). Float
+    layers are quantized after training (per output channel, ``weights_bits``;
+    ``input_weights_bits`` for the InputConvolutional); layers quantized by
+    the vendor's legacy flow (QuantizedConv2D, QuantizedReLU, ...) keep their
+    quantizers and convert to the same integers as the vendor's converter.
+    ``weights_bits`` and ``act_bits`` may be dicts {Keras layer name: bits}
+    (the block's neural or activation layer; unnamed blocks take 4).
+
+    ``input_scaling=(scale, offset)``: akida_input = scale * x + offset, x the
+    input of the first neural layer (default (1, 0); given by a first
+    ``Rescaling`` instead). On a (H, W, 1 or 3) input the first layer is an
+    InputConvolutional on uint8 images; otherwise an InputData of
+    ``input_bits`` (offset 0).
+
+    ``samples``: Keras-model inputs (N, ...) used to calibrate unbounded ReLUs
+    (max_value = ``calibration_percentile``-th percentile of the float
+    outputs of that block) and to measure the report's output errors;
+    ``labels`` (N,) or one-hot add float/converted accuracy.
+
+    Returns the akida_sim Model, or (Model, ConversionReport) with
+    ``return_report=True``. The Model's ``predict`` returns Keras units when
+    its last layer has no activation. ``weight_quantization``,
+    ``activ_quantization`` and ``input_weight_quantization`` are the vendor's
+    names for the three bit widths.
+    """
+    aliases = {"weights_bits": weight_quantization, "act_bits": activ_quantization,
+               "input_weights_bits": input_weight_quantization}
+    given = {name: value for name, value in aliases.items() if value is not None}
+    weights_bits = given.get("weights_bits", weights_bits)
+    act_bits = given.get("act_bits", act_bits)
+    input_weights_bits = given.get("input_weights_bits", input_weights_bits)
+    if not 0 < calibration_percentile <= 100:
+        raise ConversionError(f"convert: calibration_percentile must be in (0, 100], got {calibration_percentile!r}")
+    if samples is not None:
+        samples = np.asarray(samples, np.float32)
+        if samples.ndim < 2 or len(samples) == 0:
+            raise ConversionError(f"convert: 'samples' must be a batch (N, ...) of Keras inputs, got shape "
+                                  f"{samples.shape}")
+    if labels is not None and samples is None:
+        raise ConversionError("convert: 'labels' need 'samples'")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layers, chain, input_shape, _ = read_keras_model(model)
+        if samples is not None and samples.shape[1:] != input_shape:
+            raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
+                                  f"is {input_shape}")
+        rescaling, layers = split_rescaling(layers)
+        scaling = _resolve_input_scaling(input_scaling, rescaling)
+        image_input = is_image_input(input_shape)
+        if not image_input and scaling[1] != 0:
+            raise ConversionError(
+                f"convert: input_scaling offset {scaling[1]} needs an image input (H, W, 1 or 3) and a first "
+                f"Conv2D (InputConvolutional); an InputData input takes akida_input = scale * x")
+        blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
+        calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
+                     and b.activation.config.get("max_value") is None]
+        float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
+        qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
+                                  calibration_percentile) for b in blocks]
+        bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
+        akida_model, all_variables = emit_model(qblocks, input_shape, scaling, input_bits,
+                                                f"{model.name}_input")
+        report = _report(akida_model, qblocks, all_variables, chain, blocks, samples, labels,
+                         None if rescaling is None else rescaling.position, scaling, bits, caught) \
+            if return_report else None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return (akida_model, report) if return_report else akida_model

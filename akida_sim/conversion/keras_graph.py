@@ -1,0 +1,226 @@
+"""Read a Keras model into a plain list of layer descriptions.
+
+Works on Keras 3 (``keras`` / ``tf.keras`` in TensorFlow 2.19) and on
+tf_keras (Keras 2) models, Sequential or functional with a single chain, read
+through the public Keras API only (``layers``, ``get_config``,
+``get_weights``, calling a layer). Nothing here imports TensorFlow: the model
+the caller hands over has imported it already.
+
+Each ``KerasLayer`` keeps the layer's class name, config, weights and
+per-sample shapes (NHWC, no batch axis), plus its position in the
+``FloatChain``: the float model run step by step, one step per description,
+so that any description's float output can be read on samples. A layer with a
+fused ``activation`` argument is split into two descriptions (the layer
+without its activation, then the activation).
+"""
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import SimTypeError
+from .errors import ConversionError
+
+#: Fused ``activation`` arguments read as a ReLU description: name -> max_value.
+RELU_ACTIVATIONS = {"relu": None, "relu6": 6.0}
+#: Fused activations that are no activation at all.
+LINEAR_ACTIVATIONS = (None, "linear")
+#: Samples per batch when running the float chain.
+FLOAT_BATCH = 256
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """One Keras layer, as plain data.
+
+    ``kind`` is the Keras class name (``"Conv2D"``, ``"QuantizedReLU"``, ...);
+    ``input_shape``/``output_shape`` are per sample; ``position`` indexes the
+    FloatChain step whose output is this layer's output; ``members`` names the
+    Keras layers merged into this description (BatchNormalization folded into
+    its neural layer adds its name).
+    """
+
+    name: str
+    kind: str
+    config: dict
+    weights: tuple
+    input_shape: tuple
+    output_shape: tuple
+    position: int
+    members: tuple = field(default=())
+
+    def replaced(self, **changes):
+        return replace(self, **changes)
+
+
+class FloatChain:
+    """The float Keras model as a list of numpy -> numpy steps (float32, NHWC)."""
+
+    def __init__(self, steps):
+        self.steps = list(steps)
+
+    def outputs(self, x, positions):
+        """{position: float32 output of that step} for ``x`` (N, ...) Keras inputs."""
+        wanted = set(positions)
+        parts = {p: [] for p in wanted}
+        for start in range(0, len(x), FLOAT_BATCH):
+            y = np.asarray(x[start:start + FLOAT_BATCH], np.float32)
+            for position, step in enumerate(self.steps):
+                y = step(y)
+                if position in wanted:
+                    parts[position].append(y)
+        return {p: np.concatenate(v) for p, v in parts.items()}
+
+
+def _keras_flavour(model):
+    """The Keras package the model belongs to: ``keras`` or ``tf_keras``."""
+    module = type(model).__module__
+    if module.startswith("tf_keras"):
+        return "tf_keras"
+    if module.startswith(("keras", "tensorflow")):
+        return "keras"
+    raise SimTypeError(
+        f"convert: argument 'model' must be a Keras model (keras.Model or tf_keras.Model), "
+        f"got {type(model).__module__}.{type(model).__name__}")
+
+
+def _activation_function(flavour, name):
+    if flavour == "tf_keras":
+        import tf_keras as keras_module
+    else:
+        import keras as keras_module
+    return keras_module.activations.get(name)
+
+
+def _model_input_shape(model):
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError) as exc:
+        raise ConversionError(
+            f"convert: the Keras model '{model.name}' has no defined input; build it with an Input "
+            f"shape first (e.g. keras.Sequential([keras.Input((28, 28, 1)), ...]))") from exc
+    if not inputs or len(inputs) != 1:
+        raise ConversionError(
+            f"convert: the Keras model '{model.name}' must have exactly one input, got "
+            f"{len(inputs or [])}: Akida 1.0 models are a single chain")
+    if len(model.outputs) != 1:
+        raise ConversionError(
+            f"convert: the Keras model '{model.name}' must have exactly one output, got "
+            f"{len(model.outputs)}: Akida 1.0 models are a single chain")
+    shape = tuple(inputs[0].shape)[1:]
+    if len(shape) not in (1, 3) or any(d is None for d in shape):
+        raise ConversionError(
+            f"convert: the input of '{model.name}' must be (N,) or (H, W, C) with known sizes, "
+            f"got {shape}")
+    return tuple(int(d) for d in shape)
+
+
+def _is_model(layer):
+    return hasattr(layer, "layers") and type(layer).__name__ not in ("InputLayer",)
+
+
+def _chain_layers(model):
+    """The model's layers in chain order (nested models expanded); refuses branches."""
+    chained = []
+    previous_output = None
+    functional = type(model).__name__ != "Sequential"
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            previous_output = layer.output if functional else None
+            continue
+        if functional:
+            try:
+                inbound = layer.input
+            except (AttributeError, ValueError) as exc:
+                raise ConversionError(
+                    f"Keras layer '{layer.name}' ({kind}) is used more than once: Akida 1.0 "
+                    f"models are a single chain of layers") from exc
+            if isinstance(inbound, (list, tuple)):
+                raise ConversionError(
+                    f"Keras layer '{layer.name}' ({kind}) has {len(inbound)} inbound layers: "
+                    f"Akida 1.0 models are a single chain (no skip connections, Add or "
+                    f"Concatenate); each block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
+            if previous_output is not None and inbound is not previous_output:
+                raise ConversionError(
+                    f"Keras layer '{layer.name}' ({kind}) does not take the output of the layer "
+                    f"before it: Akida 1.0 models are a single chain (no branches)")
+            previous_output = layer.output
+        if _is_model(layer):
+            chained.extend(_chain_layers(layer))
+        else:
+            chained.append(layer)
+    return chained
+
+
+def _keras_step(layer):
+    def step(x):
+        return np.asarray(layer(x, training=False), dtype=np.float32)
+    return step
+
+
+def _without_activation(layer, input_shape):
+    """A built copy of ``layer`` with activation='linear' and the same weights."""
+    config = dict(layer.get_config(), activation="linear")
+    clone = type(layer).from_config(config)
+    clone(np.zeros((1,) + input_shape, np.float32))
+    clone.set_weights(layer.get_weights())
+    return clone
+
+
+def _relu_step(max_value):
+    def step(x):
+        y = np.maximum(x, np.float32(0))
+        return y if max_value is None else np.minimum(y, np.float32(max_value))
+    return step
+
+
+def _function_step(function):
+    def step(x):
+        return np.asarray(function(x), dtype=np.float32)
+    return step
+
+
+def read_keras_model(model):
+    """(layers, chain, input_shape, flavour) of a Keras model.
+
+    ``layers`` is a list of KerasLayer in chain order, ``chain`` the
+    FloatChain running the float model, ``input_shape`` the per-sample model
+    input shape.
+    """
+    flavour = _keras_flavour(model)
+    input_shape = _model_input_shape(model)
+    layers, steps = [], []
+    shape = input_shape
+    for layer in _chain_layers(model):
+        kind = type(layer).__name__
+        config = layer.get_config()
+        weights = tuple(np.asarray(w) for w in layer.get_weights())
+        activation = config.get("activation")
+        fused = kind != "Activation" and activation not in LINEAR_ACTIVATIONS
+        if fused and not isinstance(activation, str):
+            activation = str(activation)
+        body = _without_activation(layer, shape) if fused else layer
+        step = _keras_step(body)
+        out_shape = step(np.zeros((1,) + shape, np.float32)).shape[1:]
+        if kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
+            max_value = RELU_ACTIVATIONS[config["activation"]]
+            kind, config = "ReLU", {"name": layer.name, "max_value": max_value,
+                                    "negative_slope": 0.0, "threshold": 0.0}
+        layers.append(KerasLayer(layer.name, kind, config, weights, shape, out_shape, len(steps),
+                                 (layer.name,)))
+        steps.append(step)
+        shape = out_shape
+        if fused:
+            name = f"{layer.name}/{activation}"
+            if activation in RELU_ACTIVATIONS:
+                max_value = RELU_ACTIVATIONS[activation]
+                act = KerasLayer(name, "ReLU", {"name": name, "max_value": max_value,
+                                                "negative_slope": 0.0, "threshold": 0.0},
+                                 (), shape, shape, len(steps), (layer.name,))
+                steps.append(_relu_step(max_value))
+            else:
+                act = KerasLayer(name, "Activation", {"name": name, "activation": activation},
+                                 (), shape, shape, len(steps), (layer.name,))
+                steps.append(_function_step(_activation_function(flavour, activation)))
+            layers.append(act)
+    return layers, FloatChain(steps), input_shape, flavour
