@@ -28,10 +28,12 @@ SEED = 0
 EPOCHS = 30
 #: Largest pixel value of the scikit-learn digits (pixels are 0..16).
 DIGITS_MAX = 16
-#: Filters of the three convolution blocks: Conv2D, Conv2D + max-pool, SeparableConv2D + max-pool.
+#: Filters of the three convolution blocks: Conv2D, Conv2D + max-pool, SeparableConv2D.
 FILTERS = (16, 32, 64)
 #: max_value of the hidden bounded ReLUs (4-bit activations: steps of 6/15).
 RELU_MAX = 6.0
+#: BatchNormalization momentum: moving statistics settle within a few epochs of this small set.
+BN_MOMENTUM = 0.9
 #: Packaged file names, in akida_sim/data/.
 MODEL_FILE = "digits.fbz"
 TEST_FILE = "digits_test.npz"
@@ -63,35 +65,40 @@ def load_split():
 
 def keras_model(num_classes=10, features_max_value=RELU_MAX, filters=FILTERS):
     """The Keras CNN on (8, 8, 1) inputs in [0, 1]: three Conv > [MaxPool] > BatchNorm > ReLU blocks,
-    Flatten, Dense(num_classes) logits. ``features_max_value`` bounds the last hidden ReLU (the
+    Flatten, Dense(num_classes) logits. Only the second block pools: on Akida 1.0 a max-pooling
+    layer cannot end a hardware sequence, and the layer before a FullyConnected does. ``features_max_value`` bounds the last hidden ReLU (the
     features the Dense layer reads; 1.0 for features converted to 1-bit spikes)."""
     keras = _require("Keras", "keras", "keras")
     layers = keras.layers
     return keras.Sequential([
         keras.Input((8, 8, 1)),
         layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="conv_0"),
-        layers.BatchNormalization(name="conv_0_bn"),
+        layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv_0_bn"),
         layers.ReLU(RELU_MAX, name="conv_0_relu"),
         layers.Conv2D(filters[1], 3, padding="same", use_bias=False, name="conv_1"),
         layers.MaxPooling2D(2, padding="same", name="conv_1_pool"),
-        layers.BatchNormalization(name="conv_1_bn"),
+        layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv_1_bn"),
         layers.ReLU(RELU_MAX, name="conv_1_relu"),
         layers.SeparableConv2D(filters[2], 3, padding="same", use_bias=False, name="separable_2"),
-        layers.MaxPooling2D(2, padding="same", name="separable_2_pool"),
-        layers.BatchNormalization(name="separable_2_bn"),
+        layers.BatchNormalization(momentum=BN_MOMENTUM, name="separable_2_bn"),
         layers.ReLU(features_max_value, name="separable_2_relu"),
         layers.Flatten(name="flatten"),
         layers.Dense(num_classes, name="classifier"),
     ], name="digits_cnn")
 
 
-def train(model, x, y, epochs=EPOCHS, seed=SEED):
-    """Fit ``model`` (from ``keras_model``) on uint8 images ``x`` and labels ``y``, reproducibly."""
+def train(x, y, epochs=EPOCHS, seed=SEED, **model_args):
+    """A ``keras_model(**model_args)`` fitted on uint8 images ``x`` and labels ``y``.
+
+    Seeds Python, NumPy and TensorFlow with ``seed`` before the weights are
+    drawn and runs TensorFlow's deterministic ops, so a call repeats exactly.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras = _require("Keras", "keras", "keras")
     tf = _require("TensorFlow", "tensorflow", "keras")
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    model = keras_model(**model_args)
     model.compile(optimizer=keras.optimizers.Adam(3e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(x.astype(np.float32) / 255, y, epochs=epochs, batch_size=32, shuffle=True, verbose=0)
@@ -116,7 +123,7 @@ def build(out_dir=DATA_DIR, epochs=EPOCHS):
     Returns {"keras_accuracy", "akida_accuracy", "model_file", "test_file"}.
     """
     x_train, y_train, x_test, y_test = load_split()
-    keras_net = train(keras_model(), x_train, y_train, epochs)
+    keras_net = train(x_train, y_train, epochs)
     model = convert(keras_net)
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ LAYER_FIELDS = {
     "clk": "clocks / frame",
     "energy": "dynamic energy (mJ / frame)",
 }
+#: Most tick labels a log x axis of swept values gets.
+MAX_TICKS = 8
 
 
 def _axes(ax):
@@ -89,9 +91,10 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
         ax.plot(group[x], group[y], marker=marker, label=None if hue is None else f"{hue}={value}")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    if logx:  # ticks at the swept values, not at powers of ten
+    if logx:  # ticks at (at most MAX_TICKS of) the swept values, not at powers of ten
         ax.set_xscale("log")
         ticks = sorted(set(frame[x]))
+        ticks = sorted(set(ticks[::-(-len(ticks) // MAX_TICKS)]) | {ticks[-1]})
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.minorticks_off()
     if logy:
@@ -101,4 +104,4 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
     return ax
 
 
-__all__ = ["LAYER_FIELDS", "layer_statistics", "learning_histogram", "sweep"]
+__all__ = ["LAYER_FIELDS", "MAX_TICKS", "layer_statistics", "learning_histogram", "sweep"]
