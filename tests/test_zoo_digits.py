@@ -13,12 +13,12 @@ def model():
 
 @pytest.fixture(scope="module")
 def split():
-    return zoo.test_split("digits")
+    return zoo.labelled_data("digits")
 
 
-def test_digits_is_the_default_and_listed_first():
-    assert zoo.DEFAULT == "digits"
-    assert zoo.names()[0] == "digits" and set(zoo.MODELS) <= set(zoo.names())
+def test_digits_is_the_default_trained_model():
+    assert zoo.DEFAULT_MODEL == "digits" in zoo.MODELS and zoo.TRAINED == {"digits"}
+    assert zoo.LABELLED_DATA["digits"] is zoo.digits_test_split
 
 
 def test_the_test_split(split):
@@ -37,6 +37,13 @@ def test_the_packaged_model_classifies_the_test_split(model, split):
     assert (model.predict_classes(x) == y).mean() >= 0.97
 
 
+def test_build_keeps_the_trained_variables(model):
+    again = zoo.build("digits", seed=7)
+    for a, b in zip(model.layers, again.layers):
+        for name in a.get_variable_names():
+            np.testing.assert_array_equal(a.get_variable(name), b.get_variable(name))
+
+
 def test_it_maps_entirely_on_the_akd1000(split):
     model = zoo.build("digits")  # a fresh copy: mapping changes the model's state
     model.map(akida.AKD1000(), hw_only=True)
@@ -47,10 +54,10 @@ def test_it_maps_entirely_on_the_akd1000(split):
     assert model.statistics.fps > 0 and model.statistics.energy > 0
 
 
-def test_random_models_have_no_test_split_and_unknown_names_are_refused():
-    assert zoo.test_split("dscnn_kws") is None
-    with pytest.raises(ValueError, match=r"unknown model 'digitz', expected one of \['digits', "):
-        zoo.test_split("digitz")
+def test_random_models_have_no_labelled_data_and_unknown_names_are_refused():
+    assert zoo.labelled_data("dscnn_kws") is None
+    with pytest.raises(ValueError, match=r"unknown model 'digitz', expected one of \['akidanet_05_224', "):
+        zoo.labelled_data("digitz")
     with pytest.raises(ValueError, match="unknown model 'digitz'"):
         zoo.build("digitz")
 
