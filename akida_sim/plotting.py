@@ -7,15 +7,6 @@ import numpy as np
 
 from .errors import SimTypeError, SimValueError
 
-#: Per-layer fields of mapped statistics (``model.statistics.layers``), with their axis labels.
-LAYER_FIELDS = {
-    "nps": "NPs",
-    "input_events": "input events / frame",
-    "synaptic_ops": "synaptic operations / frame",
-    "output_events": "output events / frame",
-    "clk": "clocks / frame",
-    "energy": "dynamic energy (mJ / frame)",
-}
 #: Most tick labels a log x axis of swept values gets.
 MAX_TICKS = 8
 
@@ -50,24 +41,27 @@ def learning_histogram(layer_or_rows, ax=None):
     return ax
 
 
-def layer_statistics(statistics, field="clk", ax=None):
+def layer_statistics(statistics, field="synaptic_ops", ax=None):
     """Horizontal bars of one per-layer field of a mapped model's statistics.
 
     statistics: ``model.statistics`` after a forward pass on a mapped model;
-    field: one of LAYER_FIELDS.
+    field: a numeric field of its per-layer rows (``statistics.layers``, per
+    frame), e.g. "nps", "input_events" or "synaptic_ops". A row whose field
+    is None (a layer the chip does not run) gets no bar.
     """
-    if field not in LAYER_FIELDS:
-        raise SimValueError(f"layer_statistics: argument 'field' must be one of {sorted(LAYER_FIELDS)}, "
-                            f"got {field!r}")
     rows = getattr(statistics, "layers", None)
     if not rows:
         raise SimValueError("layer_statistics: the statistics have no per-layer rows (map the model on a "
                             "device and run forward first)")
+    if not hasattr(rows[0], field):
+        numeric = [k for k, v in vars(rows[0]).items() if isinstance(v, (int, float))]
+        raise SimValueError(f"layer_statistics: argument 'field' must be a per-layer field, one of {numeric}, "
+                            f"got {field!r}")
     ax = _axes(ax)
-    names = [r.name for r in rows]
-    ax.barh(names, [getattr(r, field) for r in rows])
+    values = [getattr(r, field) for r in rows]
+    ax.barh([r.name for r in rows], [np.nan if v is None else v for v in values])
     ax.invert_yaxis()
-    ax.set_xlabel(LAYER_FIELDS[field])
+    ax.set_xlabel(f"{field} per frame")
     return ax
 
 
@@ -104,4 +98,4 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
     return ax
 
 
-__all__ = ["LAYER_FIELDS", "MAX_TICKS", "layer_statistics", "learning_histogram", "sweep"]
+__all__ = ["MAX_TICKS", "layer_statistics", "learning_histogram", "sweep"]

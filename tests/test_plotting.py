@@ -47,11 +47,11 @@ def test_layer_statistics_of_a_mapped_model():
         plotting.layer_statistics(model.statistics)
     model.map(akida.AKD1000())
     model.forward(np.full((2, 8, 8, 4), 5, np.uint8))
-    ax = plotting.layer_statistics(model.statistics, "clk")
+    ax = plotting.layer_statistics(model.statistics, "synaptic_ops")
     bars = {t.get_text(): p.get_width() for t, p in zip(ax.get_yticklabels(), ax.patches)}
-    assert bars == {r.name: r.clk for r in model.statistics.layers}
-    assert ax.get_xlabel() == plotting.LAYER_FIELDS["clk"]
-    with pytest.raises(ValueError, match="'field' must be one of"):
+    assert bars == {r.name: r.synaptic_ops for r in model.statistics.layers} and len(bars) == 2
+    assert ax.get_xlabel() == "synaptic_ops per frame"
+    with pytest.raises(ValueError, match=r"'field' must be a per-layer field, one of \[.*'nps'.*got 'watts'"):
         plotting.layer_statistics(model.statistics, "watts")
 
 
