@@ -81,6 +81,14 @@ def _run_local(fn, configs, scheduler, num_workers, verbose):
             return list(dask.compute(*tasks, scheduler=scheduler, **options))
 
 
+def _outcome(future):
+    """What ``_evaluate`` returned on a worker, or the error that lost the task (a worker died)."""
+    if future.status == "error":
+        exc = future.exception()
+        return None, f"{type(exc).__name__}: {exc}"
+    return future.result()
+
+
 def _run_distributed(fn, configs, client, verbose):
     distributed = _require("distributed")
     own = isinstance(client, str)
@@ -94,8 +102,7 @@ def _run_distributed(fn, configs, client, verbose):
         with progress.bar(len(futures), "sweep", verbose, unit="config") as bar:
             for _ in distributed.as_completed(futures):
                 bar.update()
-        return [(None, f"{type(f.exception()).__name__}: {f.exception()}") if f.status == "error" else f.result()
-                for f in futures]
+        return [_outcome(future) for future in futures]
     finally:
         if own:
             client.close()

@@ -120,9 +120,19 @@ def test_progress_bar_counts_every_configuration(monkeypatch):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
         yield cluster
+
+
+def crash_on(k):
+    """Kills the worker process running k == 1 (as a segfault or an out-of-memory kill would)."""
+    if k == 1:
+        os._exit(1)
+    return {"k2": k * k}
 
 
 def test_local_cluster_with_two_workers(cluster):
@@ -140,3 +150,12 @@ def test_local_cluster_with_two_workers(cluster):
 def test_scheduler_address_opens_its_own_client(cluster):
     df = sweeps.run(area, [{"width": 2, "height": 5}], client=cluster.scheduler_address)
     assert df.area.tolist() == [10] and df.error.isna().all()
+
+
+def test_a_lost_worker_is_a_row_error(cluster):
+    with distributed.Client(cluster) as client:
+        df = sweeps.run(crash_on, {"k": [0, 1, 2]}, client=client)
+    assert len(df) == 3 and df.error[1].startswith("KilledWorker")
+    # a task queued on the dead worker may be lost with it; every other row holds its result
+    for k, k2, error in zip(df.k, df.k2, df.error):
+        assert (isinstance(error, str) and error.startswith("KilledWorker")) or (pd.isna(error) and k2 == k * k)
