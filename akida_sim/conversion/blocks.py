@@ -45,23 +45,18 @@ REFUSED_KINDS = {
 class Block:
     """One future Akida layer: its Keras layers and what the layer will be.
 
-    ``flatten_shape`` is the (H, W, C) a Flatten before a Dense flattened
-    (None otherwise); ``position`` is the FloatChain step whose float output
-    equals the block's output.
+    ``position`` is the FloatChain step whose float output equals the
+    block's output (a Dense after a Flatten of (H, W, C) sees the previous
+    Akida layer's (H, W, C) output, flattened column-major by Akida).
     """
 
     pattern: "BlockPattern"
     neural: object
     pool: object
     activation: object
-    flatten_shape: tuple
     position: int
     first: bool
     image_input: bool
-
-    @property
-    def role(self):
-        return NEURAL_KINDS[self.neural.kind]
 
     @property
     def keras_names(self):
@@ -145,6 +140,8 @@ def _refuse(layer, rule):
 
 def _check_conv(neural, input_conv):
     config = neural.config
+    if config["padding"] not in ("same", "valid"):
+        raise _refuse(neural, f"padding must be 'same' or 'valid', got {config['padding']!r}")
     if config.get("data_format", "channels_last") != "channels_last":
         raise _refuse(neural, "data_format must be 'channels_last' (NHWC)")
     if tuple(config.get("dilation_rate", (1, 1))) != (1, 1):
@@ -240,7 +237,6 @@ def strip_final_activations(layers):
 def group_blocks(layers, image_input):
     """Cut the prepared descriptions (Rescaling removed) into a list of Block."""
     blocks, i, previous = [], 0, None
-    flatten_shape = None
     while i < len(layers):
         layer = layers[i]
         if layer.kind in SHAPE_KINDS:
@@ -248,7 +244,6 @@ def group_blocks(layers, image_input):
             if layer.kind == "Flatten":
                 if following is None or NEURAL_KINDS.get(following.kind) != "dense":
                     raise _refuse(layer, "a Flatten is only accepted directly before a Dense")
-                flatten_shape = tuple(layer.input_shape)
             else:
                 _check_reshape(layer)
             previous, i = layer, i + 1
@@ -278,9 +273,9 @@ def group_blocks(layers, image_input):
             _check_relu(activation)
             i += 1
         members = [m for m in (neural, pool, activation) if m is not None]
-        blocks.append(Block(_PATTERN_BY_ROLE[role], neural, pool, activation, flatten_shape,
+        blocks.append(Block(_PATTERN_BY_ROLE[role], neural, pool, activation,
                             max(m.position for m in members), first, image_input))
-        flatten_shape, previous = None, members[-1]
+        previous = members[-1]
         if activation is None and i < len(layers):
             following = layers[i]
             if following.kind in NEURAL_KINDS or following.kind in SHAPE_KINDS:

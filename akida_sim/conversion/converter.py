@@ -73,8 +73,14 @@ def _accuracy(scores, labels):
     return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels))
 
 
-def _report(akida_model, qblocks, all_variables, chain, blocks, samples, labels, first_position,
-            input_scaling, bits, caught):
+def _report_positions(chain, blocks, first_position):
+    """FloatChain positions the report reads: each block's output, the model output, the first neural input."""
+    positions = [b.position for b in blocks] + [len(chain.steps) - 1]
+    return positions if first_position is None else positions + [first_position]
+
+
+def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels, first_position,
+            output_position, input_scaling, bits, caught):
     rows = []
     for qblock, variables in zip(qblocks, all_variables):
         block = qblock.block
@@ -89,27 +95,22 @@ def _report(akida_model, qblocks, all_variables, chain, blocks, samples, labels,
     report = ConversionReport(rows, tuple(input_scaling), warnings=[str(w.message) for w in caught])
     if samples is None:
         return report
-    last_position = len(chain.steps) - 1
-    positions = [b.position for b in blocks] + [last_position]
-    if first_position is not None:
-        positions.append(first_position)
-    float_outputs = chain.outputs(samples, positions)
     first_inputs = samples if first_position is None else float_outputs[first_position]
     x = _akida_inputs(first_inputs, *input_scaling, bits)
     report.samples = len(samples)
     layers = akida_model.layers
     offset = len(layers) - len(qblocks)
-    for k, (qblock, row) in enumerate(zip(qblocks, rows)):
+    for k, (qblock, row, variables) in enumerate(zip(qblocks, rows, all_variables)):
         partial = Model(layers=layers[:offset + k + 1])
         if qblock.act_step is None:
             keras_units = partial.predict(x).astype(np.float64)
         else:
-            keras_units = partial.forward(x).astype(np.float64) * np.float64(qblock.act_step)
+            keras_units = partial.forward(x).astype(np.float64) * (np.float64(qblock.act_step) / variables.step_ratio)
         exact = float_outputs[qblock.block.position]
         row.update(error_statistics(keras_units.reshape(exact.shape), exact, "output"))
     if labels is not None:
         labels = _labels(labels, len(samples))
-        report.float_accuracy = _accuracy(float_outputs[last_position], labels)
+        report.float_accuracy = _accuracy(float_outputs[output_position], labels)
         if qblocks[-1].act_step is None:
             report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
     return report
@@ -165,7 +166,7 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         raise ConversionError("convert: 'labels' need 'samples'")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        layers, chain, input_shape, _ = read_keras_model(model)
+        layers, chain, input_shape = read_keras_model(model)
         if samples is not None and samples.shape[1:] != input_shape:
             raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
                                   f"is {input_shape}")
@@ -179,15 +180,16 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
         calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
                      and b.activation.config.get("max_value") is None]
-        float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
+        first_position = None if rescaling is None else rescaling.position
+        reported = _report_positions(chain, blocks, first_position) if return_report else []
+        float_outputs = chain.outputs(samples, calibrate + reported) if samples is not None else {}
         qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
                                   calibration_percentile) for b in blocks]
         bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
         akida_model, all_variables = emit_model(qblocks, input_shape, scaling, input_bits,
                                                 f"{model.name}_input")
-        report = _report(akida_model, qblocks, all_variables, chain, blocks, samples, labels,
-                         None if rescaling is None else rescaling.position, scaling, bits, caught) \
-            if return_report else None
+        report = _report(akida_model, qblocks, all_variables, float_outputs, samples, labels, first_position,
+                         len(chain.steps) - 1, scaling, bits, caught) if return_report else None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return (akida_model, report) if return_report else akida_model

@@ -49,6 +49,8 @@ class LayerVariables:
     act_bits: object
     act_step_clamped: bool = False
     threshold_clipped: bool = False
+    #: Per channel, how many times finer the fix-up made the step (1 when untouched).
+    step_ratio: np.ndarray = 1.0
 
 
 def akida_weights(qblock, layer):
@@ -89,7 +91,7 @@ def _limits(variables):
     return HRC_LIMITS if isinstance(variables.layer, InputConvolutional) else NP_LIMITS
 
 
-def _next_weights_divided(next_variables, ratio, channels):
+def _next_weights_divided(next_variables, ratio):
     """The next layer's weights floor-divided by ``ratio`` per input channel."""
     weights = next_variables.weights
     if isinstance(next_variables.layer, FullyConnected):
@@ -109,13 +111,13 @@ def hardware_fix_up(all_variables):
             ratio = np.where(act_step > step_limit, act_step / step_limit, 1)
             act_step = act_step.copy()
             act_step[act_step > step_limit] = step_limit
-            variables.act_step, variables.act_step_clamped = act_step, True
+            variables.act_step, variables.act_step_clamped, variables.step_ratio = act_step, True, ratio
             if variables.act_bits is not None:
                 effect = np.round(0.5 * (act_step - original))
                 effect /= 2 ** (variables.act_bits - 4)
                 variables.threshold = variables.threshold + effect.astype(np.int32)
             following = all_variables[k + 1]
-            following.weights = _next_weights_divided(following, ratio, act_step.shape[0])
+            following.weights = _next_weights_divided(following, ratio)
     for variables in all_variables[:-1]:
         _, threshold_limit = _limits(variables)
         if np.any(variables.threshold > threshold_limit):
@@ -125,8 +127,18 @@ def hardware_fix_up(all_variables):
                           f"{threshold_limit}; they are clipped to it", stacklevel=3)
 
 
+#: The finest act_step Akida holds (in potential units).
+MIN_ACT_STEP = 1.0 / 16
+
+
 def _set(variables):
     layer = variables.layer
+    if np.any(variables.act_step < MIN_ACT_STEP):
+        raise ConversionError(
+            f"Keras layers {list(variables.block.keras_names)}: the activation step of Akida layer '{layer.name}' "
+            f"would be {float(np.min(variables.act_step)):.4g} potential units, finer than the chip's 1/16 "
+            f"(act_step = sigma * sf * step * 2**act_bits / 16): give this layer more weight bits or a coarser "
+            f"activation (fewer act_bits or a larger ReLU max_value), or the previous layer a finer one")
     try:
         layer.set_variable("weights", variables.weights)
         if variables.weights_pw is not None:

@@ -18,7 +18,7 @@ Source: ../shared/reference/keras_conversion.md §2-3.
 import numpy as np
 
 from .errors import ACCEPTED_ORDER, ConversionError
-from .kinds import (ACTIVATION_KINDS, BATCH_NORM, GLOBAL_AVERAGE_POOL, MAX_POOL, NEURAL_KINDS,
+from .kinds import (ACTIVATION_KINDS, BATCH_NORM, MAX_POOL, NEURAL_KINDS,
                     POOL_KINDS, SKIPPED_KINDS)
 
 #: Quantizers of the vendor's legacy flow with one scale per output channel.
@@ -55,12 +55,12 @@ def _swap(first, second, first_is_pool):
     return [second, first.replaced(input_shape=second.output_shape, output_shape=second.output_shape)]
 
 
-def commute_activation_max_pool(layers):
-    """ReLU > MaxPooling2D becomes MaxPooling2D > ReLU."""
+def _rewrite_pairs(layers, matches, rewrite):
+    """``layers`` with each adjacent pair (a, b) where ``matches(a, b)`` replaced by ``rewrite(a, b)`` (a list)."""
     result, i = [], 0
     while i < len(layers):
-        if i + 1 < len(layers) and layers[i].kind in ACTIVATION_KINDS and layers[i + 1].kind == MAX_POOL:
-            result += _swap(layers[i], layers[i + 1], first_is_pool=False)
+        if i + 1 < len(layers) and matches(layers[i], layers[i + 1]):
+            result += rewrite(layers[i], layers[i + 1])
             i += 2
         else:
             result.append(layers[i])
@@ -68,27 +68,27 @@ def commute_activation_max_pool(layers):
     return result
 
 
+def commute_activation_max_pool(layers):
+    """ReLU > MaxPooling2D becomes MaxPooling2D > ReLU."""
+    return _rewrite_pairs(layers, lambda a, b: a.kind in ACTIVATION_KINDS and b.kind == MAX_POOL,
+                          lambda a, b: _swap(a, b, first_is_pool=False))
+
+
+def _batch_norm_before_pool(pool, bn):
+    gamma = batch_norm_parameters(bn)[0]
+    if pool.kind == MAX_POOL and np.any(gamma <= 0):
+        raise ConversionError(
+            f"Keras layer '{bn.name}' (BatchNormalization) follows the max pool '{pool.name}' with "
+            f"{int(np.sum(gamma <= 0))} gamma(s) <= 0: it can only move before the pool with positive "
+            f"gammas; accepted order: {ACCEPTED_ORDER}")
+    # Before the pool the BN sees (H, W, C): its axis is the last one.
+    return _swap(pool, bn.replaced(config=dict(bn.config, axis=-1)), first_is_pool=True)
+
+
 def move_batch_norm_before_pool(layers):
     """MaxPooling2D > BN (gamma > 0) and GAP > BN become BN > pool."""
-    result, i = [], 0
-    while i < len(layers):
-        layer = layers[i]
-        following = layers[i + 1] if i + 1 < len(layers) else None
-        if layer.kind in POOL_KINDS and following is not None and following.kind == BATCH_NORM:
-            gamma = batch_norm_parameters(following)[0]
-            if layer.kind == MAX_POOL and np.any(gamma <= 0):
-                raise ConversionError(
-                    f"Keras layer '{following.name}' (BatchNormalization) follows the max pool "
-                    f"'{layer.name}' with {int(np.sum(gamma <= 0))} gamma(s) <= 0: it can only move "
-                    f"before the pool with positive gammas; accepted order: {ACCEPTED_ORDER}")
-            # Before the pool the BN sees (H, W, C): its axis is the last one.
-            moved = following.replaced(config=dict(following.config, axis=-1))
-            result += _swap(layer, moved, first_is_pool=True)
-            i += 2
-        else:
-            result.append(layer)
-            i += 1
-    return result
+    return _rewrite_pairs(layers, lambda a, b: a.kind in POOL_KINDS and b.kind == BATCH_NORM,
+                          _batch_norm_before_pool)
 
 
 def _quantizer_class(config, key="quantizer"):
@@ -125,17 +125,8 @@ def fold_batch_norm(neural, bn):
 
 def fold_batch_norms(layers):
     """Every neural > BN pair folded into one neural description."""
-    result, i = [], 0
-    while i < len(layers):
-        layer = layers[i]
-        following = layers[i + 1] if i + 1 < len(layers) else None
-        if layer.kind in NEURAL_KINDS and following is not None and following.kind == BATCH_NORM:
-            result.append(fold_batch_norm(layer, following))
-            i += 2
-        else:
-            result.append(layer)
-            i += 1
-    return result
+    return _rewrite_pairs(layers, lambda a, b: a.kind in NEURAL_KINDS and b.kind == BATCH_NORM,
+                          lambda a, b: [fold_batch_norm(a, b)])
 
 
 def prepare(layers):

@@ -118,29 +118,36 @@ def _is_model(layer):
     return hasattr(layer, "layers") and type(layer).__name__ not in ("InputLayer",)
 
 
+def _inbound(layer):
+    """The layer's input tensor(s); refuses a layer called more than once."""
+    try:
+        return layer.input
+    except (AttributeError, ValueError) as exc:
+        raise ConversionError(
+            f"Keras layer '{layer.name}' ({type(layer).__name__}) is used more than once: Akida 1.0 models "
+            f"are a single chain of layers") from exc
+
+
 def _chain_layers(model):
     """The model's layers in chain order (nested models expanded); refuses branches."""
+    functional = type(model).__name__ != "Sequential"
+    if functional:
+        for layer in model.layers:
+            inbound = _inbound(layer) if type(layer).__name__ != "InputLayer" else None
+            if isinstance(inbound, (list, tuple)):
+                raise ConversionError(
+                    f"Keras layer '{layer.name}' ({type(layer).__name__}) has {len(inbound)} inbound layers: "
+                    f"Akida 1.0 models are a single chain (no skip connections, Add or Concatenate); each "
+                    f"block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
     chained = []
     previous_output = None
-    functional = type(model).__name__ != "Sequential"
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":
             previous_output = layer.output if functional else None
             continue
         if functional:
-            try:
-                inbound = layer.input
-            except (AttributeError, ValueError) as exc:
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({kind}) is used more than once: Akida 1.0 "
-                    f"models are a single chain of layers") from exc
-            if isinstance(inbound, (list, tuple)):
-                raise ConversionError(
-                    f"Keras layer '{layer.name}' ({kind}) has {len(inbound)} inbound layers: "
-                    f"Akida 1.0 models are a single chain (no skip connections, Add or "
-                    f"Concatenate); each block is neural > [MaxPool | GAP] > [BN] > ReLU(max)")
-            if previous_output is not None and inbound is not previous_output:
+            if previous_output is not None and _inbound(layer) is not previous_output:
                 raise ConversionError(
                     f"Keras layer '{layer.name}' ({kind}) does not take the output of the layer "
                     f"before it: Akida 1.0 models are a single chain (no branches)")
@@ -180,8 +187,13 @@ def _function_step(function):
     return step
 
 
+def _relu_config(name, max_value):
+    """The config of a plain ReLU description (from a fused or Activation relu/relu6)."""
+    return {"name": name, "max_value": max_value, "negative_slope": 0.0, "threshold": 0.0}
+
+
 def read_keras_model(model):
-    """(layers, chain, input_shape, flavour) of a Keras model.
+    """(layers, chain, input_shape) of a Keras model.
 
     ``layers`` is a list of KerasLayer in chain order, ``chain`` the
     FloatChain running the float model, ``input_shape`` the per-sample model
@@ -202,10 +214,10 @@ def read_keras_model(model):
         body = _without_activation(layer, shape) if fused else layer
         step = _keras_step(body)
         out_shape = step(np.zeros((1,) + shape, np.float32)).shape[1:]
-        if kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
-            max_value = RELU_ACTIVATIONS[config["activation"]]
-            kind, config = "ReLU", {"name": layer.name, "max_value": max_value,
-                                    "negative_slope": 0.0, "threshold": 0.0}
+        if kind == "Activation" and config.get("activation") in LINEAR_ACTIVATIONS:
+            kind = "Identity"
+        elif kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
+            kind, config = "ReLU", _relu_config(layer.name, RELU_ACTIVATIONS[config["activation"]])
         layers.append(KerasLayer(layer.name, kind, config, weights, shape, out_shape, len(steps),
                                  (layer.name,)))
         steps.append(step)
@@ -214,13 +226,12 @@ def read_keras_model(model):
             name = f"{layer.name}/{activation}"
             if activation in RELU_ACTIVATIONS:
                 max_value = RELU_ACTIVATIONS[activation]
-                act = KerasLayer(name, "ReLU", {"name": name, "max_value": max_value,
-                                                "negative_slope": 0.0, "threshold": 0.0},
-                                 (), shape, shape, len(steps), (layer.name,))
+                act = KerasLayer(name, "ReLU", _relu_config(name, max_value), (), shape, shape, len(steps),
+                                 (layer.name,))
                 steps.append(_relu_step(max_value))
             else:
                 act = KerasLayer(name, "Activation", {"name": name, "activation": activation},
                                  (), shape, shape, len(steps), (layer.name,))
                 steps.append(_function_step(_activation_function(flavour, activation)))
             layers.append(act)
-    return layers, FloatChain(steps), input_shape, flavour
+    return layers, FloatChain(steps), input_shape

@@ -12,14 +12,12 @@ NEURAL_KINDS = {
 }
 #: Step activations a block may end with.
 ACTIVATION_KINDS = ("ReLU", "QuantizedReLU", "ActivationDiscreteRelu")
-#: The vendor's quantized activations (a fixed step and bit width).
-QUANTIZED_ACTIVATION_KINDS = ("QuantizedReLU", "ActivationDiscreteRelu")
 MAX_POOL = "MaxPooling2D"
 GLOBAL_AVERAGE_POOL = "GlobalAveragePooling2D"
 POOL_KINDS = (MAX_POOL, GLOBAL_AVERAGE_POOL)
 BATCH_NORM = "BatchNormalization"
 #: Layers that do nothing at inference.
-SKIPPED_KINDS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise")
+SKIPPED_KINDS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "Identity")
 #: Final activations that are dropped (with a warning).
 FINAL_ACTIVATION_KINDS = ("Activation", "Softmax")
 RESCALING = "Rescaling"
