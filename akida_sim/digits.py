@@ -11,7 +11,7 @@ on the InputConvolutional, 4-bit weights and activations elsewhere.
 ``python -m akida_sim.digits [--out DIR]`` rebuilds the packaged files
 (``akida_sim/data/digits.fbz`` and ``digits_test.npz``): seeds are fixed and
 TensorFlow runs with deterministic ops, so a rebuild with the same versions
-on the same kind of CPU gives the same file. Needs the ``notebooks`` extra
+on the same kind of CPU gives the same layers and variables. Needs the ``notebooks`` extra
 (scikit-learn, TensorFlow/Keras).
 """
 import argparse

@@ -18,6 +18,8 @@ from importlib import resources
 
 import numpy as np
 
+from .digits import MODEL_FILE as DIGITS_MODEL_FILE
+from .digits import TEST_FILE as DIGITS_TEST_FILE
 from .enums import LayerType, PoolType
 from .inference import layer_potentials, run_layer
 from .layers import Convolutional, FullyConnected, InputConvolutional, SeparableConvolutional
@@ -90,12 +92,12 @@ def _data(filename):
 
 def digits_layers():
     """The layers of the packaged digits model: 8x8x1 uint8 images -> 10 class potentials."""
-    return Model.from_buffer(_data("digits.fbz")).layers
+    return Model.from_buffer(_data(DIGITS_MODEL_FILE)).layers
 
 
 def digits_test_split():
     """(x, y) the digits model is evaluated on: uint8 (450, 8, 8, 1) images and int64 labels 0..9."""
-    with np.load(io.BytesIO(_data("digits_test.npz"))) as split:
+    with np.load(io.BytesIO(_data(DIGITS_TEST_FILE))) as split:
         return split["x"], split["y"].astype(np.int64)
 
 
