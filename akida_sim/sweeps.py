@@ -133,10 +133,12 @@ def run(fn, grid, client=None, *, scheduler="processes", num_workers=None, verbo
     configs = expand(grid)
     if not callable(fn):
         raise SimTypeError(f"sweeps: argument 'fn' must be callable, got {type(fn).__name__}")
+    progress.is_on(verbose, "sweeps")  # a bad verbose is refused before anything runs
     if client is None:
         if scheduler not in LOCAL_SCHEDULERS:
             raise SimValueError(f"sweeps: argument 'scheduler' must be one of {LOCAL_SCHEDULERS}, got {scheduler!r}")
-        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 1):
+        if num_workers is not None and (isinstance(num_workers, bool) or not isinstance(num_workers, int)
+                                        or num_workers < 1):
             raise SimValueError(f"sweeps: argument 'num_workers' must be an int >= 1 or None, got {num_workers!r}")
         outcomes = _run_local(fn, configs, scheduler, num_workers, verbose) if configs else []
     else:

@@ -54,8 +54,11 @@ def test_bad_grids_are_named(grid, word):
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="'scheduler'"):
         sweeps.run(area, {"width": [1]}, scheduler="cluster")
-    with pytest.raises(ValueError, match="'num_workers'"):
-        sweeps.run(area, {"width": [1]}, num_workers=0)
+    for bad in (0, True):
+        with pytest.raises(ValueError, match="'num_workers'"):
+            sweeps.run(area, {"width": [1]}, num_workers=bad)
+    with pytest.raises(TypeError, match="sweeps: argument 'verbose'"):
+        sweeps.run(area, {"width": []}, verbose="yes")
     with pytest.raises(TypeError, match="'fn' must be callable"):
         sweeps.run(None, {"width": [1]})
     with pytest.raises(TypeError, match="'client'"):
