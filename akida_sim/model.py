@@ -13,6 +13,7 @@ from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
+from .progress import chunks
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
 from .statistics import HostStatistics, estimate
 from .summary import learning_summary_text, mapped_summary_text, summary_text
@@ -244,13 +245,13 @@ class Model:
             events[last.name][1] += out.size if not last._args["activation"] else np.count_nonzero(out)
         return out
 
-    def _batched(self, inputs, batch_size, last_raw):
+    def _batched(self, inputs, batch_size, last_raw, verbose):
         x = self._check_inputs(inputs)
-        step = self._check_batch_size(batch_size) or x.shape[0]
+        step = self._check_batch_size(batch_size)
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
         start = time.perf_counter()
-        parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
+        parts = [self._run(x[a:b], last_raw, events) for a, b in chunks(x.shape[0], step, "forward", verbose)]
         elapsed = time.perf_counter() - start
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
@@ -258,23 +259,24 @@ class Model:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def forward(self, inputs, batch_size=0):
+    def forward(self, inputs, batch_size=0, verbose=None):
         """Run ``inputs`` (N, x, y, c) uint8 through the model.
 
         Returns uint8 activations (N, X, Y, F), or int32 potentials when the
         last layer has activation=False. ``batch_size`` only bounds how many
-        samples are processed at a time.
+        samples are processed at a time. ``verbose``: progress bar (None: in a
+        terminal, for calls that last; see akida_sim.progress).
         """
-        return self._batched(inputs, batch_size, last_raw=False)
+        return self._batched(inputs, batch_size, last_raw=False, verbose=verbose)
 
-    def predict(self, inputs, batch_size=0):
+    def predict(self, inputs, batch_size=0, verbose=None):
         """float32 ``(potential - threshold) / act_step`` of the last layer.
 
         Only for models whose last layer has activation=False.
         """
         self._check_predictable()
         last = self._layers[-1]
-        return dequantize(last, self._batched(inputs, batch_size, last_raw=True))
+        return dequantize(last, self._batched(inputs, batch_size, last_raw=True, verbose=verbose))
 
     def _check_predictable(self):
         if not self._layers:
@@ -374,9 +376,10 @@ class Model:
         compile_layer(last, optimizer, optimizer.seed if seed is None else seed)
         self._on_variable_set(last, "weights")
 
-    def fit(self, inputs, input_labels=None, batch_size=0):
+    def fit(self, inputs, input_labels=None, batch_size=0, verbose=None):
         """Learn from ``inputs`` in order; return the model outputs computed
         before each sample's update (as ``forward`` would give them).
+        ``verbose``: progress bar, as ``forward``.
 
         input_labels: None or [] (unlabelled), one int for all samples, or one
         int per sample; a negative label (-1) marks an unlabelled sample. With num_classes > 1 a
@@ -386,9 +389,10 @@ class Model:
         if last is None or last._learning is None:
             raise SimRuntimeError("To fit a model, last layer should be compiled.")
         x = self._check_inputs(inputs)
-        self._check_batch_size(batch_size)
+        step = self._check_batch_size(batch_size)
         labels = check_labels(input_labels, x.shape[0], last._learning.optimizer._config["num_classes"])
-        pot = learn(last, self._run_hidden(x), labels)
+        pot = np.concatenate([learn(last, self._run_hidden(x[a:b]), labels[a:b])
+                              for a, b in chunks(x.shape[0], step, "fit", verbose)])
         self._on_variable_set(last, "weights")
         pot = np.clip(pot, POTENTIAL_MIN, POTENTIAL_MAX).reshape(x.shape[0], 1, 1, -1)
         if last._args["activation"]:

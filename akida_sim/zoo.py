@@ -1,15 +1,25 @@
-"""Built-in example models with random, calibrated integer weights.
+"""Built-in models: one trained on real data, the others with random, calibrated integer weights.
 
-Architectures follow BrainChip's published Akida 1.0 examples: the DS-CNN
-keyword-spotting net (49x10x1 MFCC input), AkidaNet-0.5 (any square RGB size,
-224 in the reference) and a small MNIST-sized net. Weights are drawn
-uniformly in each layer's legal range; thresholds and steps are then
+``digits`` (the default) is a small CNN trained in Keras on scikit-learn's
+bundled 8x8 handwritten digits and converted with ``akida_sim.convert``; it
+ships as a model file with its labelled test split (``labelled_data``), and
+``akida_sim.digits`` rebuilds both.
+
+The other architectures follow BrainChip's published Akida 1.0 examples: the
+DS-CNN keyword-spotting net (49x10x1 MFCC input), AkidaNet-0.5 (any square
+RGB size, 224 in the reference) and a small MNIST-sized net. Weights are
+drawn uniformly in each layer's legal range; thresholds and steps are then
 calibrated on random sparse inputs so that about half of the neurons fire,
-as in a trained network. The models are for running, timing and mapping,
+as in a trained network. Those models are for running, timing and mapping,
 not for accuracy.
 """
+import io
+from importlib import resources
+
 import numpy as np
 
+from .digits import MODEL_FILE as DIGITS_MODEL_FILE
+from .digits import TEST_FILE as DIGITS_TEST_FILE
 from .enums import LayerType, PoolType
 from .inference import layer_potentials, run_layer
 from .layers import Convolutional, FullyConnected, InputConvolutional, SeparableConvolutional
@@ -75,13 +85,46 @@ def mnist_net():
     ]
 
 
-#: name -> (builder, description)
+def _data(filename):
+    """Bytes of a file packaged in akida_sim/data/."""
+    return resources.files("akida_sim").joinpath("data", filename).read_bytes()
+
+
+def digits_layers():
+    """The layers of the packaged digits model: 8x8x1 uint8 images -> 10 class potentials."""
+    return Model.from_buffer(_data(DIGITS_MODEL_FILE)).layers
+
+
+def digits_test_split():
+    """(x, y) the digits model is evaluated on: uint8 (450, 8, 8, 1) images and int64 labels 0..9."""
+    with np.load(io.BytesIO(_data(DIGITS_TEST_FILE))) as split:
+        return split["x"], split["y"].astype(np.int64)
+
+
+#: name -> (builder of the layers, description)
 MODELS = {
+    "digits": (digits_layers, "CNN trained on scikit-learn's digits, 8x8x1 -> 10"),
     "dscnn_kws": (dscnn_kws, "DS-CNN keyword spotting, 49x10x1 -> 33"),
     "akidanet_05_224": (lambda: akidanet_05(224), "AkidaNet-0.5, 224x224x3 -> 1000"),
     "akidanet_05_96": (lambda: akidanet_05(96, 10), "AkidaNet-0.5, 96x96x3 -> 10"),
     "mnist": (mnist_net, "MNIST-sized net, 28x28x1 -> 10"),
 }
+#: Models whose variables are trained: ``build`` keeps them as they are.
+TRAINED = {"digits"}
+#: The built-in model ``akida-sim run`` runs when given none.
+DEFAULT_MODEL = "digits"
+#: name -> loader of a built-in model's labelled test data: a function returning
+#: (inputs uint8 (N, x, y, c), labels int64 (N,)). ``akida-sim run`` uses them,
+#: and prints the accuracy, when no input is given.
+LABELLED_DATA = {"digits": digits_test_split}
+
+
+def labelled_data(name):
+    """(inputs, labels) of the built-in model ``name``, or None when it has no labelled data."""
+    if name not in MODELS:
+        raise ValueError(f"zoo: unknown model '{name}', expected one of {sorted(MODELS)}")
+    loader = LABELLED_DATA.get(name)
+    return None if loader is None else loader()
 
 
 def random_inputs(model, n, rng, zero_fraction=0.3):
@@ -125,13 +168,14 @@ def randomize(model, rng, calibration_samples=8):
 
 
 def build(name, seed=0):
-    """The built-in model ``name`` (see MODELS) with random calibrated variables."""
+    """The built-in model ``name`` (see MODELS): a trained one as it is (``seed``
+    unused), the others with random calibrated variables drawn from ``seed``."""
     if name not in MODELS:
         raise ValueError(f"zoo.build: unknown model '{name}', expected one of {sorted(MODELS)}")
     model = Model()
     for layer in MODELS[name][0]():
         model.add(layer)
-    return randomize(model, np.random.default_rng(seed))
+    return model if name in TRAINED else randomize(model, np.random.default_rng(seed))
 
 
 def copy_into(model, ak):
@@ -151,4 +195,5 @@ def copy_into(model, ak):
     return target
 
 
-__all__ = ["MODELS", "build", "copy_into", "random_inputs", "randomize"]
+__all__ = ["DEFAULT_MODEL", "LABELLED_DATA", "MODELS", "TRAINED", "build", "copy_into", "digits_layers",
+           "digits_test_split", "labelled_data", "random_inputs", "randomize"]

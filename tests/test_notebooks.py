@@ -1,65 +1,139 @@
-"""Every notebook (notebooks/*.py, jupytext percent format) runs at a small scale.
+"""The notebooks (notebooks/*.ipynb) run through a real Jupyter kernel at a small scale.
 
-Each notebook is executed as a script with ``runpy`` and
-``AKIDA_SIM_NOTEBOOK_SCALE`` set small; a notebook that leaves a ``RESULTS``
-list of dicts with an ``accuracy`` key is also checked for plausible values.
+Each notebook is executed with nbclient, ``AKIDA_SIM_NOTEBOOK_SCALE`` set
+small and this checkout first on the kernel's path; a probe cell appended
+to the in-memory copy prints, as JSON, the results the checks below read.
+The files in the repository carry no outputs.
 """
+import json
+import os
 import pathlib
 import runpy
 
 import pytest
 
-NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parent.parent / "notebooks").glob("*.py"))
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+STUDIES = {"quickstart", "hardware_sweep", "neurons_per_class"}
 SMALL_SCALE = "0.1"
+#: Seconds one notebook may take at the small scale before the test fails.
+TIMEOUT_S = 600
 
 pytestmark = pytest.mark.notebook
 
+#: name -> expression (evaluated in the kernel after the notebook) whose JSON the checks read.
+PROBES = {
+    "hardware_sweep": """{
+        "shape": by_shape.to_dict("list"), "size": by_size.to_dict("list"), "mesh": by_mesh.to_dict("list"),
+        "widths": WIDTHS, "depths": DEPTHS, "sizes": SIZES, "nodes": NODE_COUNTS, "clocks": CLOCK_FACTORS}""",
+    "neurons_per_class": """{
+        "scale": SCALE, "num_weights": NUM_WEIGHTS, "median_spikes": float(MEDIAN_SPIKES),
+        "study": one_class.to_dict("list"), "accuracy": accuracy.to_dict("list"), "chance": 1 / N_CLASSES,
+        "choice": int(NEURONS_CHOSEN), "after_add": float(ACCURACY_AFTER_ADD), "new_class": float(NEW_CLASS_RECALL),
+        "before_add": float(ACCURACY_BEFORE_ADD)}""",
+    "quickstart": """{"accuracy": float(ACCURACY), "reloaded_equal": bool(RELOADED_EQUAL), "fps": float(CHIP_FPS),
+        "converted_accuracy": float(CONVERTED_ACCURACY)}""",
+}
 
-def test_notebooks_exist():
-    assert NOTEBOOKS, "no notebooks/*.py found"
+
+def _ids(paths):
+    return [p.stem for p in paths]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_is_percent_format(path):
-    text = path.read_text()
-    assert text.startswith("# ---\n# jupyter:"), "missing the jupytext header"
-    assert "format_name: percent" in text
-    assert "\n# %% [markdown]\n" in text and "\n# %%\n" in text
+def test_the_studies_are_notebooks():
+    assert STUDIES <= {p.stem for p in NOTEBOOKS}, "missing notebooks"
+    assert set(PROBES) == STUDIES
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, monkeypatch, capsys):
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.outputs == [] and c.execution_count is None for c in code), "strip the outputs"
+    assert "AKIDA_SIM_NOTEBOOK_SCALE" in "".join(c.source for c in code), "no scale knob"
+
+
+def execute(name, monkeypatch):
+    """Run notebooks/<name>.ipynb at the small scale: (executed notebook, probe results)."""
+    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(f"import json as _json\nprint(_json.dumps({PROBES[name]}))"))
     monkeypatch.setenv("AKIDA_SIM_NOTEBOOK_SCALE", SMALL_SCALE)
-    namespace = runpy.run_path(str(path), run_name="__main__")
-    out = capsys.readouterr().out
-    assert out.strip(), "the notebook printed nothing"
-    results = namespace.get("RESULTS")
-    if results is not None:
-        assert results and all(0.0 <= r["accuracy"] <= 1.0 for r in results)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws the figures
+    client = nbclient.NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client.execute()
+    probe = nb.cells[-1].outputs
+    assert probe and probe[-1].output_type == "stream", f"the probe printed nothing: {probe}"
+    return nb, json.loads(probe[-1].text.strip().splitlines()[-1])
 
 
-def test_neurons_per_class_study(monkeypatch, capsys):
-    path = next(p for p in NOTEBOOKS if p.stem == "neurons_per_class")
-    monkeypatch.setenv("AKIDA_SIM_NOTEBOOK_SCALE", SMALL_SCALE)
-    ns = runpy.run_path(str(path), run_name="__main__")
-    out = capsys.readouterr().out
-    assert ns["SCALE"] == float(SMALL_SCALE)
-    assert "neurons/class" in out and "accuracy" in out
-    results = ns["RESULTS"]
-    assert len(results) == len(ns["NEURONS_PER_CLASS"]) * len(ns["NUM_WEIGHTS"])
-    chance = 1 / ns["N_CLASSES"]
-    # every configuration learns something; the table has one printed row per configuration
-    assert all(r["accuracy"] > 1.5 * chance for r in results)
-    for r in results:
-        assert f"{r['neurons_per_class']:>13} {r['num_weights']:>11} {r['accuracy']:>9.3f}" in out
-    # more neurons per class help (best K of the largest layer vs best K of one neuron per class)
-    best = {npc: max(r["accuracy"] for r in results if r["neurons_per_class"] == npc)
-            for npc in ns["NEURONS_PER_CLASS"]}
-    assert best[max(best)] > best[min(best)]
+def figures(nb):
+    return sum("image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code"
+               for out in cell.outputs)
+
+
+def test_hardware_sweep(monkeypatch):
+    nb, r = execute("hardware_sweep", monkeypatch)
+    assert figures(nb) >= 4
+    shape, size, mesh = r["shape"], r["size"], r["mesh"]
+    for table in (shape, size, mesh):
+        assert all(e is None or e != e for e in table["error"]), table["error"]  # None or NaN
+        assert all(v > 0 for key in ("nps", "program_kb", "clk_per_frame", "fps", "energy_mj") for v in table[key])
+    assert len(shape["nps"]) == len(r["widths"]) * len(r["depths"])
+    # at a fixed depth, a wider model takes more clocks and a larger program
+    for depth in r["depths"]:
+        rows = sorted((w, c, p) for w, d, c, p in zip(shape["width"], shape["depth"], shape["clk_per_frame"],
+                                                       shape["program_kb"]) if d == depth)
+        assert [c for _, c, _ in rows] == sorted(c for _, c, _ in rows)
+        assert [p for _, _, p in rows] == sorted(p for _, _, p in rows)
+    # Minimal never uses more NPs than AllNps; a larger input costs more energy per frame
+    by = {(s, m): (n, e) for s, m, n, e in zip(size["size"], size["mode"], size["nps"], size["energy_mj"])}
+    for s in r["sizes"]:
+        assert by[s, "Minimal"][0] <= by[s, "AllNps"][0]
+    assert by[max(r["sizes"]), "AllNps"][1] > by[min(r["sizes"]), "AllNps"][1]
+    # the clock changes the frame rate, not the mapping
+    rows = {(m, n, c): (f, p, q) for m, n, c, f, p, q in zip(mesh["model"], mesh["nodes"], mesh["clock_factor"],
+                                                               mesh["fps"], mesh["nps"], mesh["program_kb"])}
+    assert set(r["clocks"]) == {1.0, 2.0}
+    for (m, n, c), (f, p, q) in rows.items():
+        if c == 2.0:
+            slow = rows[m, n, 1.0]
+            assert f > slow[0] and (p, q) == slow[1:]
+
+
+def test_neurons_per_class(monkeypatch):
+    nb, r = execute("neurons_per_class", monkeypatch)
+    assert figures(nb) >= 3
+    assert r["scale"] == float(SMALL_SCALE)
+    assert r["num_weights"] == int(1.2 * r["median_spikes"])
+    study = r["study"]
+    # one neuron learns per sample: never more learned neurons than samples or neurons
+    assert all(0 < k <= min(n, s) for k, n, s in zip(study["learned"], study["neurons"], study["samples"]))
+    # more neurons fit the class better: the loss of the largest layer is below the one-neuron loss
+    assert study["loss"][-1] < study["loss"][0]
+    assert min(study["neurons"]) <= r["choice"] <= max(study["neurons"])
+    acc = r["accuracy"]
+    assert all(a > 3 * r["chance"] for a in acc["accuracy"])
+    assert r["new_class"] > 0.5 and r["after_add"] > 3 * r["chance"]
+
+
+def test_quickstart(monkeypatch):
+    nb, r = execute("quickstart", monkeypatch)
+    assert figures(nb) >= 1
+    assert r["reloaded_equal"] and r["fps"] > 0
+    assert r["accuracy"] > 0.9 and r["converted_accuracy"] > 0.5
 
 
 def test_mesh_what_if_study(monkeypatch, capsys):
-    path = next(p for p in NOTEBOOKS if p.stem == "mesh_what_if")
+    path = NOTEBOOK_DIR / "mesh_what_if.py"
     monkeypatch.setenv("AKIDA_SIM_NOTEBOOK_SCALE", SMALL_SCALE)
     ns = runpy.run_path(str(path), run_name="__main__")
     out = capsys.readouterr().out
