@@ -17,7 +17,7 @@ from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError
 from .geometry import window_output_size
 from .learning import learning_histogram_rows
 from .params import LayerParams
-from .variables import check_act_step, check_variable, weight_range
+from .variables import Variables, check_act_step, check_variable, weight_range
 
 #: Bits of the uint8 image an InputConvolutional receives.
 IMAGE_BITS = 8
@@ -90,8 +90,8 @@ class Layer:
 
     @property
     def variables(self):
-        """A dict copy of every variable, by name."""
-        return {k: self.get_variable(k) for k in self.get_variable_names()}
+        """The layer's variables: ``.names`` and item access (see ``Variables``)."""
+        return Variables(self)
 
     def get_variable(self, name):
         """A copy of variable ``name``."""
@@ -151,6 +151,19 @@ class Layer:
     def output_signed(self):
         """Whether the layer emits signed values (potentials, or a wide InputData)."""
         raise NotImplementedError
+
+    @property
+    def macs(self):
+        """Multiply-accumulate operations of one frame through this layer,
+        counted densely (every input value, zero or not; the chip only
+        processes non-zero events). 0 for InputData and for a layer not yet
+        in a model."""
+        return 0
+
+    def to_dict(self):
+        """The layer as a dict, in the vendor's ``to_dict`` layout (see ``Model.to_dict``)."""
+        from .interchange import layer_dict
+        return layer_dict(self)
 
     def get_learning_histogram(self):
         """int64 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
@@ -416,6 +429,18 @@ class _ConvLike(_NeuralLayer):
         self.input_bits = previous.output_bits
         self.output_dims = self._compute_output_dims(self.input_dims)
 
+    @property
+    def macs(self):
+        """Convolution positions (before pooling) x kernel x input channels x
+        filters; for SeparableConvolutional the depthwise plus the pointwise MACs."""
+        if not self.input_dims:
+            return 0
+        cx, cy = self.conv_output_dims(self.input_dims)
+        (kx, ky), c, f = self._args["kernel_size"], self.input_dims[2], self._args["filters"]
+        if self.layer_type == LayerType.SeparableConvolutional:
+            return cx * cy * (kx * ky * c + c * f)
+        return cx * cy * kx * ky * c * f
+
     def _weight_shapes(self, channels, filters):
         """{variable name: shape} of the layer's weights."""
         kx, ky = self._args["kernel_size"]
@@ -617,6 +642,14 @@ class FullyConnected(_NeuralLayer):
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = [1, 1, self._args["units"]]
+
+    @property
+    def macs(self):
+        """Inputs (x * y * c) x units."""
+        if not self.input_dims:
+            return 0
+        x, y, c = self.input_dims
+        return x * y * c * self._args["units"]
 
     def _variable_specs(self):
         if not self.input_dims:
