@@ -458,7 +458,9 @@ class Model:
         num_classes); the learned neurons keep their variables. A new neuron
         starts as at compile: ``num_weights`` random connections, threshold 0,
         act_step 1, threshold_learning 0 and thswap at its initial value. The
-        model is unmapped (its output grows).
+        rule's hidden selection counter restarts at 0 (as the vendor's does);
+        the model is unmapped (its output grows). A layer compiled with
+        num_classes=0 is refused (ValueError).
         """
         if isinstance(num_add_classes, bool) or not isinstance(num_add_classes, numbers.Integral):
             raise SimTypeError(f"add_classes(): argument 'num_add_classes' must be an int, got {num_add_classes!r}")
@@ -471,13 +473,15 @@ class Model:
                                   "before add_classes).")
         last = self._layers[-1]
         config = optimizer._config
+        if config["num_classes"] == 0:
+            raise SimValueError(f"add_classes: layer '{last.name}' was compiled with num_classes=0, so its "
+                                f"neurons form no class block to copy; compile with num_classes >= 1")
         units = last._args["units"]
-        per_class = units // config["num_classes"] if config["num_classes"] > 0 else 0
-        added = int(num_add_classes) * per_class
+        added = int(num_add_classes) * (units // config["num_classes"])
         seed = None if optimizer.seed is None else (optimizer.seed, units)
-        new_weights = draw_initial_weights(last.input_dims[0] * last.input_dims[1] * last.input_dims[2], added,
-                                           config["num_weights"], np.random.default_rng(seed))
-        fresh = {"weights": new_weights.astype(np.int8).reshape(1, 1, -1, added),
+        n_inputs = last.input_dims[0] * last.input_dims[1] * last.input_dims[2]
+        new_weights = draw_initial_weights(n_inputs, added, config["num_weights"], np.random.default_rng(seed))
+        fresh = {"weights": new_weights.astype(np.int8).reshape(1, 1, n_inputs, added),
                  "threshold": np.zeros(added, np.int32), "act_step": np.ones(added, np.float32),
                  "threshold_learning": np.zeros(added, np.int32),
                  "thswap": np.full(added, last._learning.initial_thswap, np.int32)}
@@ -487,6 +491,7 @@ class Model:
         last._args["units"] = units + added
         last.output_dims = [1, 1, units + added]
         config["num_classes"] += int(num_add_classes)
+        last._learning.reset_counter()
         self._on_variable_set(last, "weights")
 
     # -- description -----------------------------------------------------
