@@ -97,10 +97,12 @@ class AkidaUnsupervised:
 
 class LearningState:
     """What a compiled layer holds beyond its variables: the optimizer, the
-    rule's integer constants and the hidden selection counter."""
+    seed of its connection draws, the rule's integer constants and the hidden
+    selection counter."""
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer, seed=None):
         self.optimizer = optimizer
+        self.seed = seed
         self.initial_thswap, self.decrement, self.floor, self.cap = optimizer.constants()
         self.counter = np.zeros(1, np.int64)
 
@@ -142,7 +144,7 @@ def compile_layer(layer, optimizer, seed):
     if classes > 0 and units % classes:
         raise SimValueError(f"The number of neurons must be a multiple of the number of classes "
                             f"(layer '{layer.name}': {units} units, num_classes={classes}).")
-    state = LearningState(optimizer)
+    state = LearningState(optimizer, seed)
     weights = draw_initial_weights(n_inputs, units, k, np.random.default_rng(seed))
     layer._learning = state
     layer._allocate_variables()
