@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .errors import SimValueError
+from .errors import SimValueError, shape_text
 from .layers import IMAGE_BITS
 
 #: Suffixes read as numpy arrays; any other file is opened as an image.
@@ -36,7 +36,8 @@ def load_array(path, model):
     if array.shape == expected:
         array = array[None]
     if array.ndim != 4 or tuple(array.shape[1:]) != expected:
-        raise _fail(path, f"holds an array of shape {array.shape}, expected {expected} or (N, *{expected})")
+        raise _fail(path, f"holds an array of shape {shape_text(array.shape)}, expected {shape_text(expected)} "
+                          f"or (N, {shape_text(expected)[1:]}")
     if array.dtype.kind not in "iub":
         raise _fail(path, f"holds {array.dtype.name} values, expected integers (uint8)")
     top = (1 << min(model.layers[0].input_bits, IMAGE_BITS)) - 1

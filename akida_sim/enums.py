@@ -21,6 +21,9 @@ class VendorIntEnum(IntEnum):
         return f"<{self._shown_class()}.{self.name}: {int(self)}>"
 
     def __format__(self, spec):
+        """``f"{member}"`` is its name as ``str``; a numeric spec (``:d``, ``:x``) formats the int."""
+        if spec and spec[-1] in "bdnoxX":
+            return format(int(self), spec)
         return format(str(self), spec)
 
 
