@@ -61,13 +61,17 @@ def test_learning_state_moves_both_ways(seed, tmp_path):
     labels = rng.integers(0, 3, 60).astype(np.int32)
     vendor = _learner(akida, seed)
     vendor.fit(x[:30], labels[:30])
+    from_json = akida_sim.Model.from_json(vendor.to_json())
     sim = akida_sim.Model.from_akida(vendor)
     assert float(sim.learning.num_weights) == float(vendor.learning.num_weights)
     path = tmp_path / "vendor.fbz"
     vendor.save(str(path))
     reloaded = akida.Model(str(path))
-    assert_identical(sim.fit(x[30:], labels[30:]), reloaded.fit(x[30:], labels[30:]), "fit")
+    expected = reloaded.fit(x[30:], labels[30:])
+    assert_identical(sim.fit(x[30:], labels[30:]), expected, "fit")
+    assert_identical(from_json.fit(x[30:], labels[30:]), expected, "fit from the vendor's JSON")
     assert_same_models(sim, reloaded, x)
+    assert_same_models(from_json, reloaded, x)
     back = sim.to_akida(akida)
     assert back.learning is not None
     assert_same_models(sim, back, x)
