@@ -23,6 +23,7 @@ from .device import AKD1000, TwoNodesIPv1
 from .enums import BackendType, MapMode, NPType
 from .errors import AkidaSimError
 from .model import Model
+from .serialization import FILE_SUFFIX
 
 #: Simulated devices by name (``devices()[0]`` is the first).
 DEVICES = {"AKD1000": AKD1000, "TwoNodesIPv1": TwoNodesIPv1}
@@ -191,7 +192,8 @@ def build_parser():
     run.add_argument("--mode", choices=[m.name for m in MapMode], help=_defaults_help("mapping mode", DEFAULT_MODE))
     run.add_argument("--software", action="store_true",
                      help=_defaults_help("run unmapped (no chip statistics)", "off: map on the device"))
-    run.add_argument("--save", metavar="PATH", help=_defaults_help("also save the model to PATH", "not saved"))
+    run.add_argument("--save", metavar="PATH", help=_defaults_help(
+        f"also save the model to PATH (akida_sim's format; suggested extension {FILE_SUFFIX})", "not saved"))
     run.add_argument("--json", action="store_true", help=_defaults_help("print a JSON report only", "off"))
     run.set_defaults(func=_run)
 

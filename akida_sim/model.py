@@ -549,7 +549,10 @@ class Model:
         return model_to_bytes(entries)
 
     def save(self, model_file):
-        """Write the model (arguments and every variable) to ``model_file`` atomically."""
+        """Write the model (arguments and every variable) to ``model_file`` atomically.
+
+        Any extension works; ``.aksim`` is the one akida_sim suggests (``.fbz``
+        is also the vendor's, different, format)."""
         data = self.to_buffer()
         try:
             write_atomically(model_file, data)
@@ -643,7 +646,7 @@ class Model:
                 source.close()
 
     def _restore_layer(self, entry, source):
-        layer_type = interchange.layer_type_named(entry["type"])
+        layer_type = interchange.layer_type_named(entry.get("type"))
         if "config" in entry:
             if not isinstance(entry["config"], dict):
                 raise ValueError(f"'config' must be a dict, got {type(entry['config']).__name__}")

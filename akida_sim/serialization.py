@@ -33,6 +33,10 @@ from .errors import ModelFileError, ModelFileNotFoundError, shape_text
 _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
                 OSError, ValueError, RuntimeError)
 
+#: The extension akida_sim suggests for its model files (any is accepted;
+#: ``.fbz`` files written by akida_sim keep loading, but ``.fbz`` is also the
+#: vendor's own, different format).
+FILE_SUFFIX = ".aksim"
 FORMAT_NAME = "akida_sim.model"
 FORMAT_VERSION = 1
 HEADER_MEMBER = "akida_sim.json"

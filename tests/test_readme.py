@@ -31,7 +31,7 @@ def test_readme_blocks_run_in_order(in_tmp, capsys):
     # the first example sets every layer's weights: real, varied outputs
     potentials = namespace["potentials"]
     assert potentials.any() and len(np.unique(potentials)) > 3
-    assert os.path.exists(in_tmp / "model.fbz")
+    assert os.path.exists(in_tmp / "model.aksim")
     # the edge-learning example learns its classes
     assert namespace["accuracy"] > 0.5
     assert namespace["learner"].output_shape == [1, 1, 600]
