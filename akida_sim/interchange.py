@@ -53,15 +53,12 @@ _INTEGER_OPTIMIZER_ARGS = ("num_weights", "num_classes")
 
 
 def _plain(value):
-    """An int from an int-like parameter (the vendor's enums and bools included)."""
-    if isinstance(value, (bool, np.bool_)):
+    """An int from an int-like parameter (bools and any package's enums), other values unchanged."""
+    if isinstance(value, (numbers.Integral, np.bool_)):
         return int(value)
-    if isinstance(value, numbers.Integral):
+    if hasattr(value, "name") and hasattr(value, "__int__"):  # an enum of another package
         return int(value)
-    try:
-        return int(value) if type(value).__name__ in ("Padding", "PoolType") else value
-    except (TypeError, ValueError):
-        return value
+    return value
 
 
 def layer_type_named(name):

@@ -179,7 +179,7 @@ class Layer:
 
     def __repr__(self):
         return (
-            f"<akida_sim.Layer, type={self.layer_type.name}, name={self._name}, "
+            f"<akida_sim.Layer, type={self.layer_type}, name={self._name}, "
             f"input_dims={self.input_dims}, output_dims={self.output_dims}>"
         )
 

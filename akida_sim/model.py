@@ -536,8 +536,12 @@ class Model:
         print(text, end="")
 
     def __repr__(self):
-        return (f"<akida_sim.Model, layer_count={len(self._layers)}, "
-                f"output_shape={self.output_shape}>")
+        return (f"<akida_sim.Model, layer_count={len(self._layers)}, output_shape={self.output_shape or []}, "
+                f"sequences={self.sequences}>")
+
+    def __str__(self):
+        return (f"akida_sim.Model, layer_count={len(self._layers)}, sequence_count={len(self.sequences)}, "
+                f"output_shape={self.output_shape or []}")
 
     # -- persistence -----------------------------------------------------
     def to_buffer(self):

@@ -279,3 +279,13 @@ def test_two_nodes_programs_and_passes_alike(name):
     sim, vendor = _map_on_two_nodes(name, "AllNps")
     assert [(s.name, len(s.passes), len(s.program)) for s in sim.sequences] == \
         [(s.name, len(s.passes), len(s.program)) for s in vendor.sequences]
+
+
+@oracle_settings(30)
+@given(case=model_cases())
+def test_layer_and_model_texts_alike(case):
+    vendor, sim = build_case(akida, case), build_case(akida_sim, case)
+    for v, s in zip(vendor.layers, sim.layers):
+        assert repr(s).replace("akida_sim.", "akida.") == repr(v)
+        assert str(s) == str(v)
+    assert str(sim).replace("akida_sim.", "akida.") == str(vendor)
