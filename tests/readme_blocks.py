@@ -3,8 +3,9 @@ import pathlib
 import re
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
-#: A block that imports the vendor's package runs in the oracle suite only.
-VENDOR_IMPORT = re.compile(r"^\s*import akida\b(?!_)", re.MULTILINE)
+#: A block that imports the vendor's packages (akida, or cnn2snn and quantizeml
+#: that import it) runs in the oracle suite only; ``akida_sim`` does not match.
+VENDOR_IMPORT = re.compile(r"^\s*(import|from)\s+(akida|cnn2snn|quantizeml)\b", re.MULTILINE)
 
 
 def python_blocks():
