@@ -191,7 +191,7 @@ def build_parser():
     run.add_argument("--device", choices=sorted(DEVICES), help=_defaults_help("simulated device", DEFAULT_DEVICE))
     run.add_argument("--mode", choices=[m.name for m in MapMode], help=_defaults_help("mapping mode", DEFAULT_MODE))
     run.add_argument("--software", action="store_true",
-                     help=_defaults_help("run unmapped (no chip statistics)", "off: map on the device"))
+                     help=_defaults_help("run unmapped (no chip statistics)", "off, the model is mapped on --device"))
     run.add_argument("--save", metavar="PATH", help=_defaults_help(
         f"also save the model to PATH (akida_sim's format; suggested extension {FILE_SUFFIX})", "not saved"))
     run.add_argument("--json", action="store_true", help=_defaults_help("print a JSON report only", "off"))

@@ -196,3 +196,20 @@ def test_summary_mapped_and_errors(tiny, tmp_path, capsys):
     assert cli.main(["summary", str(junk)]) == 2
     err = capsys.readouterr().err
     assert "junk.fbz" in err and "from_akida" in err
+
+
+def test_image_is_scaled_to_a_narrower_input(monkeypatch, tmp_path, capsys):
+    image = pytest.importorskip("PIL.Image")
+    monkeypatch.setitem(zoo.MODELS, "four_bit", (lambda: [
+        ak.InputData(input_shape=(6, 5, 3), input_bits=4),
+        ak.FullyConnected(units=2, weights_bits=2, activation=False)], "4-bit input"))
+    pixels = np.full((6, 5, 3), 255, np.uint8)
+    pixels[0, 0] = (16, 32, 48)
+    path = tmp_path / "exact.png"
+    image.fromarray(pixels).save(path)
+    model = zoo.build("four_bit")
+    frames, notes = cli.load_input(str(path), model)
+    assert frames.shape == (1, 6, 5, 3) and frames.max() == 15 and frames[0, 0, 0].tolist() == [1, 2, 3]
+    assert notes == ["8-bit pixels scaled to the model's 4-bit input."]
+    assert cli.main(["run", "-m", "four_bit", "-i", str(path)]) == 0
+    assert "scaled to the model's 4-bit input" in capsys.readouterr().out
