@@ -15,6 +15,7 @@ import numpy as np
 from .enums import LayerType, Padding, PoolType
 from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
 from .geometry import window_output_size
+from .interchange import layer_dict
 from .learning import learning_histogram_rows
 from .params import LayerParams
 from .variables import Variables, check_act_step, check_variable, weight_range
@@ -162,7 +163,6 @@ class Layer:
 
     def to_dict(self):
         """The layer as a dict, in the vendor's ``to_dict`` layout (see ``Model.to_dict``)."""
-        from .interchange import layer_dict
         return layer_dict(self)
 
     def get_learning_histogram(self):
