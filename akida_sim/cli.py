@@ -83,10 +83,9 @@ def _per_frame_power(model, x):
 def _run(args):
     model = load_model(args.model, args.seed)
     x, labels, notes = _frames(args, model)
-    device = DEVICES[args.device]()
     if not args.software:
-        model.map(device, mode=MapMode[args.mode])
-    on_chip = any(s.backend == BackendType.Hardware for s in model.sequences) and not args.software
+        model.map(DEVICES[args.device](), mode=MapMode[args.mode])
+    on_chip = any(s.backend == BackendType.Hardware for s in model.sequences)
     powers = _per_frame_power(model, x) if on_chip else None
     start = time.perf_counter()
     scores = _scores(model, x)
