@@ -213,3 +213,11 @@ def test_image_is_scaled_to_a_narrower_input(monkeypatch, tmp_path, capsys):
     assert notes == ["8-bit pixels scaled to the model's 4-bit input."]
     assert cli.main(["run", "-m", "four_bit", "-i", str(path)]) == 0
     assert "scaled to the model's 4-bit input" in capsys.readouterr().out
+
+
+def test_python_dash_m_is_the_command():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "akida_sim", "--version"], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == f"akida-sim {ak.__version__}"
