@@ -1,5 +1,7 @@
 """Command line: ``run`` (vendor layout and JSON), inputs, ``devices``, ``summary``, options."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -216,8 +218,6 @@ def test_image_is_scaled_to_a_narrower_input(monkeypatch, tmp_path, capsys):
 
 
 def test_python_dash_m_is_the_command():
-    import subprocess
-    import sys
     done = subprocess.run([sys.executable, "-m", "akida_sim", "--version"], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == f"akida-sim {ak.__version__}"
