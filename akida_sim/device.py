@@ -144,11 +144,14 @@ def _check_count(argument, value):
 
 def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=None, weight_sram_bytes=None,
                    name="what-if"):
-    """A what-if Akida 1.0 device in one line; every default is the AKD1000's.
+    """A what-if Akida 1.0 device in one line; the defaults are the AKD1000's
+    node count, NPs per node, clock and memories.
 
-    nodes: number of nodes (AKD1000: 20); nps_per_node: NPs per node (4). In
-    each node NP 0 can be a CNP1 or an FNP3 and the others a CNP1 or a CNP2;
-    the first node's NP 0 is a CNP1 or an FNP2 (large fully-connected layers).
+    nodes: number of nodes (AKD1000: 20); nps_per_node: NPs per node (4). The
+    layout is regular, so the defaults give 80 NPs where the AKD1000 has 78 (its
+    DMAs take two NP slots, its node (4, 1) holds four FNP2s): in each node NP 0
+    can be a CNP1 or an FNP3 and the others a CNP1 or a CNP2; the first node's
+    NP 0 is a CNP1 or an FNP2 (large fully-connected layers).
     clock_hz: the clock in Hz (None: the AKD1000 cost table's). input_sram_bytes,
     weight_sram_bytes: per-NP memories in bytes (None: 43008 and 44800).
     The HRC (InputConvolutional front-end) and the DMAs are kept. Clocks,
