@@ -579,8 +579,8 @@ class Model:
         return interchange.model_dict(self, __version__)
 
     def to_json(self):
-        """``to_dict`` as a JSON string."""
-        return json.dumps(self.to_dict(), indent=1)
+        """``to_dict`` as a compact JSON string (one line: weights make it long)."""
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, model_dict):
