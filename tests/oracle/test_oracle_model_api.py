@@ -289,3 +289,20 @@ def test_layer_and_model_texts_alike(case):
         assert repr(s).replace("akida_sim.", "akida.") == repr(v)
         assert str(s) == str(v)
     assert str(sim).replace("akida_sim.", "akida.") == str(vendor)
+
+
+def test_unmapped_metrics_and_variable_errors_alike():
+    x = np.zeros((2, 4, 4, 2), np.uint8)
+    raised = []
+    for ak in (akida, akida_sim):
+        model = _fc_model(ak, False)
+        model.forward(x)
+        assert model.metrics.names == []
+        errors = []
+        for call in (lambda: model.metrics["inference_clk"], lambda: model.layers[1].variables["bias"],
+                     lambda: model.layers[1].variables.__setitem__("threshold", np.zeros(6, np.int64))):
+            with pytest.raises(Exception) as info:
+                call()
+            errors.append(type(info.value))
+        raised.append(errors)
+    assert all(issubclass(s, v) for s, v in zip(raised[1], raised[0]))
