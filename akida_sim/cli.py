@@ -22,6 +22,7 @@ from .cli_inputs import load_input
 from .device import AKD1000, TwoNodesIPv1
 from .enums import BackendType, MapMode, NPType
 from .errors import AkidaSimError
+from .metrics import CHIP_METRICS
 from .model import Model
 from .serialization import FILE_SUFFIX
 
@@ -99,7 +100,7 @@ def _run(args):
         report["accuracy"] = model.evaluate(x, np.asarray(labels, np.int32))
     if on_chip:
         report.update(_hardware_report(model, args, stats, powers))
-        report["metrics"] = {name: metrics[name] for name in metrics.names}
+        report["metrics"] = {name: metrics[name] for name in CHIP_METRICS}
     if args.save:
         model.save(args.save)
         report["saved_to"] = args.save
@@ -117,7 +118,7 @@ def _run(args):
               f"Max {powers.max():.2f} / Std {powers.std():.2f}")
         print(f"Last inference energy consumed (mJ/frame): {stats.energy:.2f}")
         print("Model metrics:")
-        for name in metrics.names:
+        for name in CHIP_METRICS:
             print(f"  {name}: {metrics[name]}")
     else:
         print("(not mapped on hardware: the frame rate is the host's; no power, energy or chip metrics)")

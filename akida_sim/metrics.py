@@ -1,35 +1,41 @@
-"""``model.metrics``: the chip counters the vendor's CLI prints.
+"""``model.metrics``: counters of the last inference, named as the vendor's.
 
-After a forward pass of a model mapped on hardware they are
-``inference_frames`` (frames sent), ``inference_clk`` (clocks of those
+After any ``forward``/``predict``: ``inference_start`` and ``inference_end``
+(the host's monotonic clock, in ms) and ``inference_frames`` (frames sent). On
+a model mapped on hardware also ``inference_clk`` (estimated clocks of those
 frames) and ``program_clk`` (clocks to program the model), as ints read from
-the estimated ``model.statistics``. Otherwise there are none, as on the
-vendor's software backend.
+``model.statistics``: the three the vendor's ``akida run`` prints (CHIP_METRICS).
 """
 from .errors import SimValueError
 
-#: The metrics a mapped inference reports, in the order the CLI prints them.
-METRIC_NAMES = ("inference_frames", "inference_clk", "program_clk")
+#: The metrics ``akida run`` prints for a mapped inference, in its order.
+CHIP_METRICS = ("inference_frames", "inference_clk", "program_clk")
 
 
 class Metrics:
     """The metrics of the last inference: ``names`` and ``metrics[name]`` (int)."""
 
-    def __init__(self, statistics):
+    def __init__(self, window, statistics):
+        """window: (start ms, end ms, frames) of the last inference, or None;
+        statistics: the model's ``statistics`` (chip clocks when mapped)."""
         self._values = {}
-        if getattr(statistics, "inference_clk", None) is not None:
-            self._values = {name: int(round(getattr(statistics, name))) for name in METRIC_NAMES}
+        if window is not None:
+            start, end, frames = window
+            self._values = {"inference_end": end, "inference_start": start, "inference_frames": frames}
+            if getattr(statistics, "inference_clk", None) is not None:
+                self._values.update(inference_clk=int(round(statistics.inference_clk)),
+                                    program_clk=int(round(statistics.program_clk)))
 
     @property
     def names(self):
-        """Names of the metrics held (empty unless the last inference ran on mapped hardware)."""
+        """Names of the metrics held (none before the first inference)."""
         return list(self._values)
 
     def __getitem__(self, name):
         try:
             return self._values[name]
         except (KeyError, TypeError):
-            held = self.names or "none: run forward on a model mapped on hardware"
+            held = self.names or "none before an inference"
             raise SimValueError(f"{name} : no such metrics (metrics held: {held})") from None
 
     def __repr__(self):

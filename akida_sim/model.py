@@ -41,6 +41,8 @@ class Model:
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
+        #: (start ms, end ms, frames) of the last inference, host monotonic clock.
+        self._inference_window = None
         if filename is not None and layers is not None:
             raise SimValueError("Model: give either 'filename' or 'layers', not both")
         if filename is not None:
@@ -250,9 +252,10 @@ class Model:
         step = self._check_batch_size(batch_size) or x.shape[0]
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
-        start = time.perf_counter()
+        start, started_ms = time.perf_counter(), int(time.monotonic() * 1000)
         parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
         elapsed = time.perf_counter() - start
+        self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
         else:
@@ -317,11 +320,13 @@ class Model:
         _, sequences = map_model(layers, device, mode, bool(hw_only))
         self._device, self._hw_sequences = device, sequences
         self._statistics = HostStatistics()
+        self._inference_window = None
 
     def _unmap(self):
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
+        self._inference_window = None
         for layer in self._layers:
             layer.mapping = None
 
@@ -518,10 +523,10 @@ class Model:
 
     @property
     def metrics(self):
-        """Chip counters of the last inference (``inference_frames``,
-        ``inference_clk``, ``program_clk``), read from ``statistics``; none
-        unless the model ran mapped on hardware."""
-        return Metrics(self._statistics)
+        """Counters of the last inference: ``inference_start``/``inference_end``
+        (host monotonic clock, ms) and ``inference_frames``; on mapped hardware
+        also ``inference_clk`` and ``program_clk`` (from ``statistics``)."""
+        return Metrics(self._inference_window, self._statistics)
 
     def summary(self):
         """Print the layer table (Layer (type), Output shape, Kernel shape), and

@@ -145,16 +145,20 @@ def test_ip_version_component_count_and_metrics():
     assert model.component_count == {} and model.metrics.names == []
     x = np.random.default_rng(1).integers(0, 256, (3, 9, 7, 3)).astype(np.uint8)
     model.forward(x)
-    assert model.metrics.names == []
+    assert model.metrics.names == ["inference_end", "inference_start", "inference_frames"]
+    assert model.metrics["inference_frames"] == 3
+    assert 0 <= model.metrics["inference_end"] - model.metrics["inference_start"] < 60_000
     with pytest.raises(ValueError, match="inference_clk : no such metrics"):
         model.metrics["inference_clk"]
     model.map(ak.AKD1000())
+    assert model.metrics.names == []
     counts = model.component_count
     assert counts == {t: sum(c.type == t for l in model.layers if l.mapping for c in l.mapping.nps)
                       for t in counts} and sum(counts.values()) > 0
     model.forward(x)
     metrics = model.metrics
-    assert metrics.names == ["inference_frames", "inference_clk", "program_clk"]
+    assert metrics.names == ["inference_end", "inference_start", "inference_frames", "inference_clk",
+                             "program_clk"]
     assert metrics["inference_frames"] == 3
     assert metrics["inference_clk"] == round(model.statistics.inference_clk)
     assert metrics["program_clk"] == round(model.statistics.program_clk)

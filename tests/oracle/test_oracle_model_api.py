@@ -293,11 +293,15 @@ def test_layer_and_model_texts_alike(case):
 
 def test_unmapped_metrics_and_variable_errors_alike():
     x = np.zeros((2, 4, 4, 2), np.uint8)
-    raised = []
+    raised, names = [], []
     for ak in (akida, akida_sim):
         model = _fc_model(ak, False)
-        model.forward(x)
         assert model.metrics.names == []
+        model.forward(x)
+        metrics = model.metrics
+        names.append(metrics.names)
+        assert metrics["inference_frames"] == 2
+        assert 0 <= metrics["inference_end"] - metrics["inference_start"] < 60_000
         errors = []
         for call in (lambda: model.metrics["inference_clk"], lambda: model.layers[1].variables["bias"],
                      lambda: model.layers[1].variables.__setitem__("threshold", np.zeros(6, np.int64))):
@@ -306,3 +310,4 @@ def test_unmapped_metrics_and_variable_errors_alike():
             errors.append(type(info.value))
         raised.append(errors)
     assert all(issubclass(s, v) for s, v in zip(raised[1], raised[0]))
+    assert names[1] == names[0]
