@@ -93,7 +93,8 @@ def _run(args):
     elapsed = time.perf_counter() - start
     stats, metrics = model.statistics, model.metrics
     classes = scores.reshape(len(x), -1).argmax(axis=1)
-    report = {"model": args.model, "input": args.input, "frames": len(x), "output_shape": list(scores.shape),
+    report = {"model": args.model, "input": args.input, "notes": notes, "frames": len(x),
+              "output_shape": list(scores.shape),
               "predicted_classes": classes.tolist(),
               "simulated_frames_per_second": round(len(x) / elapsed, 2) if elapsed > 0 else None}
     if labels is not None:

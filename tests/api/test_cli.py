@@ -50,6 +50,7 @@ def test_run_text_in_the_vendors_layout(tiny, capsys):
 def test_run_json_matches_the_api(tiny, capsys):
     report = run_json(capsys, "--model", tiny, "--batch", "3", "--seed", "4")
     assert report["frames"] == 3 and report["output_shape"] == [3, 1, 1, 3]
+    assert report["notes"] == ["No input provided, using random data."] and report["input"] is None
     model = zoo.build(tiny, seed=4)
     x = zoo.random_inputs(model, 3, np.random.default_rng(5))
     assert model.predict(x).reshape(3, -1).argmax(axis=1).tolist() == report["predicted_classes"]
