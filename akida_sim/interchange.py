@@ -14,6 +14,7 @@
   package of the same API passed in by the caller. akida_sim never imports
   the vendor's package and never decodes its file format.
 """
+import math
 import numbers
 
 import numpy as np
@@ -138,7 +139,8 @@ def optimizer_args(values):
         if value is None:
             raise ValueError(f"the optimizer has no '{key}'")
         if key in _INTEGER_OPTIMIZER_ARGS:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or float(value) != int(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                    or float(value) != int(value):
                 raise ValueError(f"optimizer argument '{key}' must be an integer, got {value!r}")
             value = int(value)
         args[key] = value

@@ -23,7 +23,7 @@ from .statistics import HostStatistics, estimate
 from .summary import learning_summary_text, mapped_summary_text, summary_text
 
 #: What restoring a layer from a file or a dict can raise on bad content.
-_RESTORE_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError)
+_RESTORE_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError)
 
 
 class Model:
@@ -607,7 +607,7 @@ class Model:
             raise SimTypeError(f"Model.from_json: argument 'model_str' must be a str, got {type(model_str).__name__}")
         try:
             description = json.loads(model_str)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ModelFileError(f"Invalid model description: not JSON ({exc})") from None
         return cls.from_dict(description)
 

@@ -171,6 +171,9 @@ def _edits():
         (lambda d: d["layers"][2].update(inbounds=["nobody"]), "inbounds"),
         (lambda d: d["layers"][2].update(output_shape=[1, 1, 5]), "output_shape"),
         (lambda d: d.update(learning={"num_weights": 2.5}), "layer 2"),
+        (lambda d: d.update(learning=dict(num_weights=float("inf"), num_classes=1, initial_plasticity=1,
+                                          learning_competition=0, min_plasticity=0.1, plasticity_decay=0.2)),
+         "num_weights"),
     ]
 
 
@@ -187,7 +190,7 @@ def test_bad_dicts_are_refused_like_bad_files(edit, fragment):
 
 
 def test_from_json_and_from_dict_argument_errors():
-    for bad in ("{", "[]", "3", '{"layers": 3}'):
+    for bad in ("{", "[]", "3", '{"layers": 3}', "[" * 100_000 + "]" * 100_000):
         with pytest.raises(ak.ModelFileError):
             ak.Model.from_json(bad)
     with pytest.raises(TypeError):
