@@ -10,6 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import akida_sim as ak
 from tests.api.test_model import build, model_specs, random_inputs
@@ -205,3 +206,37 @@ def test_from_akida_reads_a_duck_typed_model():
     assert_same_model(m, ak.Model.from_akida(m))
     with pytest.raises(TypeError):
         ak.Model.from_akida("model.fbz")
+
+
+def _paths(value, prefix=()):
+    """Every (path, value) inside a JSON-like value, lists of numbers as one leaf."""
+    yield prefix, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list) and value and isinstance(value[0], (list, dict)):
+        for i, item in enumerate(value):
+            yield from _paths(item, prefix + (i,))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2 ** 40, 2 ** 40) | st.floats(allow_nan=True) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_corrupted_description_is_refused_cleanly_or_loads(data):
+    description = small_model().to_dict()
+    paths = [p for p, _ in _paths(description) if p]
+    path = data.draw(st.sampled_from(paths))
+    target = description
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = data.draw(JSON_VALUES)
+    try:
+        model = ak.Model.from_json(json.dumps(description))
+    except ak.ModelFileError:
+        return
+    assert model.layer_count == 3  # what loads is a whole, checked model
