@@ -57,7 +57,8 @@ def _frames(args, model):
     if args.input is not None:
         x, notes = load_input(args.input, model)
         return x, None, notes
-    labelled = zoo.labelled_data(args.model) if not os.path.exists(args.model) else None
+    built_in = not os.path.exists(args.model)
+    labelled = zoo.labelled_data(args.model) if built_in and args.batch is None else None
     if labelled is not None:
         x, labels = labelled
         return x, labels, [f"No input provided, using the {len(x)} labelled test samples of '{args.model}'."]

@@ -138,6 +138,7 @@ def test_run_prints_accuracy_of_labelled_data(tiny, monkeypatch, capsys):
     assert cli.main(["run", "-m", tiny]) == 0
     out = capsys.readouterr().out
     assert "labelled test samples" in out and "Accuracy: 83.33 % on 6 labelled samples" in out
+    assert "accuracy" not in run_json(capsys, "-m", tiny, "--batch", "2")  # random frames asked for
 
 
 def test_default_model_is_one_constant():
