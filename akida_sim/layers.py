@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .enums import LayerType, Padding, PoolType
+from .enums import LayerType, NPType, Padding, PoolType
 from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
 from .geometry import window_output_size
 from .interchange import layer_dict
@@ -40,6 +40,10 @@ class Layer:
     name_prefix = None
     #: Abbreviated type shown by ``Model.summary()``.
     summary_type = None
+    #: NP component types the layer can be mapped on (``is_target_component``).
+    target_components = ()
+    #: Whether the layer's work can be split over several NPs (the CNP layers).
+    splittable = False
 
     def __init__(self, name):
         if not isinstance(name, str):
@@ -172,6 +176,15 @@ class Layer:
             raise SimValueError(f"{self.label}: No such variable 'threshold_learning': the layer is not "
                                 f"compiled for learning (call Model.compile(AkidaUnsupervised(...)) first)")
         return learning_histogram_rows(self)
+
+    def is_target_component(self, hw_type):
+        """Whether the layer can be mapped on NP components of type ``hw_type`` (an ``NP.Type``)."""
+        try:
+            hw_type = NPType(hw_type)
+        except (ValueError, TypeError):
+            raise SimTypeError(f"{self.label}: is_target_component: argument 'hw_type' must be an NP.Type, "
+                               f"got {hw_type!r}") from None
+        return hw_type in self.target_components
 
     def _copy_unbound(self):
         """A new, unbound layer with the same arguments and name."""
@@ -523,6 +536,7 @@ class InputConvolutional(_ConvLike):
     """First layer for 8-bit images: a cross-correlation with up to 8-bit weights."""
 
     layer_type = LayerType.InputConvolutional
+    target_components = (NPType.HRC,)
     name_prefix = "InputConv"
     summary_type = "InputConv."
     stride_may_exceed_kernel = True
@@ -578,6 +592,8 @@ class Convolutional(_ConvLike):
     """Convolution (kernel flipped) of 1/2/4-bit activations with 1/2/4/8-bit weights."""
 
     layer_type = LayerType.Convolutional
+    target_components = (NPType.CNP1, NPType.CNP2)
+    splittable = True
     name_prefix = "Conv"
     summary_type = "Conv."
     signed_input_is_value_error = True
@@ -595,6 +611,8 @@ class SeparableConvolutional(_ConvLike):
     """Depthwise convolution (kernel flipped) followed by a 1x1 pointwise sum."""
 
     layer_type = LayerType.SeparableConvolutional
+    target_components = (NPType.CNP1, NPType.CNP2)
+    splittable = True
     name_prefix = "SepConv"
     summary_type = "Sep.Conv."
 
@@ -619,6 +637,7 @@ class FullyConnected(_NeuralLayer):
     """
 
     layer_type = LayerType.FullyConnected
+    target_components = (NPType.FNP2, NPType.FNP3)
     name_prefix = "Fully"
     summary_type = "Fully."
 

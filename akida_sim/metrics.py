@@ -6,6 +6,8 @@ a model mapped on hardware also ``inference_clk`` (estimated clocks of those
 frames) and ``program_clk`` (clocks to program the model), as ints read from
 ``model.statistics``: the three the vendor's ``akida run`` prints (CHIP_METRICS).
 """
+from dataclasses import dataclass
+
 from .errors import SimValueError
 
 #: The metrics ``akida run`` prints for a mapped inference, in its order.
@@ -40,3 +42,26 @@ class Metrics:
 
     def __repr__(self):
         return f"<akida_sim.Metrics, {self._values}>"
+
+
+@dataclass(frozen=True)
+class PowerEvent:
+    """A timestamped power estimate, as the vendor's power meter logs them.
+
+    ts: host monotonic clock (ms); power: mW, from the device's cost table.
+    voltage (µV) and current (mA) are None: the cost model prices power, not
+    the supply rails.
+    """
+
+    ts: int
+    power: float
+    voltage: object = None
+    current: object = None
+
+
+def inference_power_events(window, statistics):
+    """Events of a mapped inference: its estimated average power held from
+    ``inference_start`` to ``inference_end`` (window: (start ms, end ms, frames))."""
+    start, end, _ = window
+    power = float(statistics.powers["average"])
+    return [PowerEvent(start, power), PowerEvent(end, power)]

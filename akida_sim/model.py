@@ -17,7 +17,7 @@ from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
-from .metrics import Metrics
+from .metrics import Metrics, inference_power_events
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
 from .statistics import HostStatistics, estimate
 from .summary import learning_summary_text, mapped_summary_text, summary_text
@@ -43,6 +43,7 @@ class Model:
         self._statistics = HostStatistics()
         #: (start ms, end ms, frames) of the last inference, host monotonic clock.
         self._inference_window = None
+        self._power_events = []
         if filename is not None and layers is not None:
             raise SimValueError("Model: give either 'filename' or 'layers', not both")
         if filename is not None:
@@ -258,8 +259,10 @@ class Model:
         self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
+            self._power_events = inference_power_events(self._inference_window, self._statistics)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
+            self._power_events = []
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def forward(self, inputs, batch_size=0):
@@ -321,12 +324,14 @@ class Model:
         self._device, self._hw_sequences = device, sequences
         self._statistics = HostStatistics()
         self._inference_window = None
+        self._power_events = []
 
     def _unmap(self):
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
         self._inference_window = None
+        self._power_events = []
         for layer in self._layers:
             layer.mapping = None
 
@@ -527,6 +532,13 @@ class Model:
         (host monotonic clock, ms) and ``inference_frames``; on mapped hardware
         also ``inference_clk`` and ``program_clk`` (from ``statistics``)."""
         return Metrics(self._inference_window, self._statistics)
+
+    @property
+    def power_events(self):
+        """PowerEvents of the last inference on mapped hardware (a new list):
+        its estimated average power (mW) at ``inference_start`` and
+        ``inference_end``; empty when not mapped or before an inference."""
+        return list(self._power_events)
 
     def summary(self):
         """Print the layer table (Layer (type), Output shape, Kernel shape), and
