@@ -7,7 +7,7 @@
   vendor's ``akida run`` does (``--json`` for scripts).
 - ``akida-sim devices``: the simulated devices and their NPs.
 - ``akida-sim summary MODEL [--map]``: the summary of a model.
-- ``akida-sim --version``.
+- ``akida-sim version`` (as the vendor's ``akida version``) or ``akida-sim --version``.
 """
 import argparse
 import json
@@ -170,6 +170,11 @@ def _summary(args):
     return 0
 
 
+def _version(args):
+    print(__version__)
+    return 0
+
+
 def _defaults_help(text, default):
     return f"{text} (default: {default})"
 
@@ -209,6 +214,9 @@ def build_parser():
     summ.add_argument("--mode", choices=[m.name for m in MapMode],
                       help=_defaults_help("mapping mode (with --map)", DEFAULT_MODE))
     summ.set_defaults(func=_summary)
+
+    version = sub.add_parser("version", help="print the akida_sim version")
+    version.set_defaults(func=_version)
     return parser
 
 
