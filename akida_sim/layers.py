@@ -170,7 +170,7 @@ class Layer:
         return layer_dict(self)
 
     def get_learning_histogram(self):
-        """int64 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
+        """uint32 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
         over the neurons that have learned (threshold_learning > 0)."""
         if self._learning is None:
             raise SimValueError(f"{self.label}: No such variable 'threshold_learning': the layer is not "

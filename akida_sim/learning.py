@@ -209,6 +209,7 @@ def learn(layer, x, labels):
 
 
 def learning_histogram_rows(layer):
-    """[floor(100 * threshold_learning / num_weights), count] rows of learned neurons."""
+    """uint32 [floor(100 * threshold_learning / num_weights), count] rows of
+    learned neurons (uint32 as the vendor's)."""
     return learning_histogram(layer._variables["threshold_learning"],
-                              layer._learning.optimizer._config["num_weights"])
+                              layer._learning.optimizer._config["num_weights"]).astype(np.uint32)

@@ -266,6 +266,7 @@ def test_module_functions_call_the_methods():
     model.fit(SAMPLES, 1)
     layer = model.layers[-1]
     assert np.array_equal(akida.get_learning_histogram(layer), layer.get_learning_histogram())
+    assert layer.get_learning_histogram().dtype == np.uint32
     assert akida.get_variable_names(layer) == layer.get_variable_names()
     akida.set_variable(layer, "threshold", np.full(8, 2, np.int32))
     assert np.array_equal(akida.get_variable(layer, "threshold"), np.full(8, 2, np.int32))
