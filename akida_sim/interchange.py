@@ -105,7 +105,7 @@ def stored_bitwidth(array):
 
 def variable_dict(array):
     """``{shape, dtype, bitwidth, data}`` of one variable."""
-    return {"shape": list(array.shape), "dtype": array.dtype.name, "bitwidth": stored_bitwidth(array),
+    return {"shape": tuple(array.shape), "dtype": array.dtype.name, "bitwidth": stored_bitwidth(array),
             "data": array.tolist()}
 
 
@@ -121,11 +121,13 @@ def layer_dict(layer):
 
 
 def model_dict(model, version):
-    """The vendor's dict layout of a model (``version``: akida_sim's)."""
+    """The vendor's dict layout of a model (``version``: akida_sim's); the
+    optimizer's arguments are all floats, as the vendor's."""
     learning = model.learning
     return {"akida_sim version": version, "IP version": "v1",
             "layers": [layer_dict(l) for l in model.layers],
-            "learning": None if learning is None else {k: learning.get_config()[k] for k in OPTIMIZER_ARGS},
+            "learning": None if learning is None else {k: float(learning.get_config()[k])
+                                                       for k in sorted(OPTIMIZER_ARGS)},
             "input_shape": model.input_shape, "output_shape": model.output_shape}
 
 

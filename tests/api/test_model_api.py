@@ -132,7 +132,7 @@ def test_layer_attributes():
     entry = conv.to_dict()
     assert entry["name"] == "conv" and entry["inbounds"] == ["sep"]
     assert entry["parameters"]["layer_type"] == "Convolutional" and entry["parameters"]["filters"] == 6
-    assert entry["variables"]["weights"]["shape"] == [1, 1, 5, 6]
+    assert entry["variables"]["weights"]["shape"] == (1, 1, 5, 6)
     assert entry["variables"]["weights"]["bitwidth"] == 2 and entry["variables"]["act_step"]["bitwidth"] == 0
 
 

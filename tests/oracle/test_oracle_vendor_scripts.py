@@ -152,3 +152,15 @@ def test_unmapped_power_events_and_module_functions_alike():
                      akida.get_learning_histogram(vendor.layers[-1]), "histogram")
     assert_identical(akida_sim.predict_classes(sim, x, 4), akida.predict_classes(vendor, x, 4), "predict_classes")
     assert akida_sim.get_variable_names(sim.layers[-1]) == akida.get_variable_names(vendor.layers[-1])
+
+
+def test_compiled_model_dict_alike():
+    weights = _connections(np.random.default_rng(10), 32, 8, 6)
+    sim, vendor = _learner(akida_sim, weights), _learner(akida, weights)
+    ours, theirs = sim.to_dict(), vendor.to_dict()
+    assert ours["learning"] == theirs["learning"]
+    assert [type(v) for v in ours["learning"].values()] == [type(v) for v in theirs["learning"].values()]
+    for mine, vendors in zip(ours["layers"], theirs["layers"]):
+        for name, variable in vendors["variables"].items():
+            assert mine["variables"][name]["shape"] == variable["shape"], name
+            assert mine["variables"][name]["dtype"] == variable["dtype"], name
