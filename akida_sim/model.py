@@ -431,7 +431,9 @@ class Model:
         labels: int32 (N,). The scores are ``predict`` (last layer without
         activation) or the ``forward`` activations, flattened per sample; the
         class is the index of the first highest score floor-divided by the
-        neurons per class. num_classes: 0 means one class per output filter.
+        neurons per class, and a sample whose activations are all 0 predicts
+        no class (it counts as wrong). num_classes: 0 means one class per
+        output filter.
         """
         if not isinstance(labels, np.ndarray):
             raise SimTypeError(f"evaluate(): argument 'labels' must be a numpy.ndarray of int32, got "
@@ -443,10 +445,8 @@ class Model:
         if labels.ndim != 1:
             raise SimValueError(f"Labels must be 1-D (argument 'labels': got shape {shape_text(labels.shape)}).")
         last = self._layers[-1] if self._layers else None
-        if last is not None and last.layer_type != LayerType.InputData and not last._args["activation"]:
-            scores = self.predict(inputs, batch_size)
-        else:
-            scores = self.forward(inputs, batch_size)
+        spiking = last is None or last.layer_type == LayerType.InputData or last._args["activation"]
+        scores = self.forward(inputs, batch_size) if spiking else self.predict(inputs, batch_size)
         if len(labels) != len(scores):
             raise SimValueError(f"Inputs and labels must have the same size ({len(scores)} inputs, "
                                 f"{len(labels)} labels).")
@@ -459,7 +459,10 @@ class Model:
             raise SimValueError(f"The number of neurons [{neurons}] is not a multiple of the number of classes "
                                 f"[{num_classes}].")
         predicted = flat.argmax(axis=1) // (neurons // num_classes)
-        return float(np.float32(np.mean(predicted == labels)))
+        correct = predicted == labels
+        if spiking:  # a sample that emits no spike predicts no class
+            correct &= flat.max(axis=1) > 0
+        return float(np.float32(np.mean(correct)))
 
     def add_classes(self, num_add_classes):
         """Add ``num_add_classes`` classes to the compiled learning last layer.

@@ -188,6 +188,18 @@ def test_evaluate():
         model.evaluate(x, predicted.tolist())
 
 
+def test_evaluate_counts_a_silent_sample_as_wrong():
+    model = ak.Model()
+    model.add(ak.InputData(input_shape=(1, 1, 4), input_bits=1))
+    model.add(ak.FullyConnected(units=3, weights_bits=2))
+    model.layers[1].set_variable("weights", np.eye(4, 3, dtype=np.int8).reshape(1, 1, 4, 3))
+    x = np.eye(4, dtype=np.uint8).reshape(4, 1, 1, 4)  # the last sample makes no neuron spike
+    assert model.evaluate(x, np.array([0, 1, 2, 0], np.int32)) == 0.75
+    silent = ak.Model(layers=model.layers[:1])
+    silent.add(ak.FullyConnected(units=3, weights_bits=2, activation=False))
+    assert silent.evaluate(x, np.zeros(4, np.int32)) == 1.0  # potentials: ties go to the first class
+
+
 def learner(num_classes=2, units=6, seed=0):
     model = ak.Model()
     model.add(ak.InputData(input_shape=(1, 1, 40), input_bits=1))

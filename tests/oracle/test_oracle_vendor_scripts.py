@@ -164,3 +164,19 @@ def test_compiled_model_dict_alike():
         for name, variable in vendors["variables"].items():
             assert mine["variables"][name]["shape"] == variable["shape"], name
             assert mine["variables"][name]["dtype"] == variable["dtype"], name
+
+
+@pytest.mark.parametrize("activation", [True, False])
+@pytest.mark.parametrize("kind", ["zero", "eye", "neg", "tie"])
+def test_evaluate_with_silent_samples_alike(activation, kind):
+    weights = {"zero": np.zeros((4, 3)), "eye": np.eye(4, 3), "neg": -np.eye(4, 3), "tie": np.ones((4, 3))}[kind]
+    x = np.eye(4, dtype=np.uint8).reshape(4, 1, 1, 4)
+    results = []
+    for ak in (akida_sim, akida):
+        model = ak.Model()
+        model.add(ak.InputData(input_shape=(1, 1, 4), input_bits=1))
+        model.add(ak.FullyConnected(units=3, activation=activation, weights_bits=2))
+        model.layers[1].set_variable("weights", weights.astype(np.int8).reshape(1, 1, 4, 3))
+        results.append([model.evaluate(x, np.array(labels, np.int32))
+                        for labels in ([0, 0, 0, 0], [0, 1, 2, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 1, 2, 2])])
+    assert results[0] == results[1]
