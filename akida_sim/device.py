@@ -15,7 +15,7 @@ from hw_model import MapLimits, Mesh, NPSlot, akd1000, make_mesh
 from hw_model import NPType as SlotType
 from hw_model.cost_table import AKD1000_COSTS, CostTable
 
-from .enums import NPType
+from .enums import IpVersion, NPType
 from .errors import SimTypeError, SimValueError
 
 #: The AKD1000's hardware version string (observed on the vendor's virtual device).
@@ -24,15 +24,18 @@ AKD1000_VERSION = "BC.00.000.002"
 TWO_NODES_IPV1_VERSION = "BC.A1.003.006"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NPInfo:
-    """An NP position of a mesh: ``ident`` (col, row, id) and the types it may take."""
+    """An NP position of a mesh: ``ident`` (col, row, id), the types it may
+    take (a list of ``NP.Type``) and ``has_lut`` (False: Akida 1.0 NPs have no
+    activation look-up table)."""
 
     ident: tuple
-    types: tuple
+    types: list
+    has_lut: bool = False
 
     def __repr__(self):
-        return f"<akida_sim.NP.Info, ident={self.ident}, types={[t.name for t in self.types]}>"
+        return f"<akida_sim.NP.Info, ident={self.ident}, types={self.types!r}, has_lut={self.has_lut}>"
 
 
 @dataclass(frozen=True)
@@ -47,16 +50,15 @@ class MeshView:
     """The vendor-style view of a ``hw_model.Mesh``."""
 
     def __init__(self, mesh):
-        self.nps = [NPInfo(s.ident, tuple(NPType[t.value] for t in s.types)) for s in mesh.slots]
+        self.nps = [NPInfo(s.ident, [NPType[t.value] for t in s.types]) for s in mesh.slots]
         self.dma_event = tuple(mesh.dma_event)
         self.dma_conf = tuple(mesh.dma_conf)
-        self.hrc = NPInfo(tuple(mesh.hrc), (NPType.HRC,)) if mesh.hrc is not None else None
+        self.hrc = NPInfo(tuple(mesh.hrc), [NPType.HRC]) if mesh.hrc is not None else None
         self.skip_dmas = []
         self.np_sram_size = SramSize(mesh.sram.input_bytes, mesh.sram.weight_bytes)
 
     def __repr__(self):
-        return (f"<akida_sim.NP.Mesh, dma_event={self.dma_event}, dma_conf={self.dma_conf}, "
-                f"nps={len(self.nps)} NPs>")
+        return f"<akida_sim.NP.Mesh, dma_event={self.dma_event}, dma_conf={self.dma_conf}, nps={self.nps!r}>"
 
 
 class Device:
@@ -84,8 +86,8 @@ class Device:
 
     @property
     def ip_version(self):
-        """The Akida IP version of the mesh (1 for Akida 1.0)."""
-        return self.hw_mesh.ip_version
+        """The Akida IP version of the mesh (``IpVersion.v1`` for Akida 1.0)."""
+        return IpVersion(self.hw_mesh.ip_version)
 
     def __repr__(self):
         return f"<akida_sim.Device, desc={self.desc}, nps={len(self.mesh.nps)}>"

@@ -42,7 +42,7 @@ def test_akd1000_device_mirrors_the_vendor_mesh():
     assert d.version == "BC.00.000.002" and d.desc == "VirtualDevice/BC.00.000.002" and d.ip_version == 1
     assert len(d.mesh.nps) == 78
     assert d.mesh.dma_event == (3, 1, 0) and d.mesh.dma_conf == (3, 1, 1)
-    assert d.mesh.hrc.ident == (0, 0, 0) and d.mesh.hrc.types == (ak.NPType.HRC,)
+    assert d.mesh.hrc.ident == (0, 0, 0) and d.mesh.hrc.types == [ak.NPType.HRC]
     assert d.mesh.np_sram_size.input_bytes == 43008 and d.mesh.np_sram_size.weight_bytes == 44800
     assert sum(ak.NPType.FNP3 in n.types for n in d.mesh.nps) == 18
 

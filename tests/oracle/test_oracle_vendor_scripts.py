@@ -180,3 +180,12 @@ def test_evaluate_with_silent_samples_alike(activation, kind):
         results.append([model.evaluate(x, np.array(labels, np.int32))
                         for labels in ([0, 0, 0, 0], [0, 1, 2, 0], [1, 1, 1, 1], [2, 2, 2, 2], [0, 1, 2, 2])])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["AKD1000", "TwoNodesIPv1"])
+def test_device_texts_alike(name):
+    sim, vendor = getattr(akida_sim, name)(), getattr(akida, name)()
+    assert repr(sim.mesh).replace("akida_sim.", "akida.") == repr(vendor.mesh)
+    assert repr(sim.mesh.hrc).replace("akida_sim.", "akida.") == repr(vendor.mesh.hrc)
+    assert str(sim.ip_version) == str(vendor.ip_version)
+    assert [n.has_lut for n in sim.mesh.nps] == [n.has_lut for n in vendor.mesh.nps]
