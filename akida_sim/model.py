@@ -22,6 +22,8 @@ from .serialization import model_to_bytes, read_model_bytes, read_model_file, wr
 from .statistics import HostStatistics, estimate
 from .summary import learning_summary_text, mapped_summary_text, summary_text
 
+#: Variables only a layer compiled for learning holds.
+_LEARNING_VARIABLES = ("threshold_learning", "thswap")
 #: What restoring a layer from a file or a dict can raise on bad content.
 _RESTORE_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError)
 
@@ -30,9 +32,9 @@ class Model:
     """A sequential Akida 1.0 model.
 
     ``Model()`` is empty; ``Model(path)`` loads a file written by ``save``;
-    ``Model(layers=[...])`` copies layers (arguments and variables) from
-    other models, prepending an InputData when the list does not start with
-    an input layer.
+    ``Model(layers=[...])`` copies layers (arguments and variables, and the
+    learning state of a compiled last layer) from other models, prepending an
+    InputData when the list does not start with an input layer.
     """
 
     def __init__(self, filename=None, layers=None):
@@ -93,8 +95,8 @@ class Model:
                     f"Model.add: akida_sim models are sequential; 'inbound_layers' may only name the "
                     f"last layer ({self._layers[-1].name if self._layers else 'none'})")
         variables = None
-        if layer._model is not None:
-            variables = {k: v.copy() for k, v in layer._variables.items()}
+        if layer._model is not None:  # the copy does not learn (compile the new model to learn)
+            variables = {k: v.copy() for k, v in layer._variables.items() if k not in _LEARNING_VARIABLES}
             layer = layer._copy_unbound()
         self._append(layer, variables)
 
@@ -158,8 +160,10 @@ class Model:
         self._caches.pop(id(layer), None)
 
     def _copy_layers(self, layers):
-        """Append unbound copies of ``layers`` with their inference variables
-        (a copy does not learn: compile the new model to learn)."""
+        """Append unbound copies of ``layers`` with their variables; a
+        compiled learning layer is copied compiled (same optimizer, learned
+        variables), its hidden selection counter restarting at 0 as after a
+        reload."""
         layers = list(layers)
         for layer in layers:
             if not isinstance(layer, Layer):
@@ -179,9 +183,16 @@ class Model:
                     f"layers, but '{layer.name}' follows '{layer.inbounds[0].name}' in its model, not "
                     f"'{previous.name}'.")
         for layer in layers:
-            variables = {k: v.copy() for k, v in layer._variables.items()
-                         if k not in ("threshold_learning", "thswap")}
-            self._append(layer._copy_unbound(), variables)
+            variables = {k: v.copy() for k, v in layer._variables.items()}
+            copy = layer._copy_unbound()
+            if layer._learning is None:
+                self._append(copy, variables)
+                continue
+            self._append(copy)
+            state = layer._learning
+            compile_layer(copy, AkidaUnsupervised(**state.optimizer.get_config()), state.seed)
+            for name, value in variables.items():
+                copy.set_variable(name, value)
 
     # -- inference -------------------------------------------------------
     def _check_inputs(self, inputs):

@@ -277,3 +277,27 @@ def test_module_functions_call_the_methods():
 def test_cli_version_subcommand(capsys):
     assert cli.main(["version"]) == 0
     assert capsys.readouterr().out.strip() == akida.__version__
+
+
+def test_copied_compiled_model_learns_like_a_reloaded_one(tmp_path):
+    model = _learner()
+    model.fit(SAMPLES[:3], [0, 1, 2])
+    copy = akida.Model(layers=model.layers)
+    assert copy.learning.get_config() == model.learning.get_config()
+    model.save(str(tmp_path / "m.fbz"))
+    reloaded = akida.Model(str(tmp_path / "m.fbz"))
+    for other in (copy, reloaded):
+        other.fit(SAMPLES[3:], [3, 0, 1])
+    for name in ("weights", "threshold_learning", "thswap"):
+        assert np.array_equal(copy.layers[-1].get_variable(name), reloaded.layers[-1].get_variable(name))
+    assert model.layers[-1].get_variable("thswap").tolist() != copy.layers[-1].get_variable("thswap").tolist()
+
+
+def test_adding_a_compiled_layer_copies_it_without_learning():
+    model = _learner()
+    model.fit(SAMPLES, 1)
+    other = akida.Model(layers=model.layers[:1])
+    other.add(model.layers[-1])
+    assert other.learning is None and other.layers[-1] is not model.layers[-1]
+    assert np.array_equal(other.layers[-1].get_variable("weights"), model.layers[-1].get_variable("weights"))
+    assert np.array_equal(other.forward(SAMPLES), model.forward(SAMPLES))

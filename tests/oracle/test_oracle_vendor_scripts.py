@@ -189,3 +189,26 @@ def test_device_texts_alike(name):
     assert repr(sim.mesh.hrc).replace("akida_sim.", "akida.") == repr(vendor.mesh.hrc)
     assert str(sim.ip_version) == str(vendor.ip_version)
     assert [n.has_lut for n in sim.mesh.nps] == [n.has_lut for n in vendor.mesh.nps]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_copied_compiled_model_continues_learning_alike(seed):
+    """Model(layers=compiled.layers) is compiled too; its selection counter restarts."""
+    rng = np.random.default_rng(seed)
+    x = (rng.random((40, 1, 1, 256)) < 0.1).astype(np.uint8)
+    y = rng.integers(0, 2, 40).astype(np.int32)
+    weights = _connections(rng, 256, 6, 20)
+    copies = []
+    for ak in (akida_sim, akida):
+        model = ak.Model()
+        model.add(ak.InputData(input_shape=(1, 1, 256), input_bits=1))
+        model.add(ak.FullyConnected(6, activation=False, name="fc"))
+        model.compile(optimizer=ak.AkidaUnsupervised(num_weights=20, num_classes=2, learning_competition=0.2))
+        model.layers[-1].set_variable("weights", weights)
+        model.fit(x[:3], y[:3])
+        copy = ak.Model(layers=model.layers)
+        assert copy.learning is not None and copy.layers[-1] is not model.layers[-1]
+        copy.fit(x[3:], y[3:])
+        copies.append(copy)
+    for name, value in _learning_state(copies[1]).items():
+        assert_identical(_learning_state(copies[0])[name], value, name)
