@@ -1,4 +1,5 @@
 """``Model``: a sequential graph of Akida 1.0 layers, as the vendor's API builds it."""
+import contextlib
 import json
 import numbers
 import os
@@ -46,6 +47,8 @@ class Model:
         #: (start ms, end ms, frames) of the last inference, host monotonic clock.
         self._inference_window = None
         self._power_events = []
+        #: (hw_only, mode) of the last map, to map again after the layers change.
+        self._map_args = None
         if filename is not None and layers is not None:
             raise SimValueError("Model: give either 'filename' or 'layers', not both")
         if filename is not None:
@@ -98,7 +101,8 @@ class Model:
         if layer._model is not None:  # the copy does not learn (compile the new model to learn)
             variables = {k: v.copy() for k, v in layer._variables.items() if k not in _LEARNING_VARIABLES}
             layer = layer._copy_unbound()
-        self._append(layer, variables)
+        with self._kept_mapped():
+            self._append(layer, variables)
 
     def _default_name(self, layer):
         """``<prefix>_<k>``: k is the 1-based position, raised past names in use."""
@@ -151,10 +155,27 @@ class Model:
         """Remove the last layer (nothing happens on an empty model)."""
         if not self._layers:
             return
-        self._unmap()
-        layer = self._layers.pop()
-        layer._model = None
-        self._caches.pop(id(layer), None)
+        with self._kept_mapped():
+            self._unmap()
+            layer = self._layers.pop()
+            layer._model = None
+            self._caches.pop(id(layer), None)
+
+    @contextlib.contextmanager
+    def _kept_mapped(self):
+        """Change the layers inside this block; a mapped model is then mapped
+        again on its device with its mode and hw_only, as the vendor's stays
+        mapped. A mapping that fails raises, the change made and the model
+        unmapped."""
+        device, map_args = self._device, self._map_args
+        yield
+        if device is None:
+            return
+        if self._neural_layers():
+            self.map(device, *map_args)
+        else:  # only an InputData is left: mapped, with no sequence
+            self._unmap()
+            self._device, self._hw_sequences, self._map_args = device, [], map_args
 
     def _on_variable_set(self, layer, name):
         self._caches.pop(id(layer), None)
@@ -315,6 +336,8 @@ class Model:
         NPs). Afterwards ``sequences`` holds the hardware and software
         sequences, each layer's ``mapping.nps`` its NP components, and every
         forward pass reports clocks, power and energy in ``statistics``.
+        The model stays mapped when layers are added or popped, or classes
+        added: it is mapped again on the same device, mode and hw_only.
         """
         if device is None:
             self._unmap()
@@ -332,7 +355,7 @@ class Model:
         if not layers:
             raise SimRuntimeError("Model.map: the model has no neural layer to map")
         _, sequences = map_model(layers, device, mode, bool(hw_only))
-        self._device, self._hw_sequences = device, sequences
+        self._device, self._hw_sequences, self._map_args = device, sequences, (bool(hw_only), mode)
         self._statistics = HostStatistics()
         self._inference_window = None
         self._power_events = []
@@ -483,7 +506,7 @@ class Model:
         starts as at compile: ``num_weights`` random connections, threshold 0,
         act_step 1, threshold_learning 0 and thswap at its initial value. The
         rule's hidden selection counter restarts at 0 (as the vendor's does);
-        the model is unmapped (its output grows). A layer compiled with
+        a mapped model is mapped again (its output grows). A layer compiled with
         num_classes=0 is refused (ValueError).
         """
         if isinstance(num_add_classes, bool) or not isinstance(num_add_classes, numbers.Integral):
@@ -509,14 +532,15 @@ class Model:
                  "threshold": np.zeros(added, np.int32), "act_step": np.ones(added, np.float32),
                  "threshold_learning": np.zeros(added, np.int32),
                  "thswap": np.full(added, last._learning.initial_thswap, np.int32)}
-        self._unmap()
-        for name, extra in fresh.items():
-            last._variables[name] = np.concatenate([last._variables[name], extra], axis=-1)
-        last._args["units"] = units + added
-        last.output_dims = [1, 1, units + added]
-        config["num_classes"] += int(num_add_classes)
-        last._learning.reset_counter()
-        self._on_variable_set(last, "weights")
+        with self._kept_mapped():
+            self._unmap()
+            for name, extra in fresh.items():
+                last._variables[name] = np.concatenate([last._variables[name], extra], axis=-1)
+            last._args["units"] = units + added
+            last.output_dims = [1, 1, units + added]
+            config["num_classes"] += int(num_add_classes)
+            last._learning.reset_counter()
+            self._on_variable_set(last, "weights")
 
     # -- description -----------------------------------------------------
     @property

@@ -95,14 +95,17 @@ def test_unmappable_layer_goes_to_software_or_raises_with_hw_only():
         m.map(ak.AKD1000(), hw_only=True)
 
 
-def test_map_none_unmaps_and_adding_a_layer_unmaps():
+def test_map_none_unmaps_and_popping_a_layer_maps_again():
     m = small_model()
     m.map(ak.AKD1000())
     m.map(None)
     assert m.device is None and m.sequences[0].backend == ak.BackendType.Software
-    m.map(ak.AKD1000())
+    device = ak.AKD1000()
+    m.map(device)
+    last = m.layers[-1]
     m.pop_layer()
-    assert m.device is None and all(l.mapping is None for l in m.layers)
+    assert m.device is device and last.mapping is None
+    assert all(last not in s.layers for s in m.sequences)
 
 
 def test_map_argument_errors():

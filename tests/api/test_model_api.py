@@ -216,7 +216,8 @@ def test_add_classes_keeps_the_learned_neurons():
     before = {name: fc.get_variable(name) for name in fc.get_variable_names()}
     model.map(ak.AKD1000())
     model.add_classes(3)
-    assert model.device is None and fc.output_dims == [1, 1, 15] and model.output_shape == [1, 1, 15]
+    assert model.device is not None and fc.output_dims == [1, 1, 15] and model.output_shape == [1, 1, 15]
+    assert model.sequences[-1].layers[-1] is fc
     assert fc.parameters.units == 15 and model.learning.num_classes == 5.0
     for name, value in before.items():
         after = fc.get_variable(name)

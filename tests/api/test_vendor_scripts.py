@@ -301,3 +301,46 @@ def test_adding_a_compiled_layer_copies_it_without_learning():
     assert other.learning is None and other.layers[-1] is not model.layers[-1]
     assert np.array_equal(other.layers[-1].get_variable("weights"), model.layers[-1].get_variable("weights"))
     assert np.array_equal(other.forward(SAMPLES), model.forward(SAMPLES))
+
+
+def test_a_mapped_model_stays_mapped_when_its_layers_change():
+    """The edge-learning pattern: load, map, pop the classifier, add and compile a learning layer."""
+    rng = np.random.default_rng(7)
+    model = _ds_cnn_kws(rng)
+    device = akida.AKD1000()
+    model.map(device, mode=akida.MapMode.Minimal)
+    model.pop_layer()
+    assert model.device is device and [s.layers[-1].name for s in model.sequences][-1] == "separable_2"
+    model.add(akida.FullyConnected(units=6, activation=False, name="akida_edge_layer"))
+    model.compile(optimizer=akida.AkidaUnsupervised(num_weights=4, num_classes=2))
+    assert model.device is device
+    fresh = akida.Model(layers=model.layers)
+    fresh.map(device, mode=akida.MapMode.Minimal)
+    assert [(s.name, s.backend) for s in model.sequences] == [(s.name, s.backend) for s in fresh.sequences]
+    model.add_classes(1)
+    assert model.device is device and model.sequences[-1].layers[-1].output_dims == [1, 1, 9]
+    model.forward(rng.integers(0, 256, (2, 49, 10, 1), dtype=np.uint8))
+    assert model.metrics["inference_clk"] > 0
+    while model.layer_count > 1:
+        model.pop_layer()
+    assert model.device is device and [s.name for s in model.sequences] == ["HW/conv_0"]
+    spikes = akida.Model()
+    spikes.add(akida.InputData(input_shape=(8, 8, 2), input_bits=1))
+    spikes.add(akida.Convolutional(kernel_size=(3, 3), filters=4))
+    spikes.map(device)
+    spikes.pop_layer()  # only the InputData is left: still mapped, no sequence
+    assert spikes.device is device and spikes.sequences == []
+    spikes.add(akida.Convolutional(kernel_size=(3, 3), filters=4))
+    assert spikes.device is device and len(spikes.sequences) == 1
+
+
+def test_a_mapping_that_fails_after_a_change_raises_and_unmaps():
+    model = akida.Model()
+    model.add(akida.InputData(input_shape=(8, 8, 2), input_bits=1))
+    model.add(akida.Convolutional(kernel_size=(3, 3), filters=8))
+    model.layers[1].set_variable("weights", np.ones((3, 3, 2, 8), np.int8))
+    model.map(akida.AKD1000(), hw_only=True)
+    with pytest.raises(RuntimeError, match="Cannot map layer 'mp'"):
+        model.add(akida.Convolutional(kernel_size=(3, 3), filters=8, pool_type=akida.PoolType.Max,
+                                      pool_size=(2, 2), name="mp"))
+    assert model.layers[-1].name == "mp" and model.device is None

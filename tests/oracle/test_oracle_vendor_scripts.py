@@ -212,3 +212,28 @@ def test_copied_compiled_model_continues_learning_alike(seed):
         copies.append(copy)
     for name, value in _learning_state(copies[1]).items():
         assert_identical(_learning_state(copies[0])[name], value, name)
+
+
+def _sequence_texts(model):
+    return [(s.name, str(s.backend), [layer.name for p in s.passes for layer in p.layers]) for s in model.sequences]
+
+
+@pytest.mark.parametrize("mode", ["AllNps", "Minimal"])
+def test_mapped_model_stays_mapped_after_pop_and_add_classes_alike(mode):
+    models = []
+    for ak in (akida_sim, akida):
+        model = _kws_model(ak, 3)
+        model.map(ak.AKD1000(), mode=getattr(ak.MapMode, mode))
+        model.pop_layer()
+        models.append(model)
+    assert _sequence_texts(models[0]) == _sequence_texts(models[1])
+    assert (models[0].device is not None) == (models[1].device is not None)
+    weights = _connections(np.random.default_rng(11), 16, 6, 4)
+    for model, ak in zip(models, (akida_sim, akida)):
+        model.add(ak.FullyConnected(units=6, activation=False, name="edge"))
+        model.compile(optimizer=ak.AkidaUnsupervised(num_weights=4, num_classes=2))
+        model.layers[-1].set_variable("weights", weights)
+        model.map(ak.AKD1000(), mode=getattr(ak.MapMode, mode))
+        model.add_classes(1)
+    assert _sequence_texts(models[0]) == _sequence_texts(models[1])
+    assert models[0].device is not None and models[1].device is not None
