@@ -24,6 +24,34 @@ AKD1000_VERSION = "BC.00.000.002"
 TWO_NODES_IPV1_VERSION = "BC.A1.003.006"
 
 
+class HwVersion(str):
+    """A hardware version, ``VV.PP.MMM.mmm``: vendor and product ids in hex,
+    major and minor revisions in decimal. It is its text (compares and
+    prints as ``"BC.00.000.002"``) and has the vendor's ``vendor_id``,
+    ``product_id``, ``major_rev``, ``minor_rev`` and ``ip_version`` (v1)."""
+
+    def __new__(cls, text):
+        parts = text.split(".") if isinstance(text, str) else []
+        try:
+            vendor, product, major, minor = int(parts[0], 16), int(parts[1], 16), int(parts[2]), int(parts[3])
+        except (ValueError, IndexError):
+            raise SimValueError(f"Device: argument 'version' must read 'VV.PP.MMM.mmm' (hex ids, decimal "
+                                f"revisions), got {text!r}") from None
+        if len(parts) != 4:
+            raise SimValueError(f"Device: argument 'version' must have 4 fields, got {text!r}")
+        version = super().__new__(cls, text)
+        version.vendor_id, version.product_id, version.major_rev, version.minor_rev = vendor, product, major, minor
+        return version
+
+    @property
+    def ip_version(self):
+        """``IpVersion.v1``: akida_sim's devices are Akida 1.0."""
+        return IpVersion.v1
+
+    def __repr__(self):
+        return str(self)
+
+
 @dataclass(frozen=True, eq=False)
 class NPInfo:
     """An NP position of a mesh: ``ident`` (col, row, id), the types it may
@@ -66,7 +94,7 @@ class Device:
 
     mesh: a ``hw_model.Mesh`` (NP slots and their types, DMAs, HRC, SRAM).
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
-    version: the hardware version string.
+    version: the hardware version string (``device.version`` is a HwVersion).
     """
 
     def __init__(self, mesh, costs=AKD1000_COSTS, version=AKD1000_VERSION):
@@ -76,7 +104,7 @@ class Device:
             raise SimTypeError(f"Device: argument 'costs' must be a hw_model CostTable, got {type(costs).__name__}")
         self.hw_mesh = mesh
         self.costs = costs
-        self.version = version
+        self.version = HwVersion(version)
         self.mesh = MeshView(mesh)
 
     @property

@@ -344,3 +344,12 @@ def test_a_mapping_that_fails_after_a_change_raises_and_unmaps():
         model.add(akida.Convolutional(kernel_size=(3, 3), filters=8, pool_type=akida.PoolType.Max,
                                       pool_size=(2, 2), name="mp"))
     assert model.layers[-1].name == "mp" and model.device is None
+
+
+def test_device_versions_read_like_the_vendor_s():
+    version = akida.TwoNodesIPv1().version
+    assert version == "BC.A1.003.006" and repr(version) == "BC.A1.003.006"
+    assert (version.vendor_id, version.product_id, version.major_rev, version.minor_rev) == (0xBC, 0xA1, 3, 6)
+    assert version.ip_version == akida.IpVersion.v1 == akida.AKD1000().ip_version
+    with pytest.raises(ValueError, match="version"):
+        akida.Device(akida.AKD1000().hw_mesh, version="1.2")

@@ -189,6 +189,10 @@ def test_device_texts_alike(name):
     assert repr(sim.mesh.hrc).replace("akida_sim.", "akida.") == repr(vendor.mesh.hrc)
     assert str(sim.ip_version) == str(vendor.ip_version)
     assert [n.has_lut for n in sim.mesh.nps] == [n.has_lut for n in vendor.mesh.nps]
+    assert (str(sim.version), repr(sim.version)) == (str(vendor.version), repr(vendor.version))
+    for attribute in ("vendor_id", "product_id", "major_rev", "minor_rev"):
+        assert getattr(sim.version, attribute) == getattr(vendor.version, attribute), attribute
+    assert str(sim.version.ip_version) == str(vendor.version.ip_version)
 
 
 @pytest.mark.parametrize("seed", range(6))
