@@ -3,7 +3,7 @@
 ``import akida_sim as akida`` runs an Akida 1.0 script written for the
 vendor's Python API.
 """
-from .device import AKD1000, Device, TwoNodesIPv1, devices, what_if_device
+from .device import AKD1000, Device, HwVersion, NSoC_v1, NSoC_v2, TwoNodesIP_v1, TwoNodesIPv1, devices, what_if_device
 from .enums import NP, BackendType, IpVersion, LayerType, MapMode, NPType, Padding, PoolType
 from .errors import AkidaSimError, ModelFileError, SimRuntimeError, SimTypeError, SimValueError
 from .layers import (
@@ -14,7 +14,9 @@ from .layers import (
     Layer,
     SeparableConvolutional,
 )
+from .hardware import Pass, Sequence
 from .learning import AkidaUnsupervised
+from .metrics import PowerEvent
 from .model import Model
 from .params import LayerParams
 
@@ -27,11 +29,14 @@ get_variable = Layer.get_variable
 get_variable_names = Layer.get_variable_names
 set_variable = Layer.set_variable
 predict_classes = Model.predict_classes
+#: The vendor's type of what ``AkidaUnsupervised(...)`` returns.
+Optimizer = AkidaUnsupervised
 
 __all__ = [
     "AKD1000", "AkidaSimError", "AkidaUnsupervised", "BackendType", "Convolutional", "Device", "FullyConnected",
-    "InputConvolutional", "InputData", "IpVersion", "Layer", "LayerParams", "LayerType", "MapMode", "Model",
-    "ModelFileError", "NP", "NPType", "Padding", "PoolType", "SeparableConvolutional", "SimRuntimeError",
-    "SimTypeError", "SimValueError", "TwoNodesIPv1", "__version__", "devices", "get_learning_histogram",
-    "get_variable", "get_variable_names", "predict_classes", "set_variable", "what_if_device",
+    "HwVersion", "InputConvolutional", "InputData", "IpVersion", "Layer", "LayerParams", "LayerType", "MapMode",
+    "Model", "ModelFileError", "NP", "NPType", "NSoC_v1", "NSoC_v2", "Optimizer", "Padding", "Pass", "PoolType",
+    "PowerEvent", "SeparableConvolutional", "Sequence", "SimRuntimeError", "SimTypeError", "SimValueError",
+    "TwoNodesIP_v1", "TwoNodesIPv1", "__version__", "devices", "get_learning_histogram", "get_variable",
+    "get_variable_names", "predict_classes", "set_variable", "what_if_device",
 ]

@@ -52,6 +52,13 @@ class HwVersion(str):
         return str(self)
 
 
+#: The vendor's named hardware versions: the first and second AKD1000 NSoC
+#: revisions (``AKD1000().version == NSoC_v2``) and the 2-node Akida 1.0 IP.
+NSoC_v1 = HwVersion("BC.00.000.001")  # noqa: N816 - the vendor's names
+NSoC_v2 = HwVersion(AKD1000_VERSION)  # noqa: N816
+TwoNodesIP_v1 = HwVersion(TWO_NODES_IPV1_VERSION)  # noqa: N816
+
+
 @dataclass(frozen=True, eq=False)
 class NPInfo:
     """An NP position of a mesh: ``ident`` (col, row, id), the types it may

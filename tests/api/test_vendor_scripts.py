@@ -351,5 +351,6 @@ def test_device_versions_read_like_the_vendor_s():
     assert version == "BC.A1.003.006" and repr(version) == "BC.A1.003.006"
     assert (version.vendor_id, version.product_id, version.major_rev, version.minor_rev) == (0xBC, 0xA1, 3, 6)
     assert version.ip_version == akida.IpVersion.v1 == akida.AKD1000().ip_version
+    assert version == akida.TwoNodesIP_v1 and akida.AKD1000().version == akida.NSoC_v2 != akida.NSoC_v1
     with pytest.raises(ValueError, match="version"):
         akida.Device(akida.AKD1000().hw_mesh, version="1.2")

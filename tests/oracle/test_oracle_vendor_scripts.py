@@ -241,3 +241,9 @@ def test_mapped_model_stays_mapped_after_pop_and_add_classes_alike(mode):
         model.add_classes(1)
     assert _sequence_texts(models[0]) == _sequence_texts(models[1])
     assert models[0].device is not None and models[1].device is not None
+
+
+def test_named_hardware_versions_alike():
+    for name in ("NSoC_v1", "NSoC_v2", "TwoNodesIP_v1"):
+        assert repr(getattr(akida_sim, name)) == repr(getattr(akida, name)), name
+    assert (akida_sim.AKD1000().version == akida_sim.NSoC_v2) == (akida.AKD1000().version == akida.NSoC_v2)
