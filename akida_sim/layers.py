@@ -506,6 +506,7 @@ class InputData(Layer):
         if input_bits < 0:
             raise SimValueError(f"{self.label}: argument 'input_bits' must be >= 1, got {input_bits}")
         self._args.update(input_shape=input_shape, input_bits=int(input_bits))
+        self._bind(None)  # the input is known: dims and bits exist before the layer joins a model
 
     def _param_values(self):
         x, y, c = self._args["input_shape"]

@@ -354,3 +354,10 @@ def test_device_versions_read_like_the_vendor_s():
     assert version == akida.TwoNodesIP_v1 and akida.AKD1000().version == akida.NSoC_v2 != akida.NSoC_v1
     with pytest.raises(ValueError, match="version"):
         akida.Device(akida.AKD1000().hw_mesh, version="1.2")
+
+
+def test_input_layers_know_their_shape_before_joining_a_model():
+    inp = akida.InputData(input_shape=(8, 8, 2), input_bits=2)
+    assert (inp.input_dims, inp.output_dims, inp.input_bits) == ([8, 8, 2], [8, 8, 2], 2)
+    ic = akida.InputConvolutional(input_shape=(8, 8, 3), kernel_size=(3, 3), filters=4)
+    assert (ic.input_dims, ic.output_dims, ic.input_bits) == ([8, 8, 3], [8, 8, 4], 8)

@@ -247,3 +247,13 @@ def test_named_hardware_versions_alike():
     for name in ("NSoC_v1", "NSoC_v2", "TwoNodesIP_v1"):
         assert repr(getattr(akida_sim, name)) == repr(getattr(akida, name)), name
     assert (akida_sim.AKD1000().version == akida_sim.NSoC_v2) == (akida.AKD1000().version == akida.NSoC_v2)
+
+
+def test_unbound_input_layers_alike():
+    for make in (lambda ak: ak.InputData(input_shape=(8, 8, 2), input_bits=2),
+                 lambda ak: ak.InputConvolutional(input_shape=(8, 8, 3), kernel_size=(3, 3), filters=4,
+                                                  kernel_stride=(2, 2))):
+        ours, theirs = make(akida_sim), make(akida)
+        for attribute in ("input_dims", "output_dims", "input_bits", "output_signed"):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        assert repr(ours).replace("akida_sim.", "akida.") == repr(theirs)
