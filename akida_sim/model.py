@@ -423,9 +423,11 @@ class Model:
         """Learn from ``inputs`` in order; return the model outputs computed
         before each sample's update (as ``forward`` would give them).
 
-        input_labels: None or [] (unlabelled), one int for all samples, or one
-        int per sample; a negative label (-1) marks an unlabelled sample. With num_classes > 1 a
-        labelled sample lets only its class block of neurons compete.
+        input_labels: None or [] (unlabelled); one label for all samples (an
+        int, or a float or bool of integral value); or one int per sample (a
+        list, an integer array of shape (N,) or (N, 1)). A negative label (-1)
+        marks an unlabelled sample. With num_classes > 1 a labelled sample lets
+        only its class block of neurons compete.
         """
         last = self._layers[-1] if self._layers else None
         if last is None or last._learning is None:
