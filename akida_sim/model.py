@@ -169,13 +169,8 @@ class Model:
         unmapped."""
         device, map_args = self._device, self._map_args
         yield
-        if device is None:
-            return
-        if self._neural_layers():
+        if device is not None:
             self.map(device, *map_args)
-        else:  # only an InputData is left: mapped, with no sequence
-            self._unmap()
-            self._device, self._hw_sequences, self._map_args = device, [], map_args
 
     def _on_variable_set(self, layer, name):
         self._caches.pop(id(layer), None)
@@ -337,7 +332,8 @@ class Model:
         sequences, each layer's ``mapping.nps`` its NP components, and every
         forward pass reports clocks, power and energy in ``statistics``.
         The model stays mapped when layers are added or popped, or classes
-        added: it is mapped again on the same device, mode and hw_only.
+        added: it is mapped again on the same device, mode and hw_only. A
+        model without neural layers maps to no sequence.
         """
         if device is None:
             self._unmap()
@@ -352,9 +348,7 @@ class Model:
         if not isinstance(hw_only, (bool, np.bool_)):
             raise SimTypeError(f"Model.map: argument 'hw_only' must be a bool, got {hw_only!r}")
         layers = self._neural_layers()
-        if not layers:
-            raise SimRuntimeError("Model.map: the model has no neural layer to map")
-        _, sequences = map_model(layers, device, mode, bool(hw_only))
+        sequences = map_model(layers, device, mode, bool(hw_only))[1] if layers else []  # no layer, no sequence
         self._device, self._hw_sequences, self._map_args = device, sequences, (bool(hw_only), mode)
         self._statistics = HostStatistics()
         self._inference_window = None

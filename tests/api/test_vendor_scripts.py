@@ -325,9 +325,11 @@ def test_a_mapped_model_stays_mapped_when_its_layers_change():
         model.pop_layer()
     assert model.device is device and [s.name for s in model.sequences] == ["HW/conv_0"]
     spikes = akida.Model()
+    spikes.map(device)  # nothing to map yet
+    assert spikes.device is device and spikes.sequences == []
     spikes.add(akida.InputData(input_shape=(8, 8, 2), input_bits=1))
     spikes.add(akida.Convolutional(kernel_size=(3, 3), filters=4))
-    spikes.map(device)
+    assert spikes.device is device and len(spikes.sequences) == 1
     spikes.pop_layer()  # only the InputData is left: still mapped, no sequence
     assert spikes.device is device and spikes.sequences == []
     spikes.add(akida.Convolutional(kernel_size=(3, 3), filters=4))

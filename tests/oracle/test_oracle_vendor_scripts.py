@@ -257,3 +257,11 @@ def test_unbound_input_layers_alike():
         for attribute in ("input_dims", "output_dims", "input_bits", "output_signed"):
             assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
         assert repr(ours).replace("akida_sim.", "akida.") == repr(theirs)
+
+
+def test_mapping_a_model_without_neural_layers_alike():
+    for ak in (akida_sim, akida):
+        model = ak.Model()
+        model.map(ak.AKD1000())
+        model.add(ak.InputData(input_shape=(8, 8, 2), input_bits=1))
+        assert model.device is not None and list(model.sequences) == [], ak.__name__
