@@ -180,19 +180,8 @@ def build(name, seed=0):
 
 def copy_into(model, ak):
     """The same model rebuilt with another package of the same API (``ak``),
-    e.g. the vendor's, arguments and variables copied."""
-    enums = {"padding": ak.Padding, "pool_type": ak.PoolType}
-    target = ak.Model()
-    for layer in model.layers:
-        config = layer.get_config()
-        for key, enum in enums.items():
-            if key in config:
-                config[key] = enum(int(config[key]))
-        target.add(getattr(ak, type(layer).__name__)(**config))
-        copy = target.layers[-1]
-        for var in layer.get_variable_names():
-            copy.set_variable(var, layer.get_variable(var))
-    return target
+    e.g. the vendor's: ``model.to_akida(ak)``."""
+    return model.to_akida(ak)
 
 
 __all__ = ["DEFAULT_MODEL", "LABELLED_DATA", "MODELS", "TRAINED", "build", "copy_into", "digits_layers",

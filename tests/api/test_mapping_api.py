@@ -42,7 +42,7 @@ def test_akd1000_device_mirrors_the_vendor_mesh():
     assert d.version == "BC.00.000.002" and d.desc == "VirtualDevice/BC.00.000.002" and d.ip_version == 1
     assert len(d.mesh.nps) == 78
     assert d.mesh.dma_event == (3, 1, 0) and d.mesh.dma_conf == (3, 1, 1)
-    assert d.mesh.hrc.ident == (0, 0, 0) and d.mesh.hrc.types == (ak.NPType.HRC,)
+    assert d.mesh.hrc.ident == (0, 0, 0) and d.mesh.hrc.types == [ak.NPType.HRC]
     assert d.mesh.np_sram_size.input_bytes == 43008 and d.mesh.np_sram_size.weight_bytes == 44800
     assert sum(ak.NPType.FNP3 in n.types for n in d.mesh.nps) == 18
 
@@ -95,14 +95,17 @@ def test_unmappable_layer_goes_to_software_or_raises_with_hw_only():
         m.map(ak.AKD1000(), hw_only=True)
 
 
-def test_map_none_unmaps_and_adding_a_layer_unmaps():
+def test_map_none_unmaps_and_popping_a_layer_maps_again():
     m = small_model()
     m.map(ak.AKD1000())
     m.map(None)
     assert m.device is None and m.sequences[0].backend == ak.BackendType.Software
-    m.map(ak.AKD1000())
+    device = ak.AKD1000()
+    m.map(device)
+    last = m.layers[-1]
     m.pop_layer()
-    assert m.device is None and all(l.mapping is None for l in m.layers)
+    assert m.device is device and last.mapping is None
+    assert all(last not in s.layers for s in m.sequences)
 
 
 def test_map_argument_errors():
