@@ -18,8 +18,9 @@ class LayerSpec:
     Units: shapes in pixels/channels, bits in bits.  ``filters`` is the number of
     output channels (``units`` for fully_connected).  ``input_bits`` is the bit
     width of the layer's input activations (8 for input_conv).
-    ``weights_all_zero``: an all-zero weight tensor sends a Conv/Sep/InputConv
-    layer to software (observed, reference 2.1).
+    ``weights_all_zero``: one of the layer's weight tensors is all zero (never set, or
+    set to zeros); a SeparableConvolutional or InputConvolutional layer then goes to
+    software (observed; see ``hw_model.rules.weights_not_all_zero``).
     """
 
     kind: str

@@ -9,7 +9,7 @@ does not depend on weight values, input bits or the spatial extent of a layer
               + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP items need - 1)
 
 with NP bytes = per-NP header + per-filter record + packed weights.
-All constants are calibrations (source: /tmp/hw sweeps, NOTES.md there).
+All constants are calibrations: program lengths of layers swept one factor at a time.
 """
 from __future__ import annotations
 
@@ -148,6 +148,9 @@ HRC_CHAIN_EXTRA = 56          # extra bytes when the HRC feeds NPs in the same s
 HRC_RAW_OUTPUT_SAVING = 4     # ... 4 bytes fewer when the sequence ends without activation
                               # (calibration: input conv + FC/Conv/Sep models and the zoo models)
 HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input channel by kernel (calibration)
+HRC_FILTER_BLOCK = 192        # the HRC's filters are held in blocks of 192; each block after the first
+                              # adds a CHUNK_HEADER (calibration: 1-channel 3x3 input convs of 8..512
+                              # filters alone and chained, all modes: +24 B from 193, +48 B from 385)
 
 
 def chunk_overhead(np_blocks: list[int]) -> int:
@@ -169,4 +172,5 @@ def hrc_bytes(spec: LayerSpec) -> int:
     if k not in HRC_WEIGHT_BYTES:
         raise KeyError(f"layer {spec.name!r}: no HRC packing known for kernel {k}")
     head = HRC_HEADER_C1_K3 if (c, k) == (1, 3) else HRC_HEADER
-    return head + spec.filters * (FILTER_RECORD + c * HRC_WEIGHT_BYTES[k])
+    blocks = -(-spec.filters // HRC_FILTER_BLOCK)
+    return head + spec.filters * (FILTER_RECORD + c * HRC_WEIGHT_BYTES[k]) + CHUNK_HEADER * (blocks - 1)

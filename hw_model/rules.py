@@ -1,0 +1,222 @@
+"""Design rules: small named checks, each returning the vendor's reason text or ``None``.
+
+The vendor reports every failing check of the first phase that has any (``PHASE1_RULES`` ...
+``PHASE3_RULES``), joined with a space; ``map_layers(hw_only=True)`` raises them.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from .allocation import one_channel_split_ok
+from .capacity import LayerNeed, layer_need
+from .layer_spec import LayerSpec
+from .mapped import Violation
+from .mesh import Mesh, NPType, akd1000
+
+Rule = Callable[[LayerNeed, Mesh], "str | None"]
+CNP_KINDS = ("conv", "separable")
+
+
+def conv_stride_needs_3x3(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and max(sp.stride) > 1 and sp.k != 3:
+        return f"Convolution stride {max(sp.stride)} is only supported for 3x3 kernels."
+    return None
+
+
+def cnp_weight_bits(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "conv" and sp.weights_bits not in (1, 2, 4):
+        return "Standard CNP weights bitwidth must be 1, 2 or 4."
+    if sp.kind == "separable" and sp.weights_bits not in (2, 4):
+        return "Separable CNP weights bitwidth must be 2 or 4."
+    return None
+
+
+def padding_same_only(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind in CNP_KINDS and n.spec.padding != "same":
+        return "Only padding same is supported."
+    return None
+
+
+def gap_max_width(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "average" and sp.input_shape[0] > mesh.limits.gap_max_width:
+        return f"With average pooling, input height cannot exceed {mesh.limits.gap_max_width}."
+    return None
+
+
+def gap_min_rows(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "average":
+        rows = sp.conv_output_shape[1]
+        if rows < 3:
+            return ("When using Global Average Pooling, the output of the convolution must have at "
+                    f"least 3 rows (currently {rows}).")
+    return None
+
+
+def maxpool_fits_output(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "max":
+        ox, oy, _ = sp.conv_output_shape
+        if sp.pool_size[0] > ox or sp.pool_size[1] > oy:
+            return "Pooling size cannot be greater than input dimensions."
+    return None
+
+
+def filter_fits_cnp(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind in CNP_KINDS and cnp_weight_bits(n, mesh) is None and n.cap == 0:
+        return "Filter size is too big to fit in a CNP: try decreasing the input channels or the bitwidth."
+    return None
+
+
+def one_channel_neuron_groups(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "conv" and sp.in_channels == 1 and n.min_groups:
+        per_np = math.ceil(sp.filters / n.min_groups)
+        if per_np > 8 and math.ceil(per_np / 8) % 2:
+            # the vendor repeats the message once per spatial tile (calibration: hw_only texts of
+            # the random multi-layer sweeps for layers split over 1, 2, 4 and 7 tiles)
+            return " ".join(["With one input channel, the number of neurons per NP / 8 must be even."]
+                            * max(1, n.spatial))
+    return None
+
+
+def stride_maxpool_single_np(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if (sp.kind in CNP_KINDS and sp.pool_type == "max" and max(sp.stride) > 1 and n.min_groups
+            and n.min_cnps > 1):
+        return "Cannot have convolution stride > 1 and max pooling if the layer is mapped on multiple NPs."
+    return None
+
+
+def fc_weight_bits(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "fully_connected" and not 1 <= n.spec.weights_bits <= 4:
+        return "Weight bits should be between 1 and 4 inclusive."
+    return None
+
+
+def fc_max_inputs(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "fully_connected":
+        x, y, c = sp.input_shape
+        if x * y * c > mesh.limits.fnp_max_inputs:
+            return ("Input dimensions are too large to fit in a FNP. The maximum value is "
+                    f"{mesh.limits.fnp_max_inputs}.")
+    return None
+
+
+# Max filters of InputConvolutional by (input channels, kernel): vendor doc table, observed messages.
+HRC_MAX_FILTERS = {(1, 3): 512, (1, 5): 192, (1, 7): 96, (3, 3): 192, (3, 5): 64, (3, 7): 32}
+
+
+def hrc_max_filters(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "input_conv":
+        lim = HRC_MAX_FILTERS.get((min(sp.in_channels, 3) if sp.in_channels != 1 else 1, sp.k))
+        if lim is not None and sp.filters > lim:
+            return f"The parameter num_neurons should be set between 1 and {lim}."
+    return None
+
+
+def hrc_min_rows(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.input_shape[1] < 5:
+        return "Input second dimension size cannot be smaller than 5."
+    return None
+
+
+def hrc_no_average_pool(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.pool_type == "average":
+        return "The parameter pool_type cannot be Average."
+    return None
+
+
+def hrc_needs_activation(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and not n.spec.activation:
+        return "The first convolutional layer of a model can only be mapped if its activations are enabled."
+    return None
+
+
+def hrc_maxpool_rows(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "input_conv" and sp.pool_type == "max" and sp.output_shape[1] < 2:
+        return "With max pooling, output second dimension size must be at least 2."
+    return None
+
+
+# Vendor texts for a layer whose whole weight tensor is zero (observed: never-set and all-zero
+# layers of every type swept in all modes; a separable layer with either its depthwise or its
+# pointwise tensor all zero goes to software; Convolutional and FullyConnected layers map as usual).
+ZERO_WEIGHTS_MSG = {"separable": "All weights in a separable CNP layer cannot be zeroes.",
+                    "input_conv": "All weights in a hrc layer cannot be zeroes."}
+
+
+def weights_not_all_zero(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind in ZERO_WEIGHTS_MSG and n.spec.weights_all_zero:
+        return ZERO_WEIGHTS_MSG[n.spec.kind]
+    return None
+
+
+def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
+    """GAP needs all input rows of the full width in one NP's input SRAM (observed: hw_only texts)."""
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "average":
+        x, y, c = sp.input_shape
+        w = x + x % 2
+        rows = min(mesh.limits.cnp_max_height, (mesh.sram.input_bytes * 8) // (w * c * sp.input_bits))
+        if y > rows:
+            return "With average pooling, spatial split is impossible."
+    return None
+
+
+# The vendor reports all failing checks of the first phase that has any, joined with a space, in
+# this order (observed on the sweeps' hw_only failures): parameters, then weight bits, then capacity,
+# then the sequence rule for max pooling.
+PHASE1_RULES: tuple[Rule, ...] = (
+    hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
+    conv_stride_needs_3x3, padding_same_only, gap_max_width, gap_no_spatial_split,
+    gap_min_rows, fc_weight_bits, fc_max_inputs,
+)
+PHASE2_RULES: tuple[Rule, ...] = (cnp_weight_bits,)
+PHASE3_RULES: tuple[Rule, ...] = (
+    maxpool_fits_output, filter_fits_cnp, one_channel_neuron_groups, stride_maxpool_single_np,
+    weights_not_all_zero,
+)
+RULES: tuple[Rule, ...] = PHASE1_RULES + PHASE2_RULES + PHASE3_RULES
+MAXPOOL_LAST_MSG = ("A convolutional or separable convolutional layer with max pooling cannot be the last "
+                    "layer of a sequence.")
+
+
+def check_layer(spec: LayerSpec, mesh: Mesh | None = None, next_spec: LayerSpec | None = None) -> list[Violation]:
+    """Rule violations of one layer as the vendor reports them (``next_spec``: the following layer)."""
+    mesh = mesh or akd1000()
+    return layer_violations(layer_need(spec, mesh), mesh, next_spec)
+
+
+def one_channel_splittable(n: LayerNeed, mesh: Mesh) -> bool:
+    """AllNps/HwPr: a 1-input-channel conv failing the per-NP parity on its Minimal split is still
+    mapped when some split over more NPs satisfies it (observed: conv200 on one channel is
+    software in Minimal, 8 NPs x 25 filters in AllNps/HwPr; source: random multi-layer sweeps)."""
+    top = mesh.count(NPType.CNP1) // max(1, n.spatial)
+    return any(one_channel_split_ok(n.spec, g) and math.ceil(n.spec.filters / g) <= n.cap
+               for g in range(max(1, n.min_groups), min(top, n.spec.filters) + 1))
+
+
+def layer_violations(n: LayerNeed, mesh: Mesh, next_spec: LayerSpec | None = None,
+                mode: str = "Minimal", revoked: frozenset = frozenset()) -> list[Violation]:
+    if n.spec.kind == "input_data":
+        return []
+    for rules in (PHASE1_RULES, PHASE2_RULES, PHASE3_RULES):
+        out = [Violation(r.__name__, n.spec.name, m) for r in rules if (m := r(n, mesh))]
+        if (mode != "Minimal" and rules is PHASE3_RULES and n.min_groups and n.spec.name not in revoked
+                and one_channel_splittable(n, mesh)):
+            out = [v for v in out if v.rule != "one_channel_neuron_groups"]
+        if out:
+            return out
+    if (n.spec.kind in CNP_KINDS and n.spec.pool_type == "max"
+            and (next_spec is None or next_spec.kind not in CNP_KINDS)):
+        return [Violation("maxpool_not_last", n.spec.name, MAXPOOL_LAST_MSG)]
+    return []
+
