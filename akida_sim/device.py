@@ -12,7 +12,8 @@ from hw_model import Mesh, akd1000
 from hw_model.cost_table import AKD1000_COSTS, CostTable
 
 from .enums import NPType
-from .errors import SimTypeError
+from .errors import SimTypeError, SimValueError
+from .soc import SoC
 
 #: The AKD1000's hardware version string (observed on the vendor's virtual device).
 AKD1000_VERSION = "BC.00.000.002"
@@ -59,9 +60,12 @@ class Device:
     mesh: a ``hw_model.Mesh`` (NP slots and their types, DMAs, HRC, SRAM).
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
     version: the hardware version string.
+    host_ops_per_second: synaptic operations per second of the host that runs the software
+    sequences (None: unknown, and the figures that depend on it are reported as None).
+    ``device.soc.clock_mode`` sets the clock mode the cost model prices with.
     """
 
-    def __init__(self, mesh, costs=AKD1000_COSTS, version=AKD1000_VERSION):
+    def __init__(self, mesh, costs=AKD1000_COSTS, version=AKD1000_VERSION, host_ops_per_second=None):
         if not isinstance(mesh, Mesh):
             raise SimTypeError(f"Device: argument 'mesh' must be a hw_model.Mesh, got {type(mesh).__name__}")
         if not isinstance(costs, CostTable):
@@ -70,6 +74,19 @@ class Device:
         self.costs = costs
         self.version = version
         self.mesh = MeshView(mesh)
+        self.soc = SoC()
+        self.host_ops_per_second = host_ops_per_second
+
+    @property
+    def host_ops_per_second(self):
+        """Synaptic ops per second of the host running software sequences (None: unknown)."""
+        return self._host_ops_per_second
+
+    @host_ops_per_second.setter
+    def host_ops_per_second(self, value):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+            raise SimValueError(f"Device: host_ops_per_second must be a number > 0 or None, got {value!r}")
+        self._host_ops_per_second = value
 
     @property
     def desc(self):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw_model import LayerSpec, MappingError, map_layers
-from hw_model.costs import LayerCounts, synaptic_ops_per_event
+from hw_model.costs import LayerCounts, layer_work
 from hw_model.program import external_memory_bytes
 
 from .enums import BackendType, LayerType, NPType, Padding, PoolType
@@ -175,18 +175,19 @@ def map_model(layers, device, mode, hw_only):
 
 
 def layer_counts(layer, input_events, output_events, frames):
-    """``LayerCounts`` per frame of a mapped hardware layer from event totals."""
-    kind = _KINDS[layer.layer_type]
-    a = layer._args
+    """``hw_model.costs.LayerCounts`` per frame of a layer from event totals over ``frames``.
+
+    A layer with ``mapping`` None runs on the host (software sequence)."""
+    spec = layer_spec(layer)
     per_in = input_events / frames
-    if kind == "fully_connected":
-        fan_out = synaptic_ops_per_event(kind, 1, a["units"])
-    else:
-        kx, _ = a["kernel_size"]
-        sx, sy = a["kernel_stride"]
-        fan_out = synaptic_ops_per_event(kind, kx, a["filters"], 1) / (sx * sy)
-    nps = sum(1 for c in layer.mapping.nps if c.type != NPType.HRC)
-    x, y, c = layer.input_dims
-    return LayerCounts(name=layer.name, kind=kind, input_events=per_in, synaptic_ops=per_in * fan_out,
-                       output_events=output_events / frames, nps=nps,
-                       input_values=x * y * c if kind == "input_conv" else 0)
+    x, y, c = spec.input_shape
+    nps = [n for n in layer.mapping.nps if n.type != NPType.HRC] if layer.mapping is not None else []
+    np_filters = max((n.filters for n in nps), default=spec.filters)
+    tiles = max(1, len(nps) // -(-spec.filters // np_filters)) if nps and spec.kind != "fully_connected" else 1
+    ox, oy, _ = spec.conv_output_shape if spec.kind != "fully_connected" else (1, 1, spec.filters)
+    np_events, np_ops, ops = layer_work(spec.kind, per_in, kernel=spec.k, stride=spec.stride[0],
+                                        filters=spec.filters, in_channels=c, conv_positions=ox * oy,
+                                        tiles=tiles, np_filters=np_filters)
+    return LayerCounts(name=layer.name, kind=spec.kind, input_events=per_in, input_values=x * y * c,
+                       output_events=output_events / frames, synaptic_ops=ops, nps=len(nps),
+                       np_events=np_events, np_ops=np_ops, on_host=layer.mapping is None)

@@ -14,7 +14,7 @@ from .inference import activate, dequantize, layer_potentials, run_layer
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
-from .statistics import HostStatistics, estimate
+from .statistics import HostStatistics, estimate, power_events
 from .summary import learning_summary_text, mapped_summary_text, summary_text
 
 #: The input dtypes the vendor names when it refuses an input.
@@ -253,7 +253,8 @@ class Model:
         parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
         elapsed = time.perf_counter() - start
         if events is not None:
-            self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
+            self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0],
+                                        step if step < x.shape[0] else 0)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -349,6 +350,11 @@ class Model:
     def statistics(self):
         """What the last forward/predict cost (see akida_sim.statistics)."""
         return self._statistics
+
+    @property
+    def power_events(self):
+        """Modelled power levels of the last inference (see akida_sim.statistics)."""
+        return power_events(self._statistics)
 
     # -- learning ----------------------------------------------------------
     @property

@@ -1,11 +1,15 @@
 """``model.statistics``: what the last inference cost.
 
-On a model mapped on a device, ``forward``/``predict`` price the events each
-hardware layer received with the device's cost table (``hw_model.costs``):
-``fps``, ``inference_clk``, ``program_clk``, ``energy`` (mJ/frame),
-``powers`` ({"floor", "average"} in mW) and per-layer rows (``layers``).
-Unmapped, only the host's wall-clock frame rate is known.
+On a model mapped on a device, ``forward``/``predict`` price the events each layer received
+with the device's cost table (``hw_model.costs``, see ``docs/cost_model.md``): ``fps`` (host
+overhead included, as the vendor prints it) with its validated ``fps_range``,
+``inference_clk``, ``program_clk``, ``energy`` (mJ/frame, floor included), ``powers``
+({"floor", "average", "min", "max", "std"} in mW), per-sequence and per-layer rows, and
+``power_events``.  Software sequences are priced with the device's ``host_ops_per_second``
+when the user gives it (the vendor's CPU time is not published); without it the figures
+that depend on it are None.  Unmapped, only the host's wall-clock frame rate is known.
 """
+from hw_model.costs import SequenceCounts
 from hw_model.costs import statistics as price_counts
 
 from .enums import BackendType
@@ -22,6 +26,7 @@ class HostStatistics:
         self.program_clk = None
         self.powers = {}
         self.layers = ()
+        self.power_events = ()
 
     def __str__(self):
         if self.fps is None:
@@ -31,21 +36,43 @@ class HostStatistics:
     __repr__ = __str__
 
 
-def estimate(sequences, device, events, frames):
-    """Price a mapped inference.
+def sequence_counts(sequences, events, frames):
+    """``hw_model.costs.SequenceCounts`` of the model's sequences from event totals
+    ({layer name: [input events, output events]} over ``frames`` frames)."""
+    out = []
+    for s in sequences:
+        first = s.layers[0]
+        x, y, c = first.input_dims
+        hardware = s.backend == BackendType.Hardware
+        out.append(SequenceCounts(
+            name=s.name, hardware=hardware,
+            layers=tuple(layer_counts(l, *events[l.name], frames) for l in s.layers),
+            program_bytes=len(s.program) if hardware else 0, input_bytes=-(-x * y * c * first.input_bits // 8)))
+    return out
 
-    sequences: the model's ``Sequence`` objects; events: {layer name:
-    [input events, output events]} totals over ``frames`` frames. Layers of
-    every hardware sequence are priced (software layers run on the host and
-    cost the chip nothing); program clocks cover every hardware program.
-    Returns a ``hw_model.costs.Statistics``.
-    """
-    hw = [s for s in sequences if s.backend == BackendType.Hardware]
-    layers = [l for s in hw for l in s.layers]
-    counts = [layer_counts(l, *events[l.name], frames) for l in layers]
-    first = layers[0]
-    x, y, c = first.input_dims
-    input_bytes = -(-x * y * c * first.input_bits // 8)
-    program_bytes = sum(len(s.program) for s in hw)
-    return price_counts(counts, device.costs, input_bytes=input_bytes, program_bytes=program_bytes,
-                        frames=frames)
+
+def estimate(sequences, device, events, frames, batch_size=0):
+    """Price a mapped inference of ``frames`` frames run in sub-batches of ``batch_size``
+    (0: all at once) on ``device``; returns a ``hw_model.costs.Statistics``."""
+    return price_counts(sequence_counts(sequences, events, frames), device.costs, frames=frames,
+                        batch_size=batch_size, clock_mode=device.soc.clock_mode.name,
+                        host_ops_per_s=device.host_ops_per_second)
+
+
+class PowerEvent:
+    """A modelled power level, shaped as the vendor's ``PowerEvent``: ``ts`` (s from the start
+    of the inference), ``power`` (mW); ``voltage`` and ``current`` are not modelled (None)."""
+
+    __slots__ = ("ts", "power", "voltage", "current")
+
+    def __init__(self, ts, power):
+        self.ts, self.power, self.voltage, self.current = ts, power, None, None
+
+    def __repr__(self):
+        return f"<akida_sim.PowerEvent, ts={self.ts:.6g}, power={self.power:.6g}>"
+
+
+def power_events(statistics):
+    """The power events of the cost model's estimate: floor while the host transfers, the
+    chip's active level while it computes, floor again (empty for an unmapped model)."""
+    return [PowerEvent(e.ts, e.power) for e in getattr(statistics, "power_events", ())]
