@@ -50,14 +50,22 @@ def layer_spec(layer):
 
 @dataclass(frozen=True)
 class NPComponent:
-    """One NP (or the HRC) running part of a layer: ident (col, row, id), type, filters."""
+    """One NP (or the HRC) running part of a layer: ident (col, row, id), type, filters.
+
+    ``single_buffer``: the component holds one input buffer (observed on the vendor's
+    mapper: HRC and FNPs do, CNPs do not)."""
 
     ident: tuple
     type: NPType
     filters: int
 
+    @property
+    def single_buffer(self):
+        return self.type != NPType.CNP1
+
     def __repr__(self):
-        return f"<akida_sim.NP.Component, ident={self.ident}, type=Type.{self.type.name}, filters={self.filters}>"
+        return (f"<akida_sim.NP.Component, ident={self.ident}, type=Type.{self.type.name}, "
+                f"filters={self.filters}, single_buffer={self.single_buffer}>")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,14 @@ class LayerMappingView:
     nps: tuple
 
 
+def _layer_repr(layer):
+    """A layer's repr, followed by its NP components when it is mapped (the vendor's layout)."""
+    text = repr(layer)
+    if layer.mapping is None or ",nps=" in text:
+        return text
+    return f"{text[:-1]},nps=[{', '.join(map(repr, layer.mapping.nps))}]>"
+
+
 class Pass:
     """The layers a sequence runs in one pass."""
 
@@ -74,7 +90,7 @@ class Pass:
         self.layers = list(layers)
 
     def __repr__(self):
-        return f"<akida_sim.Pass, layers={[l.name for l in self.layers]}>"
+        return f"<akida_sim.Pass, layers=[{', '.join(_layer_repr(l) for l in self.layers)}]>"
 
 
 class Sequence:
@@ -93,7 +109,8 @@ class Sequence:
 
     def __repr__(self):
         size = f", program_size={len(self.program)}" if self.program is not None else ""
-        return f"<akida_sim.Sequence, name={self.name}, backend={self.backend.name}{size}>"
+        return (f"<akida_sim.Sequence, name={self.name}, backend={self.backend.name}, "
+                f"passes=[{', '.join(map(repr, self.passes))}]{size}>")
 
 
 def _pack(values, bits):
