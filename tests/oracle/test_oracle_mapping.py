@@ -1,7 +1,7 @@
 """hw_model's mapper against the live vendor mapper (akida==2.19.3, ``akida.AKD1000()``).
 
 Random single-layer and multi-layer models are built with the vendor's public API (weights set to
-ones: all-zero weights send a layer to software), mapped in each mode, and compared with
+ones: an all-zero separable or input-conv layer goes to software), mapped in each mode, and compared with
 ``hw_model.map_layers`` fed the same layers as ``LayerSpec``s.  Only what the public API returns is
 compared: sequence names, NPs per layer (count, types, filters per NP), ``len(seq.program)`` and
 the hw_only error text.  The model is not exact everywhere (AllNps sequence partition of a few
@@ -224,3 +224,50 @@ def test_hw_only_messages_agree_with_vendor():
             misses.append((desc, obs, got))
     assert n >= 15
     assert same / n >= 0.85, misses[:3]
+
+
+# ---------------------------------------------------------------------------------------------
+# One-factor sweeps, compared live: spatial tiles, 256 KiB program chunks, the HRC's filter blocks
+# ---------------------------------------------------------------------------------------------
+SPATIAL_SHAPES = [
+    # (x, y, C, k, input_bits, kind, pool): row halo thresholds, 1-bit row alignment, odd C, pooled tiles
+    (16, 82, 128, 3, 4, "conv", "none"), (16, 84, 128, 3, 4, "conv", "none"), (16, 122, 128, 3, 4, "conv", "none"),
+    (128, 64, 64, 7, 4, "conv", "none"), (56, 64, 256, 3, 4, "conv", "none"), (100, 100, 43, 3, 4, "conv", "none"),
+    (100, 100, 39, 3, 4, "conv", "none"), (25, 32, 384, 3, 1, "conv", "none"), (56, 56, 200, 3, 1, "conv", "none"),
+    (90, 110, 275, 7, 1, "separable", "none"), (85, 90, 256, 7, 4, "separable", "max"),
+    (258, 50, 128, 7, 4, "conv", "max"),
+]
+
+
+@pytest.mark.parametrize("x,y,c,k,ib,kind,pool", SPATIAL_SHAPES)
+def test_spatial_tiles_agree_with_vendor(x, y, c, k, ib, kind, pool):
+    layers = [dict(kind=kind, name="L0", filters=8, k=k, wb=2, ab=4)]
+    if pool == "max":
+        layers[0].update(pool="max", ps=2)
+        layers.append(dict(kind="conv", name="L1", filters=8, k=3, wb=2, ab=4))
+    desc = {"input": [x, y, c], "input_bits": ib, "layers": layers}
+    assert model_map(desc, "Minimal") == vendor_map(desc, "Minimal")
+
+
+@pytest.mark.parametrize("kind, shape, ib, filters, k, wb", [
+    ("conv", (48, 128, 200), 4, 384, 3, 1), ("conv", (160, 128, 200), 1, 512, 3, 1),
+    ("conv", (128, 32, 512), 4, 512, 1, 1), ("separable", (96, 64, 384), 4, 256, 3, 2),
+    ("separable", (48, 128, 384), 4, 256, 7, 2),
+])
+def test_program_chunks_agree_with_vendor(kind, shape, ib, filters, k, wb):
+    """Layers whose NP items straddle 256 KiB chunk boundaries (Minimal program lengths)."""
+    desc = {"input": list(shape), "input_bits": ib, "layers": [dict(kind=kind, name="L0", filters=filters, k=k,
+                                                                    wb=wb, ab=4)]}
+    assert model_map(desc, "Minimal") == vendor_map(desc, "Minimal")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("filters", [8, 64, 192, 193, 256, 384, 385, 512])
+@pytest.mark.parametrize("chained", [False, True])
+def test_one_channel_input_conv_programs_agree_with_vendor(filters, chained, mode):
+    """1-channel 3x3 InputConvolutional up to the documented 512 filters, alone or feeding a conv."""
+    layers = [dict(kind="input_conv", name="ic", filters=filters, k=3, s=2, wb=8, ab=4)]
+    if chained:
+        layers.append(dict(kind="conv", name="c", filters=8, k=3, wb=4, ab=4))
+    desc = {"input": [64, 48, 1], "input_bits": 8, "layers": layers}
+    assert model_map(desc, mode) == vendor_map(desc, mode)
