@@ -335,13 +335,14 @@ def _report_lines(s: Statistics) -> list[str]:
              f"reprogramming {s.reprogram_clk:.0f} clk",
              f"Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
              f"{'N/A (host speed not given)' if s.software_s is None else _sig(s.software_s * 1e3)}"]
-    head = (f"{'layer':16s} {'sequence':18s} {'NPs':>4s} {'in events/frame':>15s} {'syn. ops/frame':>15s} "
-            f"{'stage clk/frame':>15s} {'dynamic uJ/frame':>16s}")
-    lines.append(head)
+    wn = max([5] + [len(r.name) for r in s.layers])
+    ws = max([8] + [len(r.sequence) for r in s.layers])
+    lines.append(f"{'layer':{wn}s}  {'sequence':{ws}s}  {'NPs':>4s}  {'in events/frame':>15s}  "
+                 f"{'syn. ops/frame':>14s}  {'stage clk/frame':>15s}  {'dynamic uJ/frame':>16s}")
     for r in s.layers:
         clk = "host" if r.stage_clk is None else f"{r.stage_clk:.0f}"
-        lines.append(f"{r.name:16s} {r.sequence:18s} {r.nps:4d} {r.input_events:15.1f} {r.synaptic_ops:15.0f} "
-                     f"{clk:>15s} {_sig(r.dynamic_uj):>16s}")
+        lines.append(f"{r.name:{wn}s}  {r.sequence:{ws}s}  {r.nps:4d}  {r.input_events:15.1f}  "
+                     f"{r.synaptic_ops:14.0f}  {clk:>15s}  {_sig(r.dynamic_uj):>16s}")
     return lines
 
 
