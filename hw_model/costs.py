@@ -260,7 +260,7 @@ class PowerEvent:
     power: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Statistics:
     """Estimated statistics of one call, named as the vendor's statistics/metrics where it names them.
 
@@ -303,6 +303,8 @@ class Statistics:
 
     def __str__(self) -> str:
         return "\n".join(_report_lines(self))
+
+    __repr__ = __str__
 
 
 def _sig(v: float | None, digits: int = 4) -> str:
