@@ -56,13 +56,10 @@ def one_channel_split_ok(spec: LayerSpec, groups: int) -> bool:
     """A 1-input-channel conv split over several NPs needs every NP's filter count / 8 (rounded
     up) even; the vendor stops spreading the whole model at the first filters-per-NP target that
     breaks this for a layer whose split was valid at a larger target; a layer invalid from the
-    start does not stop it (conv200 on one channel: 1..6 NPs invalid, 7 x 29 and 8 x 25 valid,
-    9 x 23 invalid -> f = 25 for the model); a layer still invalid at the final target goes to
-    software (see map_layers) (calibration: 1-channel convs in the random multi-layer sweeps,
-    e.g. conv32 -> [11, 11, 10], conv64 -> 2 x 32, conv96 -> 3 x 32, conv256 -> 2 x 128,
-    conv384 -> 6 x 64, conv512 -> 4 x 128)."""
-    # ... a layer of at most 16 filters may be split freely (observed 16 -> [8, 8], [6, 6, 4],
-    # 16 x 1; as a single NP F <= 16 is always accepted, see one_channel_neuron_groups)
+    start does not stop it; a layer still invalid at the final target goes to software (see
+    map_layers) (calibration: 1-channel convs of 16 to 512 filters in random multi-layer models).
+    A layer of at most 16 filters may be split freely (as a single NP F <= 16 is always
+    accepted, see rules.one_channel_neuron_groups)."""
     if spec.kind != "conv" or spec.in_channels != 1 or spec.filters <= 16:
         return True
     return all(math.ceil(q / 8) % 2 == 0 for q in deal(spec.filters, groups))

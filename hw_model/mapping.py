@@ -38,8 +38,8 @@ def _available(m: int) -> str:
 
 def _maxpool_run_before(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]], i: int,
                         bad: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
-    """Every max-pool layer of the run just before failing layer ``i``, first one first (golden n001:
-    l2, l3 with max pooling before a failing l4 -> both reported, in order)."""
+    """Every max-pool layer of the run just before failing layer ``i``, first one first (all are
+    reported, in order)."""
     j, run = i - 1, []
     while (j >= 0 and needs[j].spec.kind in CNP_KINDS and needs[j].spec.pool_type == "max"
            and not viols[needs[j].spec.name] and all(name != needs[j].spec.name for name, _ in bad)):

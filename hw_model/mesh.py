@@ -2,7 +2,7 @@
 
 Every number in ``_AKD1000_TABLE`` was observed on the vendor's virtual device
 (``akida.AKD1000()`` of akida 2.19.3, public API only; see
-``/work/shared/reference/akd1000_mapping.md`` section 1).  Users can build other
+``../shared/reference/akd1000_mapping.md`` section 1).  Users can build other
 meshes (what-if studies) with :func:`make_mesh` or by constructing :class:`Mesh`.
 """
 from __future__ import annotations

@@ -100,7 +100,7 @@ def np_chunk_items(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_t
     conv: [header, filter records, weights]; separable: [header, filter records, depthwise words,
     pointwise words]; FC: one item.  Calibration (vendor API, Minimal program lengths): sequences
     with a chunked layer in the random multi-layer sweeps, and single conv/separable layers split
-    over several 256 KiB chunks (sepsweep.py, sepsweep2.py, convsweep.py), chosen so that the item
+    over several 256 KiB chunks, chosen so that the item
     splits compared (whole block per NP, header merged with records, depthwise or pointwise
     words, weights halved) give different program lengths."""
     b = np_bytes(spec, filters, np_type, first_tile)
