@@ -284,3 +284,22 @@ def test_untrained_layers_map_like_the_vendor(kind, state, position, mode):
         assert str(sim_error.value) == str(vendor_error)
     else:
         sim.map(akida_sim.AKD1000(), hw_only=True, mode=getattr(akida_sim.MapMode, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", ["dscnn_kws", "mnist"])
+def test_reprs_of_components_passes_and_sequences_match_the_vendor(name, mode):
+    sim = zoo.build(name)
+    vendor = map_both(sim, mode)
+    for s_layer, v_layer in zip(sim.layers, vendor.layers):
+        if s_layer.mapping is None:
+            continue
+        assert ([repr(c).replace("akida_sim.", "akida.") for c in s_layer.mapping.nps]
+                == [repr(c) for c in v_layer.mapping.nps])
+    for s_seq, v_seq in zip(sim.sequences, vendor.sequences):
+        s_text, v_text = repr(s_seq).replace("akida_sim.", "akida."), repr(v_seq)
+        head = f"<akida.Sequence, name={v_seq.name}, backend={v_seq.backend.name}, passes=[<akida.Pass, layers=["
+        assert s_text.startswith(head) and v_text.startswith(head)
+        tail = f"]>]{'' if v_seq.program is None else f', program_size={len(v_seq.program)}'}>"
+        assert s_text.endswith(tail) and v_text.endswith(tail)
+        assert s_text.count("<akida.NP.Component") == v_text.count("<akida.NP.Component")
