@@ -61,7 +61,7 @@ class Device:
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
     version: the hardware version string.
     host_ops_per_second: synaptic operations per second of the host that runs the software
-    sequences (None: unknown, and the figures that depend on it are reported as None).
+    sequences (None: the cost table's rough default, fitted on one published run).
     ``device.soc.clock_mode`` sets the clock mode the cost model prices with.
     """
 
@@ -79,7 +79,7 @@ class Device:
 
     @property
     def host_ops_per_second(self):
-        """Synaptic ops per second of the host running software sequences (None: unknown)."""
+        """Synaptic ops per second of the host running software sequences (None: the table's default)."""
         return self._host_ops_per_second
 
     @host_ops_per_second.setter

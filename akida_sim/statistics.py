@@ -6,8 +6,8 @@ overhead included, as the vendor prints it) with its validated ``fps_range``,
 ``inference_clk``, ``program_clk``, ``energy`` (mJ/frame, floor included), ``powers``
 ({"floor", "average", "min", "max", "std"} in mW), per-sequence and per-layer rows, and
 ``power_events``.  Software sequences are priced with the device's ``host_ops_per_second``
-when the user gives it (the vendor's CPU time is not published); without it the figures
-that depend on it are None.  Unmapped, only the host's wall-clock frame rate is known.
+when the user gives it (the vendor's CPU time is not published), else with the cost
+table's rough default.  Unmapped, only the host's wall-clock frame rate is known.
 """
 from hw_model.costs import SequenceCounts
 from hw_model.costs import statistics as price_counts

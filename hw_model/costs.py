@@ -241,7 +241,8 @@ class LayerStats:
 
 @dataclass(frozen=True)
 class SequenceStats:
-    """One sequence: clocks of its first and further frames, its programming, its host time."""
+    """One sequence: clocks of its first and further frames and of its programming (hardware),
+    or its synaptic ops and host seconds per frame (software)."""
 
     name: str
     hardware: bool
@@ -249,7 +250,7 @@ class SequenceStats:
     steady_frame_clk: float | None
     program_clk: float | None
     host_synaptic_ops: float
-    software_s: float | None
+    software_s: float
 
 
 @dataclass(frozen=True)
@@ -265,13 +266,13 @@ class Statistics:
     """Estimated statistics of one call, named as the vendor's statistics/metrics where it names them.
 
     ``fps``: frames per second including host overhead (compare with a printed "Average
-    framerate"); None when a software sequence is present and no host speed was given.
+    framerate"); software sequences run at ``host_ops_per_s`` synaptic ops per second.
     ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
     included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std``.  ``*_range``:
     (low, high) from the validation error of the cost table (and the 1 ms timer for fps).
     Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
     ``reprogram_clk`` (reprogramming during the call), ``first_frame_clk``, ``clk_per_frame``.
-    Seconds: ``host_s``, ``chip_s``, ``software_s`` (None when unknown), ``time_s``.
+    Seconds: ``host_s``, ``chip_s``, ``software_s``, ``time_s``.
     ``power_events``: modelled power levels (floor while the host transfers, the active level
     while the chip computes).  ``counts``: the counts priced, to re-price with another table.
     """
@@ -279,11 +280,11 @@ class Statistics:
     table: str
     clock_mode: str
     inference_frames: int
-    fps: float | None
-    fps_range: tuple[float, float] | None
-    chip_fps: float | None
-    energy: float | None
-    energy_range: tuple[float, float] | None
+    fps: float
+    fps_range: tuple[float, float]
+    chip_fps: float
+    energy: float
+    energy_range: tuple[float, float]
     powers: Mapping[str, float]
     inference_clk: float
     inference_clk_range: tuple[float, float]
@@ -293,8 +294,9 @@ class Statistics:
     clk_per_frame: float
     host_s: float
     chip_s: float
-    software_s: float | None
-    time_s: float | None
+    software_s: float
+    time_s: float
+    host_ops_per_s: float
     dynamic_mj_per_frame: float
     sequences: tuple[SequenceStats, ...]
     layers: tuple[LayerStats, ...]
@@ -307,18 +309,16 @@ class Statistics:
     __repr__ = __str__
 
 
-def _sig(v: float | None, digits: int = 4) -> str:
+def _sig(v: float, digits: int = 4) -> str:
     """``v`` with ``digits`` significant digits (never fewer than the integer part)."""
-    if v is None:
-        return "N/A"
     if v == 0 or not math.isfinite(v):
         return f"{v:g}"
     decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(v)))))
     return f"{v:.{decimals}f}"
 
 
-def _range(r: tuple[float, float] | None) -> str:
-    return "" if r is None else f"  (validated range {_sig(r[0], 3)} to {_sig(r[1], 3)})"
+def _range(r: tuple[float, float]) -> str:
+    return f"  (validated range {_sig(r[0], 3)} to {_sig(r[1], 3)})"
 
 
 def _report_lines(s: Statistics) -> list[str]:
@@ -336,7 +336,7 @@ def _report_lines(s: Statistics) -> list[str]:
              f"Chip fps (steady state, no host): {_sig(s.chip_fps)}; first frame {s.first_frame_clk:.0f} clk, "
              f"reprogramming {s.reprogram_clk:.0f} clk",
              f"Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
-             f"{'N/A (host speed not given)' if s.software_s is None else _sig(s.software_s * 1e3)}"]
+             f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)"]
     wn = max([5] + [len(r.name) for r in s.layers])
     ws = max([8] + [len(r.sequence) for r in s.layers])
     lines.append(f"{'layer':{wn}s}  {'sequence':{ws}s}  {'NPs':>4s}  {'in events/frame':>15s}  "
@@ -358,8 +358,8 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     """Price one call of ``frames`` frames through ``sequences`` (counts are per frame).
 
     ``batch_size``: frames per sub-batch (0: all at once); ``host_ops_per_s``: synaptic
-    operations per second of the host running the software sequences (the vendor's CPU time
-    is not published: without it the software time, fps and energy are None).
+    operations per second of the host running the software sequences (None: the table's
+    rough default, fitted on one published run; the vendor's CPU time is not published).
     """
     seqs = tuple(sequences)
     hw = [q for q in seqs if q.hardware]
@@ -377,28 +377,27 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     host_s = _price(table, "host_call_s") + frames * sum(
         _price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s") for q in hw)
     chip_s = (inference_clk + reprogram_clk) / hz
+    host_speed = _price(table, "host_ops_per_s") if host_ops_per_s is None else host_ops_per_s
     host_ops = sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers)
-    software_s = None if host_ops and host_ops_per_s is None else frames * host_ops / (host_ops_per_s or 1.0)
-    time_s = None if software_s is None else host_s + chip_s + software_s
+    software_s = frames * host_ops / host_speed
+    time_s = host_s + chip_s + software_s
 
     pj = _price(table, "pj_per_synaptic_op")
     dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * pj * 1e-9
-    fps = None if time_s is None else frames / time_s
-    average = floor if fps is None else floor + dynamic_mj * fps
+    fps = frames / time_s
+    average = floor + dynamic_mj * fps
     active = floor + dynamic_mj * frames / chip_s
-    share = 0.0 if time_s is None else chip_s / time_s
+    share = chip_s / time_s
     std = (active - floor) * math.sqrt(share * (1 - share))
     powers = MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std})
-    energy = None if fps is None else average / fps
+    energy = average / fps
 
-    fps_range = energy_range = None
-    if time_s is not None:
-        c_lo, c_hi = _validated(table, "clk_error", chip_s)
-        h_lo, h_hi = _validated(table, "host_error", host_s + software_s)
-        t_lo, t_hi = c_lo + h_lo, c_hi + h_hi
-        res = _price(table, "timer_resolution_s") / 2
-        fps_range = (frames / (t_hi + res), frames / max(t_lo - res, res))
-        energy_range = (floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj)
+    c_lo, c_hi = _validated(table, "clk_error", chip_s)
+    h_lo, h_hi = _validated(table, "host_error", host_s + software_s)
+    t_lo, t_hi = c_lo + h_lo, c_hi + h_hi
+    res = _price(table, "timer_resolution_s") / 2
+    fps_range = (frames / (t_hi + res), frames / max(t_lo - res, res))
+    energy_range = (floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj)
     steady = sum(steady_frame_clocks(q, table) for q in hw)
     rows, seq_stats = [], []
     for q in seqs:
@@ -410,7 +409,7 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
         seq_stats.append(SequenceStats(
             q.name, q.hardware, first_frame_clocks(q, table) if q.hardware else None,
             steady_frame_clocks(q, table) if q.hardware else None, program_clocks(q, table) if q.hardware else None,
-            ops, None if not ops else (None if host_ops_per_s is None else ops / host_ops_per_s)))
+            ops, ops / host_speed))
     events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, active), PowerEvent(host_s / 2 + chip_s, floor))
     return Statistics(
         table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps, fps_range=fps_range,
@@ -418,7 +417,8 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
         inference_clk=inference_clk, inference_clk_range=_validated(table, "clk_error", inference_clk),
         program_clk=program_clk, reprogram_clk=reprogram_clk,
         first_frame_clk=sum(first_frame_clocks(q, table) for q in hw), clk_per_frame=inference_clk / frames,
-        host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s, dynamic_mj_per_frame=dynamic_mj,
+        host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s, host_ops_per_s=host_speed,
+        dynamic_mj_per_frame=dynamic_mj,
         sequences=tuple(seq_stats), layers=tuple(rows), power_events=events, counts=seqs)
 
 

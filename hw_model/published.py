@@ -22,6 +22,9 @@ SOURCES = {
                    "(reference section 5, 'Clock modes')",
     "np_count": "older akida_examples tutorial pages: AkidaNet-0.5/224 on its 32-NP Minimal "
                 "mapping at roughly half the fps of the 68-NP AllNps mapping",
+    "mnist_course": "github.com/ThomasRen2077/ECE6790_Assignment3 README: MNIST CNNs run on an AKD1000 "
+                    "over the 10,000 test images, statistics as printed (the course's reference "
+                    "'mnistnet' and a student's design whose architecture is not published)",
 }
 
 
@@ -54,15 +57,24 @@ RUNS: tuple[PublishedRun, ...] = (
                  "user_guide"),
     PublishedRun("akidanet_10f_a", "AkidaNet-0.5/224", "AllNps", 10, 43_000_636, 998_079, 1_361_244, 43.48,
                  1021.0, 912.23, 23.48, "user_guide"),
-    PublishedRun("akidanet_10f_b", "AkidaNet-0.5/224", "AllNps", 10, 43_001_443, None, 1_361_244, 51.28,
-                 981.0, None, None, "power_page"),
+    PublishedRun("akidanet_10f_b", "AkidaNet-0.5/224", "AllNps", 10, 43_001_443, 1_000_756, 1_361_244, 51.28,
+                 981.0, 905.21, 19.13, "power_page"),
     PublishedRun("akidanet_10f_c", "AkidaNet-0.5/224", "AllNps", 10, 43_007_313, None, 1_361_244, 53.76,
                  1047.5, None, None, "power_page"),
     PublishedRun("akidanet_1f", "AkidaNet-0.5/224", "AllNps", 1, 13_733_572, 999_868, 1_361_244, 10.99,
-                 None, None, None, "power_page"),
+                 None, 907.01, None, "power_page"),
     PublishedRun("fc50_1f", "FullyConnected 50->1", "AllNps", 1, 668, 457, 752, None, None, None, None,
                  "fc_notebook"),
+    PublishedRun("mnistnet_10000f", "mnistnet", "AllNps", 10_000, None, None, None, 770.00, 936.80, 894.26, 1.22,
+                 "mnist_course"),
+    PublishedRun("mnist_student_10000f", "MNIST CNN (architecture not published)", "AllNps", 10_000, None, None,
+                 None, 1677.85, 895.27, 894.26, 0.53, "mnist_course"),
 )
+
+#: The course's reference "mnistnet" (28x28x1 8-bit input): Conv2D 16 3x3 + max pool 2, Conv2D 16 3x3
+#: + max pool 2, Dense 10.  Converted for Akida 1.0 its second convolution ends with max pooling
+#: before a dense layer, so it runs on the host: HW / SW / HW.
+MNISTNET = (("input_conv", 16, 3, "max"), ("conv", 16, 3, "max"), ("fully_connected", 10, 1, "none"))
 
 #: Host round trip of one call on small FC chains, seconds (low, high).
 FC_ROUND_TRIP_S = (650e-6, 700e-6)
@@ -88,4 +100,4 @@ def run(key: str) -> PublishedRun:
 
 
 __all__ = ["SOURCES", "PublishedRun", "RUNS", "FC_ROUND_TRIP_S", "CLOCK_MODE_FLOORS_MW", "CLOCK_MODE_SLOWDOWN",
-           "MINIMAL_OVER_ALLNPS_FPS", "TIMER_RESOLUTION_S", "run"]
+           "MINIMAL_OVER_ALLNPS_FPS", "TIMER_RESOLUTION_S", "MNISTNET", "run"]

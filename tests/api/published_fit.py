@@ -32,7 +32,18 @@ def mapped(model, mode="AllNps", frames=FRAMES, seed=1):
 @functools.lru_cache(maxsize=None)
 def counts(network, mode="AllNps", seed=0):
     """SequenceCounts per frame of a published network ('dscnn_kws', 'akidanet_05_224', 'fc50')."""
-    if network == "fc50":
+    if network == "mnistnet":
+        model = ak.Model()
+        kinds = {"input_conv": ak.InputConvolutional, "conv": ak.Convolutional, "fully_connected": ak.FullyConnected}
+        for i, (kind, filters, k, pool) in enumerate(published.MNISTNET):
+            if kind == "fully_connected":
+                model.add(ak.FullyConnected(units=filters, weights_bits=4, activation=False, name=f"l{i}"))
+                continue
+            extra = dict(input_shape=(28, 28, 1), weights_bits=8) if kind == "input_conv" else dict(weights_bits=4)
+            model.add(kinds[kind](kernel_size=(k, k), filters=filters, act_bits=4, name=f"l{i}",
+                                  pool_type=ak.PoolType.Max, pool_size=(2, 2), **extra))
+        zoo.randomize(model, np.random.default_rng(seed))
+    elif network == "fc50":
         model = ak.Model()
         model.add(ak.InputData(input_shape=(1, 1, 50), input_bits=4))
         model.add(ak.FullyConnected(units=1, weights_bits=4, activation=False, name="fc"))
@@ -80,14 +91,14 @@ def program_observations():
 
 
 def host_frame_s():
-    return float(np.mean(published.FC_ROUND_TRIP_S))
+    return 1 / published.run("mnist_student_10000f").fps
 
 
 def time_observations(table=AKD1000_COSTS):
     """Seconds per printed-fps call = host_call + frames * (host_frame + bytes / link) + clk / f."""
     obs = []
     for r in published.RUNS:
-        if r.fps is None:
+        if r.fps is None or r.inference_clk is None:
             continue
         in_bytes = 49 * 10 * 1 if r.network == "DS-CNN KWS" else 224 * 224 * 3
         fixed = r.frames * (host_frame_s() + in_bytes / table.host_bytes_per_s.value)
@@ -95,12 +106,21 @@ def time_observations(table=AKD1000_COSTS):
     return obs
 
 
+def fit_host_speed(table=AKD1000_COSTS):
+    """Synaptic ops per second of the host, from the time mnistnet's software layer leaves."""
+    r = published.run("mnistnet_10000f")
+    seqs = counts("mnistnet")
+    s = statistics(seqs, table, frames=r.frames, host_ops_per_s=1e30)
+    ops = sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers)
+    return r.frames * ops / (r.frames / r.fps - s.time_s)
+
+
 def energy_ratios(table=AKD1000_COSTS):
     """pJ per synaptic op implied by each AkidaNet 10-frame run (floor as published, else the table's)."""
     ops = sum(c.synaptic_ops for c in _hw("akidanet_05_224").layers)
     out = {}
     for r in published.RUNS:
-        if r.average_mw is None:
+        if r.average_mw is None or not r.network.startswith("AkidaNet"):
             continue
         floor = r.floor_mw if r.floor_mw is not None else table.performance_floor_mw.value
         out[r.key] = (r.average_mw - floor) / r.fps / ops * 1e9
@@ -114,7 +134,7 @@ def fit():
     call, inv_hz = fit_linear(time_observations())
     return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_layer": cl,
             "program_clk_per_byte": per_byte, "hrc_program_clk": hrc, "host_call_s": call,
-            "clock_hz": 1 / inv_hz, "host_frame_s": host_frame_s(),
+            "clock_hz": 1 / inv_hz, "host_frame_s": host_frame_s(), "host_ops_per_s": fit_host_speed(),
             "pj_per_synaptic_op": float(np.mean(list(energy_ratios().values())))}
 
 
@@ -139,12 +159,13 @@ def validation():
 
 
 def chained_fps_ratios(table=AKD1000_COSTS):
-    """Modelled fps (the model's own clocks) / printed fps, for each published run with fps."""
+    """Modelled fps (the model's own clocks) / printed fps, for each published run of a known network."""
+    names = {"DS-CNN KWS": "dscnn_kws", "AkidaNet-0.5/224": "akidanet_05_224", "mnistnet": "mnistnet"}
     out = {}
     for r in published.RUNS:
-        if r.fps is None:
+        if r.fps is None or r.network not in names:
             continue
-        network = "dscnn_kws" if r.network == "DS-CNN KWS" else "akidanet_05_224"
+        network = names[r.network]
         s = statistics(counts(network), table, frames=r.frames)
         out[r.key] = s.fps / r.fps
     return out

@@ -97,10 +97,12 @@ def test_software_sequences_add_host_time_and_are_never_dropped():
     mixed = [hw("HW/a", hrc_counts(), conv_counts("c1")),
              SequenceCounts("SW/c2", False, (conv_counts("c2", on_host=True),), 0, 1024),
              hw("HW/fc", fc_counts())]
-    unknown = statistics(mixed, T, frames=4)
-    assert unknown.fps is None and unknown.energy is None and unknown.software_s is None
-    assert [r.name for r in unknown.layers] == ["in", "c1", "c2", "fc"] and unknown.layers[2].stage_clk is None
-    assert unknown.sequences[1].host_synaptic_ops == mixed[1].layers[0].synaptic_ops
+    default = statistics(mixed, T, frames=4)
+    assert default.host_ops_per_s == T.host_ops_per_s.value
+    assert default.software_s == pytest.approx(4 * mixed[1].layers[0].synaptic_ops / T.host_ops_per_s.value)
+    assert [r.name for r in default.layers] == ["in", "c1", "c2", "fc"] and default.layers[2].stage_clk is None
+    assert default.sequences[1].host_synaptic_ops == mixed[1].layers[0].synaptic_ops
+    assert "synaptic ops/s" in str(default)
     slow = statistics(mixed, T, frames=4, host_ops_per_s=1e9)
     fast = statistics(mixed, T, frames=4, host_ops_per_s=1e11)
     assert slow.software_s == pytest.approx(4 * mixed[1].layers[0].synaptic_ops / 1e9)
