@@ -11,7 +11,7 @@ Sub-models (see ``docs/cost_model.md``):
   clocks of the DS-CNN and AkidaNet runs, ``clk_per_layer`` from the FC 50->1 run;
 - programming: ``program_clk_per_byte`` and ``hrc_program_clk`` from the three programs;
 - host and clock: ``host_call_s`` and ``1/clock_hz`` from the printed fps of five runs
-  (their published clocks as input), ``host_frame_s`` from the FC round trip;
+  (their published clocks as input), ``host_frame_s`` from a 10,000-frame MNIST run;
 - energy: ``pj_per_synaptic_op`` from the AkidaNet runs' average power above the floor.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .cost_table import CostTable, Price
 from .costs import SequenceCounts, first_frame_clocks, stage_clocks
 
 
@@ -46,6 +47,7 @@ def fit_linear(obs: Sequence[Observation]) -> np.ndarray:
 
 
 def predict(o: Observation, prices: np.ndarray) -> float:
+    """The value ``prices`` give for observation ``o``."""
     return o.fixed + float(np.dot(o.features, prices))
 
 
@@ -77,7 +79,7 @@ def first_frame_features(seq: SequenceCounts, hrc_clk_per_value: float) -> tuple
     return (ev, ops, float(len(seq.layers))), fixed
 
 
-def steady_features(seq: SequenceCounts, table) -> tuple[tuple[float, ...], float]:
+def steady_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
     """Features of the clocks of further frames under ``table``: the slowest stage, or the
     first frame over ``pipeline_depth`` when that bound paces (see ``costs.steady_frame_clocks``)."""
     slowest = max(seq.layers, key=lambda c: stage_clocks(c, table))
@@ -90,9 +92,8 @@ def steady_features(seq: SequenceCounts, table) -> tuple[tuple[float, ...], floa
     return (slowest.np_events, slowest.np_ops, 1.0), 0.0
 
 
-def clock_table(table, prices: np.ndarray):
+def clock_table(table: CostTable, prices: np.ndarray) -> CostTable:
     """``table`` with the clock prices (clk_per_event, 1/ops_per_clk, clk_per_layer) replaced."""
-    from .cost_table import Price
     return replace(table,
                    clk_per_event=Price(float(prices[0]), table.clk_per_event.unit, table.clk_per_event.source),
                    ops_per_clk=Price(float(1.0 / prices[1]), table.ops_per_clk.unit, table.ops_per_clk.source),

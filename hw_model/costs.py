@@ -241,8 +241,8 @@ class LayerStats:
 
 @dataclass(frozen=True)
 class SequenceStats:
-    """One sequence: clocks of its first and further frames and of its programming (hardware),
-    or its synaptic ops and host seconds per frame (software)."""
+    """One sequence: clocks of its first and further frames and of its programming (hardware;
+    None for software), or its synaptic ops and host seconds per frame (software; 0 for hardware)."""
 
     name: str
     hardware: bool
@@ -353,6 +353,46 @@ def _validated(table: CostTable, field: str, value: float) -> tuple[float, float
     return (value / k, value * k)
 
 
+def _call_clocks(hw: list[SequenceCounts], table: CostTable, parts: list[int]) -> tuple[float, float, float]:
+    """(inference clk, program clk, reprogramming clk) of a call split into sub-batches ``parts``."""
+    inference_clk = sum(batch_clocks(q, table, b) for b in parts for q in hw)
+    program_clk = sum(program_clocks(q, table) for q in hw)
+    return inference_clk, program_clk, program_clk * len(parts) if len(hw) > 1 else 0.0
+
+
+def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> float:
+    """Host time of a call: once per call, then per frame and hardware sequence (round trip and input)."""
+    per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s") for q in hw)
+    return _price(table, "host_call_s") + frames * per_frame
+
+
+def _power_levels(floor: float, dynamic_mj: float, frames: int, chip_s: float, time_s: float) -> Mapping[str, float]:
+    """Floor while the host works, active level while the chip computes, their time average and std."""
+    average = floor + dynamic_mj * frames / time_s
+    active = floor + dynamic_mj * frames / chip_s
+    share = chip_s / time_s
+    std = (active - floor) * math.sqrt(share * (1 - share))
+    return MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std})
+
+
+def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,
+                 host_speed: float) -> tuple[tuple[LayerStats, ...], tuple[SequenceStats, ...]]:
+    pj = _price(table, "pj_per_synaptic_op")
+    rows, seq_stats = [], []
+    for q in seqs:
+        for c in q.layers:
+            rows.append(LayerStats(c.name, c.kind, q.name, c.nps, c.input_events, c.synaptic_ops,
+                                   None if c.on_host else stage_clocks(c, table),
+                                   0.0 if c.on_host else c.synaptic_ops * pj * 1e-6))
+        if q.hardware:
+            seq_stats.append(SequenceStats(q.name, True, first_frame_clocks(q, table), steady_frame_clocks(q, table),
+                                           program_clocks(q, table), 0.0, 0.0))
+        else:
+            ops = sum(c.synaptic_ops for c in q.layers)
+            seq_stats.append(SequenceStats(q.name, False, None, None, None, ops, ops / host_speed))
+    return tuple(rows), tuple(seq_stats)
+
+
 def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames: int, batch_size: int = 0,
                clock_mode: str = "Performance", host_ops_per_s: float | None = None) -> Statistics:
     """Price one call of ``frames`` frames through ``sequences`` (counts are per frame).
@@ -365,61 +405,39 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     hw = [q for q in seqs if q.hardware]
     if not hw:
         raise CostError("statistics: no hardware sequence to price")
-    if host_ops_per_s is not None and not (isinstance(host_ops_per_s, (int, float)) and host_ops_per_s > 0):
+    if host_ops_per_s is not None and (isinstance(host_ops_per_s, bool) or not isinstance(host_ops_per_s, (int, float))
+                                       or not host_ops_per_s > 0):
         raise CostError(f"statistics: host_ops_per_s must be a number > 0 or None, got {host_ops_per_s!r}")
     parts = sub_batches(frames, batch_size)
     hz = clock_hz(table, clock_mode)
     floor = floor_power_mw(table, clock_mode)
-
-    inference_clk = sum(batch_clocks(q, table, b) for b in parts for q in hw)
-    program_clk = sum(program_clocks(q, table) for q in hw)
-    reprogram_clk = program_clk * len(parts) if len(hw) > 1 else 0.0
-    host_s = _price(table, "host_call_s") + frames * sum(
-        _price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s") for q in hw)
-    chip_s = (inference_clk + reprogram_clk) / hz
     host_speed = _price(table, "host_ops_per_s") if host_ops_per_s is None else host_ops_per_s
-    host_ops = sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers)
-    software_s = frames * host_ops / host_speed
-    time_s = host_s + chip_s + software_s
 
-    pj = _price(table, "pj_per_synaptic_op")
-    dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * pj * 1e-9
+    inference_clk, program_clk, reprogram_clk = _call_clocks(hw, table, parts)
+    host_s = _host_seconds(hw, table, frames)
+    chip_s = (inference_clk + reprogram_clk) / hz
+    software_s = frames * sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers) / host_speed
+    time_s = host_s + chip_s + software_s
+    dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * _price(table, "pj_per_synaptic_op") * 1e-9
+    powers = _power_levels(floor, dynamic_mj, frames, chip_s, time_s)
     fps = frames / time_s
-    average = floor + dynamic_mj * fps
-    active = floor + dynamic_mj * frames / chip_s
-    share = chip_s / time_s
-    std = (active - floor) * math.sqrt(share * (1 - share))
-    powers = MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std})
-    energy = average / fps
 
     c_lo, c_hi = _validated(table, "clk_error", chip_s)
     h_lo, h_hi = _validated(table, "host_error", host_s + software_s)
     t_lo, t_hi = c_lo + h_lo, c_hi + h_hi
     res = _price(table, "timer_resolution_s") / 2
-    fps_range = (frames / (t_hi + res), frames / max(t_lo - res, res))
-    energy_range = (floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj)
-    steady = sum(steady_frame_clocks(q, table) for q in hw)
-    rows, seq_stats = [], []
-    for q in seqs:
-        for c in q.layers:
-            rows.append(LayerStats(c.name, c.kind, q.name, c.nps, c.input_events, c.synaptic_ops,
-                                   None if c.on_host else stage_clocks(c, table),
-                                   0.0 if c.on_host else c.synaptic_ops * pj * 1e-6))
-        ops = sum(c.synaptic_ops for c in q.layers) if not q.hardware else 0.0
-        seq_stats.append(SequenceStats(
-            q.name, q.hardware, first_frame_clocks(q, table) if q.hardware else None,
-            steady_frame_clocks(q, table) if q.hardware else None, program_clocks(q, table) if q.hardware else None,
-            ops, ops / host_speed))
-    events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, active), PowerEvent(host_s / 2 + chip_s, floor))
+    rows, seq_stats = _report_rows(seqs, table, host_speed)
+    events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, powers["max"]), PowerEvent(host_s / 2 + chip_s, floor))
     return Statistics(
-        table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps, fps_range=fps_range,
-        chip_fps=hz / steady, energy=energy, energy_range=energy_range, powers=powers,
+        table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps,
+        fps_range=(frames / (t_hi + res), frames / max(t_lo - res, res)),
+        chip_fps=hz / sum(steady_frame_clocks(q, table) for q in hw), energy=powers["average"] / fps,
+        energy_range=(floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj), powers=powers,
         inference_clk=inference_clk, inference_clk_range=_validated(table, "clk_error", inference_clk),
         program_clk=program_clk, reprogram_clk=reprogram_clk,
         first_frame_clk=sum(first_frame_clocks(q, table) for q in hw), clk_per_frame=inference_clk / frames,
         host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s, host_ops_per_s=host_speed,
-        dynamic_mj_per_frame=dynamic_mj,
-        sequences=tuple(seq_stats), layers=tuple(rows), power_events=events, counts=seqs)
+        dynamic_mj_per_frame=dynamic_mj, sequences=seq_stats, layers=rows, power_events=events, counts=seqs)
 
 
 __all__ = ["KINDS", "CostError", "LayerCounts", "SequenceCounts", "LayerStats", "SequenceStats", "PowerEvent",
