@@ -336,7 +336,7 @@ def _report_lines(s: Statistics) -> list[str]:
              f"Chip fps (steady state, no host): {_sig(s.chip_fps)}; first frame {s.first_frame_clk:.0f} clk, "
              f"reprogramming {s.reprogram_clk:.0f} clk",
              f"Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
-             f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)"]
+             + (f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)" if s.software_s else "0")]
     wn = max([5] + [len(r.name) for r in s.layers])
     ws = max([8] + [len(r.sequence) for r in s.layers])
     lines.append(f"{'layer':{wn}s}  {'sequence':{ws}s}  {'NPs':>4s}  {'in events/frame':>15s}  "
