@@ -268,7 +268,8 @@ class Statistics:
     ``fps``: frames per second including host overhead (compare with a printed "Average
     framerate"); software sequences run at ``host_ops_per_s`` synaptic ops per second.
     ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
-    included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std``.  ``*_range``:
+    included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std`` (and the vendor's keys
+    ``Avg``/``Min``/``Max``/``Std``).  ``*_range``:
     (low, high) from the validation error of the cost table (and the 1 ms timer for fps).
     Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
     ``reprogram_clk`` (reprogramming during the call), ``first_frame_clk``, ``clk_per_frame``.
@@ -367,12 +368,15 @@ def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> fl
 
 
 def _power_levels(floor: float, dynamic_mj: float, frames: int, chip_s: float, time_s: float) -> Mapping[str, float]:
-    """Floor while the host works, active level while the chip computes, their time average and std."""
+    """Floor while the host works, active level while the chip computes, their time average and std
+    (mW), under the vendor's keys ``Avg``/``Min``/``Max``/``Std`` and as ``floor``/``average``/
+    ``min``/``max``/``std``."""
     average = floor + dynamic_mj * frames / time_s
     active = floor + dynamic_mj * frames / chip_s
     share = chip_s / time_s
     std = (active - floor) * math.sqrt(share * (1 - share))
-    return MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std})
+    return MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std,
+                             "Avg": average, "Min": floor, "Max": active, "Std": std})
 
 
 def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,

@@ -147,6 +147,7 @@ def test_statistics_names_read_by_the_cli():
     for name in ("fps", "energy", "powers", "inference_clk", "program_clk", "inference_frames", "clk_per_frame"):
         assert getattr(s, name) is not None, name
     assert {"floor", "average", "min", "max", "std"} <= set(s.powers)
+    assert [s.powers[k] for k in ("Avg", "Min", "Max", "Std")] == [s.powers[k] for k in ("average", "min", "max", "std")]
     events = model.power_events
     assert [e.power for e in events] == [e.power for e in s.power_events] and events[0].voltage is None
 
