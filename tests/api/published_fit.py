@@ -2,7 +2,8 @@
 
 Counts: the zoo reconstructions of the published networks (``akida_sim.zoo``; random weights
 at activation density 0.50, inputs about 70 % non-zero), mapped on ``AKD1000()`` and run on
-4 random frames; the FC 50->1 layer of the published tiny run is built here.  Figures: the
+4 random frames; the FC 50->1 layer of the published tiny run and the course's mnistnet are
+built here.  Figures: the
 published runs of ``hw_model.published``.  ``fit()`` solves each sub-model of
 ``hw_model.calibration``; ``validation()`` refits without each run in turn (leave one out)
 and returns prediction / measurement per run.
@@ -31,7 +32,8 @@ def mapped(model, mode="AllNps", frames=FRAMES, seed=1):
 
 @functools.lru_cache(maxsize=None)
 def counts(network, mode="AllNps", seed=0):
-    """SequenceCounts per frame of a published network ('dscnn_kws', 'akidanet_05_224', 'fc50')."""
+    """SequenceCounts per frame of a published network ('dscnn_kws', 'akidanet_05_224', 'fc50',
+    'mnistnet'; the last with random weights and thresholds calibrated like the zoo's)."""
     if network == "mnistnet":
         model = ak.Model()
         kinds = {"input_conv": ak.InputConvolutional, "conv": ak.Convolutional, "fully_connected": ak.FullyConnected}
@@ -40,8 +42,8 @@ def counts(network, mode="AllNps", seed=0):
                 model.add(ak.FullyConnected(units=filters, weights_bits=4, activation=False, name=f"l{i}"))
                 continue
             extra = dict(input_shape=(28, 28, 1), weights_bits=8) if kind == "input_conv" else dict(weights_bits=4)
-            model.add(kinds[kind](kernel_size=(k, k), filters=filters, act_bits=4, name=f"l{i}",
-                                  pool_type=ak.PoolType.Max, pool_size=(2, 2), **extra))
+            pool_kw = dict(pool_type=ak.PoolType.Max, pool_size=(2, 2)) if pool == "max" else {}
+            model.add(kinds[kind](kernel_size=(k, k), filters=filters, act_bits=4, name=f"l{i}", **pool_kw, **extra))
         zoo.randomize(model, np.random.default_rng(seed))
     elif network == "fc50":
         model = ak.Model()
