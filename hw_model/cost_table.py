@@ -3,8 +3,9 @@
 ``AKD1000_COSTS`` is the AKD1000 reference board.  Each price names the published figure(s)
 that fixed it (the runs are in :mod:`hw_model.published`; the fit is reproduced by
 ``tests/api/test_published_figures.py`` with :mod:`hw_model.calibration`), or says that it
-is an assumption.  ``clk_error`` and ``host_error`` are the leave-one-out validation errors
-of the model on the published runs (factors >= 1): ``statistics`` turns them into ranges.
+is an assumption.  ``clk_error``, ``host_error`` and ``host_frame_error`` are the validation
+errors of the model on the published runs (factors >= 1, leave-one-out where the runs allow
+it): ``statistics`` turns them into ranges.
 
 Event counts for the fit come from akida_sim's zoo reconstructions of the published networks
 (random weights, thresholds set so that about half of the neurons are silent: activation
@@ -59,8 +60,8 @@ class CostTable:
     of the printed fps.
     Clock modes: ``<mode>_slowdown`` (clock divisor) and ``<mode>_floor_mw`` (board floor
     power) for Performance, Economy, LowPower.  Energy: ``pj_per_synaptic_op``.
-    Validation: ``clk_error`` (chip clocks) and ``host_error`` (host time and clock given the
-    clocks), leave-one-out factors >= 1;
+    Validation: ``clk_error`` (chip clocks), ``host_error`` (per-call host time and clock given
+    the clocks) and ``host_frame_error`` (per-frame host time), factors >= 1;
     ``calibration_density``: activation density of the counts the event prices were fitted on.
     """
 
@@ -87,6 +88,7 @@ class CostTable:
     pj_per_synaptic_op: Price
     clk_error: Price
     host_error: Price
+    host_frame_error: Price
     calibration_density: Price
 
     def __post_init__(self) -> None:
@@ -98,7 +100,7 @@ class CostTable:
                   "lowpower_slowdown"):
             if getattr(self, f).value <= 0:
                 raise ValueError(f"CostTable {self.name!r}: {f} must be > 0")
-        for f in ("clk_error", "host_error"):
+        for f in ("clk_error", "host_error", "host_frame_error"):
             if getattr(self, f).value < 1:
                 raise ValueError(f"CostTable {self.name!r}: {f} is a factor >= 1, got {getattr(self, f).value}")
 
@@ -216,6 +218,10 @@ AKD1000_COSTS = CostTable(
     host_error=Price(HOST_ERROR, "factor",
                      f"validation: largest leave-one-out error of the call time (host and clock) given the published "
                      f"clocks, reached on the 1-frame DS-CNN run ({_LOO})"),
+    host_frame_error=Price(
+        max(published.FC_ROUND_TRIP_S) / (1 / published.run("mnist_student_10000f").fps), "factor",
+        f"validation: the 650-700 us host round trip of 1-frame FC calls ({_FC}) against host_frame_s: the "
+        f"larger ratio"),
     calibration_density=Price(
         0.5, "fraction of non-zero activations",
         "akida_sim.zoo SILENT_FRACTION = 0.5 (the density of the counts the event prices were fitted on)"),

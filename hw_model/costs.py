@@ -269,8 +269,10 @@ class Statistics:
     framerate"); software sequences run at ``host_ops_per_s`` synaptic ops per second.
     ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
     included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std`` (and the vendor's keys
-    ``Avg``/``Min``/``Max``/``Std``).  ``*_range``:
-    (low, high) from the validation error of the cost table (and the 1 ms timer for fps).
+    ``Avg``/``Min``/``Max``/``Std``).  ``*_range``: (low, high) from the validation errors of
+    the cost table: chip time within ``clk_error``, the per-call host and software time within
+    ``host_error``, the per-frame host time within ``host_frame_error``, and the 1 ms timer of
+    the printed fps.
     Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
     ``reprogram_clk`` (reprogramming during the call), ``first_frame_clk``, ``clk_per_frame``.
     Seconds: ``host_s``, ``chip_s``, ``software_s``, ``time_s``.
@@ -361,10 +363,10 @@ def _call_clocks(hw: list[SequenceCounts], table: CostTable, parts: list[int]) -
     return inference_clk, program_clk, program_clk * len(parts) if len(hw) > 1 else 0.0
 
 
-def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> float:
-    """Host time of a call: once per call, then per frame and hardware sequence (round trip and input)."""
+def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> tuple[float, float]:
+    """Host time of a call: (once per call, per frame and hardware sequence: round trip and input)."""
     per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s") for q in hw)
-    return _price(table, "host_call_s") + frames * per_frame
+    return _price(table, "host_call_s"), frames * per_frame
 
 
 def _power_levels(floor: float, dynamic_mj: float, frames: int, chip_s: float, time_s: float) -> Mapping[str, float]:
@@ -418,7 +420,8 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     host_speed = _price(table, "host_ops_per_s") if host_ops_per_s is None else host_ops_per_s
 
     inference_clk, program_clk, reprogram_clk = _call_clocks(hw, table, parts)
-    host_s = _host_seconds(hw, table, frames)
+    call_s, frames_s = _host_seconds(hw, table, frames)
+    host_s = call_s + frames_s
     chip_s = (inference_clk + reprogram_clk) / hz
     software_s = frames * sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers) / host_speed
     time_s = host_s + chip_s + software_s
@@ -426,9 +429,9 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     powers = _power_levels(floor, dynamic_mj, frames, chip_s, time_s)
     fps = frames / time_s
 
-    c_lo, c_hi = _validated(table, "clk_error", chip_s)
-    h_lo, h_hi = _validated(table, "host_error", host_s + software_s)
-    t_lo, t_hi = c_lo + h_lo, c_hi + h_hi
+    parts_lo_hi = (_validated(table, "clk_error", chip_s), _validated(table, "host_error", call_s + software_s),
+                   _validated(table, "host_frame_error", frames_s))
+    t_lo, t_hi = sum(p[0] for p in parts_lo_hi), sum(p[1] for p in parts_lo_hi)
     res = _price(table, "timer_resolution_s") / 2
     rows, seq_stats = _report_rows(seqs, table, host_speed)
     events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, powers["max"]), PowerEvent(host_s / 2 + chip_s, floor))

@@ -71,7 +71,8 @@ def test_published_fps_within_the_stated_range(run):
 
 def test_host_frame_time_agrees_with_the_fc_round_trip():
     lo, hi = published.FC_ROUND_TRIP_S
-    assert lo / 1.15 < T.host_frame_s.value < hi
+    assert lo / T.host_frame_error.value < T.host_frame_s.value < hi
+    assert hi / T.host_frame_s.value == pytest.approx(T.host_frame_error.value)
 
 
 @pytest.mark.parametrize("run", [r for r in published.RUNS if r.inference_clk is not None and r.network in NETWORKS],
