@@ -1,14 +1,18 @@
 """Devices a model maps onto: a mesh of NPs (``hw_model.Mesh``) and a cost table.
 
-``AKD1000()`` is the AKD1000 chip; ``Device(mesh, costs)`` builds a what-if
-device from any ``hw_model`` mesh and cost table. The objects mirror the
+``AKD1000()`` is the AKD1000 chip, ``TwoNodesIPv1()`` the vendor's 2-node
+Akida 1.0 IP, ``devices()`` the simulator's answer to "the hardware on this
+host"; ``what_if_device(nodes=..., nps_per_node=..., clock_hz=..., ...)`` builds
+a what-if device in one line, and ``Device(mesh, costs)`` one from any
+``hw_model`` mesh and cost table. The objects mirror the
 vendor's: ``device.version``, ``device.mesh.nps`` (each with ``ident`` and
 ``types``), ``mesh.dma_event``, ``mesh.dma_conf``, ``mesh.hrc``,
 ``mesh.np_sram_size``.
 """
 from dataclasses import dataclass
 
-from hw_model import Mesh, akd1000
+from hw_model import MapLimits, Mesh, NPSlot, akd1000, make_mesh
+from hw_model import NPType as SlotType
 from hw_model.cost_table import AKD1000_COSTS, CostTable
 
 from .enums import NPType
@@ -17,6 +21,8 @@ from .soc import SoC
 
 #: The AKD1000's hardware version string (observed on the vendor's virtual device).
 AKD1000_VERSION = "BC.00.000.002"
+#: TwoNodesIPv1's hardware version string (observed on the vendor's virtual device).
+TWO_NODES_IPV1_VERSION = "BC.A1.003.006"
 
 
 @dataclass(frozen=True)
@@ -105,3 +111,81 @@ class Device:
 def AKD1000():  # noqa: N802 - the vendor's name
     """The AKD1000 chip: 78 NPs in 20 nodes, the HRC, and its cost table."""
     return Device(akd1000(), AKD1000_COSTS)
+
+
+def devices():
+    """The devices on this host: one simulated AKD1000.
+
+    The vendor's ``akida.devices()`` lists the Akida chips plugged into the
+    host; the simulator has none, so it answers with the chip it simulates,
+    and ``model.map(devices()[0])`` then maps and prices as on an AKD1000.
+    """
+    return [AKD1000()]
+
+
+_C1, _C12 = (SlotType.CNP1,), (SlotType.CNP1, SlotType.CNP2)
+_C1F2, _C1F3 = (SlotType.CNP1, SlotType.FNP2), (SlotType.CNP1, SlotType.FNP3)
+
+
+def _node_position(k):
+    """(col, row) of node ``k``: column by column over rows 1..5, starting at
+    (1, 2); (1, 1) holds the DMAs (the vendor's layout of its small IPs)."""
+    return 1 + (k + 1) // 5, 1 + (k + 1) % 5
+
+
+def _mesh_slots(node_types):
+    """NP slots of nodes laid out by ``_node_position``; ``node_types`` lists
+    the types of each NP of each node."""
+    return [NPSlot(*_node_position(k), i, types)
+            for k, types_of_node in enumerate(node_types) for i, types in enumerate(types_of_node)]
+
+
+def TwoNodesIPv1():  # noqa: N802 - the vendor's name
+    """The vendor's 2-node Akida 1.0 IP: 8 NPs in nodes (1, 2) and (1, 3).
+
+    NP types, DMAs at (1, 1, 0)/(1, 1, 1), the HRC, per-NP SRAM (43008 B
+    input, 44800 B weights) and the 512-filter CNP limit are those observed on
+    the vendor's virtual device; clocks and power are priced with the AKD1000's
+    cost table.
+    """
+    mesh = make_mesh("TwoNodesIPv1", _mesh_slots([(_C1F2, _C1, _C1, _C1), (_C1F3, _C12, _C12, _C12)]),
+                     sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512))
+    return Device(mesh, AKD1000_COSTS, TWO_NODES_IPV1_VERSION)
+
+
+def _check_count(argument, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SimValueError(f"what_if_device: argument '{argument}' must be an int >= 1, got {value!r}")
+    return value
+
+
+def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=None, weight_sram_bytes=None,
+                   name="what-if"):
+    """A what-if Akida 1.0 device in one line; the defaults are the AKD1000's
+    node count, NPs per node, clock and memories.
+
+    nodes: number of nodes (AKD1000: 20); nps_per_node: NPs per node (4). The
+    layout is regular, so the defaults give 80 NPs where the AKD1000 has 78 (its
+    DMAs take two NP slots, its node (4, 1) holds four FNP2s): in each node NP 0
+    can be a CNP1 or an FNP3 and the others a CNP1 or a CNP2; the first node's
+    NP 0 is a CNP1 or an FNP2 (large fully-connected layers).
+    clock_hz: the clock in Hz (None: the AKD1000 cost table's). input_sram_bytes,
+    weight_sram_bytes: per-NP memories in bytes (None: 43008 and 44800).
+    The HRC (InputConvolutional front-end) and the DMAs are kept. Clocks,
+    power and energy use the AKD1000 cost table, with the clock replaced.
+    """
+    _check_count("nodes", nodes)
+    _check_count("nps_per_node", nps_per_node)
+    sram = akd1000().sram
+    sram = type(sram)(
+        sram.input_bytes if input_sram_bytes is None else _check_count("input_sram_bytes", input_sram_bytes),
+        sram.weight_bytes if weight_sram_bytes is None else _check_count("weight_sram_bytes", weight_sram_bytes))
+    node = (_C1F3,) + (_C12,) * (nps_per_node - 1)
+    first = (_C1F2,) + node[1:]
+    mesh = make_mesh(name, _mesh_slots([first] + [node] * (nodes - 1)), sram=sram)
+    costs = AKD1000_COSTS
+    if clock_hz is not None:
+        if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0:
+            raise SimValueError(f"what_if_device: argument 'clock_hz' must be a number > 0, got {clock_hz!r}")
+        costs = costs.what_if(name, clock_hz=float(clock_hz))
+    return Device(mesh, costs, AKD1000_VERSION)

@@ -35,6 +35,11 @@ class ZeroSizeError(SimValueError, RuntimeError):
     """A dimension is 0 where the vendor raises either ValueError or RuntimeError."""
 
 
+def shape_text(shape):
+    """How errors write a shape: axes in NHWC order, as numpy does: ``(3, 3, 2, 4)``."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
 def layer_label(layer_type, name):
     """The way errors name a layer: ``"Convolutional 'conv_1'"``."""
     return f"{layer_type} '{name}'" if name else layer_type

@@ -12,12 +12,13 @@ import numbers
 
 import numpy as np
 
-from .enums import LayerType, Padding, PoolType
+from .enums import LayerType, NPType, Padding, PoolType
 from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
 from .geometry import window_output_size
+from .interchange import layer_dict
 from .learning import learning_histogram_rows
 from .params import LayerParams
-from .variables import check_act_step, check_variable, weight_range
+from .variables import Variables, check_act_step, check_variable, weight_range
 
 #: Bits of the uint8 image an InputConvolutional receives.
 IMAGE_BITS = 8
@@ -39,6 +40,10 @@ class Layer:
     name_prefix = None
     #: Abbreviated type shown by ``Model.summary()``.
     summary_type = None
+    #: NP component types the layer can be mapped on (``is_target_component``).
+    target_components = ()
+    #: Whether the layer's work can be split over several NPs (the CNP layers).
+    splittable = False
 
     def __init__(self, name):
         if not isinstance(name, str):
@@ -90,8 +95,8 @@ class Layer:
 
     @property
     def variables(self):
-        """A dict copy of every variable, by name."""
-        return {k: self.get_variable(k) for k in self.get_variable_names()}
+        """The layer's variables: ``.names`` and item access (see ``Variables``)."""
+        return Variables(self)
 
     def get_variable(self, name):
         """A copy of variable ``name``."""
@@ -152,13 +157,34 @@ class Layer:
         """Whether the layer emits signed values (potentials, or a wide InputData)."""
         raise NotImplementedError
 
+    @property
+    def macs(self):
+        """Multiply-accumulate operations of one frame through this layer,
+        counted densely (every input value, zero or not; the chip only
+        processes non-zero events). 0 for InputData and for a layer not yet
+        in a model."""
+        return 0
+
+    def to_dict(self):
+        """The layer as a dict, in the vendor's ``to_dict`` layout (see ``Model.to_dict``)."""
+        return layer_dict(self)
+
     def get_learning_histogram(self):
-        """int64 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
+        """uint32 (n, 2) rows [floor(100 * threshold_learning / num_weights), count]
         over the neurons that have learned (threshold_learning > 0)."""
         if self._learning is None:
             raise SimValueError(f"{self.label}: No such variable 'threshold_learning': the layer is not "
                                 f"compiled for learning (call Model.compile(AkidaUnsupervised(...)) first)")
         return learning_histogram_rows(self)
+
+    def is_target_component(self, hw_type):
+        """Whether the layer can be mapped on NP components of type ``hw_type`` (an ``NP.Type``)."""
+        try:
+            hw_type = NPType(hw_type)
+        except (ValueError, TypeError):
+            raise SimTypeError(f"{self.label}: is_target_component: argument 'hw_type' must be an NP.Type, "
+                               f"got {hw_type!r}") from None
+        return hw_type in self.target_components
 
     def _copy_unbound(self):
         """A new, unbound layer with the same arguments and name."""
@@ -166,7 +192,7 @@ class Layer:
 
     def __repr__(self):
         return (
-            f"<akida_sim.Layer, type={self.layer_type.name}, name={self._name}, "
+            f"<akida_sim.Layer, type={self.layer_type}, name={self._name}, "
             f"input_dims={self.input_dims}, output_dims={self.output_dims}>"
         )
 
@@ -416,6 +442,18 @@ class _ConvLike(_NeuralLayer):
         self.input_bits = previous.output_bits
         self.output_dims = self._compute_output_dims(self.input_dims)
 
+    @property
+    def macs(self):
+        """Convolution positions (before pooling) x kernel x input channels x
+        filters; for SeparableConvolutional the depthwise plus the pointwise MACs."""
+        if not self.input_dims:
+            return 0
+        cx, cy = self.conv_output_dims(self.input_dims)
+        (kx, ky), c, f = self._args["kernel_size"], self.input_dims[2], self._args["filters"]
+        if self.layer_type == LayerType.SeparableConvolutional:
+            return cx * cy * (kx * ky * c + c * f)
+        return cx * cy * kx * ky * c * f
+
     def _weight_shapes(self, channels, filters):
         """{variable name: shape} of the layer's weights."""
         kx, ky = self._args["kernel_size"]
@@ -498,6 +536,7 @@ class InputConvolutional(_ConvLike):
     """First layer for 8-bit images: a cross-correlation with up to 8-bit weights."""
 
     layer_type = LayerType.InputConvolutional
+    target_components = (NPType.HRC,)
     name_prefix = "InputConv"
     summary_type = "InputConv."
     stride_may_exceed_kernel = True
@@ -553,6 +592,8 @@ class Convolutional(_ConvLike):
     """Convolution (kernel flipped) of 1/2/4-bit activations with 1/2/4/8-bit weights."""
 
     layer_type = LayerType.Convolutional
+    target_components = (NPType.CNP1, NPType.CNP2)
+    splittable = True
     name_prefix = "Conv"
     summary_type = "Conv."
     signed_input_is_value_error = True
@@ -570,6 +611,8 @@ class SeparableConvolutional(_ConvLike):
     """Depthwise convolution (kernel flipped) followed by a 1x1 pointwise sum."""
 
     layer_type = LayerType.SeparableConvolutional
+    target_components = (NPType.CNP1, NPType.CNP2)
+    splittable = True
     name_prefix = "SepConv"
     summary_type = "Sep.Conv."
 
@@ -594,6 +637,7 @@ class FullyConnected(_NeuralLayer):
     """
 
     layer_type = LayerType.FullyConnected
+    target_components = (NPType.FNP2, NPType.FNP3)
     name_prefix = "Fully"
     summary_type = "Fully."
 
@@ -617,6 +661,14 @@ class FullyConnected(_NeuralLayer):
         self.input_dims = list(previous.output_dims)
         self.input_bits = previous.output_bits
         self.output_dims = [1, 1, self._args["units"]]
+
+    @property
+    def macs(self):
+        """Inputs (x * y * c) x units."""
+        if not self.input_dims:
+            return 0
+        x, y, c = self.input_dims
+        return x * y * c * self._args["units"]
 
     def _variable_specs(self):
         if not self.input_dims:

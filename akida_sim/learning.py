@@ -19,10 +19,11 @@ import numpy as np
 from kernels.learning import draw_initial_weights, fit_kernel, learning_constants, learning_histogram
 
 from .enums import LayerType
-from .errors import SimIndexError, SimRuntimeError, SimTypeError, SimValueError
+from .errors import SimIndexError, SimRuntimeError, SimTypeError, SimValueError, shape_text
 
 #: The vendor's default min_plasticity is the float32 nearest to 0.1.
 DEFAULT_MIN_PLASTICITY = float(np.float32(0.1))
+_INT32 = np.iinfo(np.int32)
 
 _FRACTIONS = (
     ("initial_plasticity", "initial plasticity"),
@@ -97,10 +98,12 @@ class AkidaUnsupervised:
 
 class LearningState:
     """What a compiled layer holds beyond its variables: the optimizer, the
-    rule's integer constants and the hidden selection counter."""
+    seed of its connection draws, the rule's integer constants and the hidden
+    selection counter."""
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer, seed=None):
         self.optimizer = optimizer
+        self.seed = seed
         self.initial_thswap, self.decrement, self.floor, self.cap = optimizer.constants()
         self.counter = np.zeros(1, np.int64)
 
@@ -142,7 +145,7 @@ def compile_layer(layer, optimizer, seed):
     if classes > 0 and units % classes:
         raise SimValueError(f"The number of neurons must be a multiple of the number of classes "
                             f"(layer '{layer.name}': {units} units, num_classes={classes}).")
-    state = LearningState(optimizer)
+    state = LearningState(optimizer, seed)
     weights = draw_initial_weights(n_inputs, units, k, np.random.default_rng(seed))
     layer._learning = state
     layer._allocate_variables()
@@ -158,13 +161,24 @@ def check_labels(input_labels, n_samples, num_classes):
     labels = np.asarray(input_labels)
     if labels.size == 0:
         return np.full(n_samples, -1, np.int32)
+    if labels.ndim == 0 and labels.dtype.kind in "fb":  # one float or bool label: its integral value
+        value = labels.item()
+        if not float(value).is_integer():
+            raise SimTypeError(f"fit method expects integers as labels (got {value!r}).")
+        labels = np.asarray(int(value))
     if labels.dtype.kind not in "iu":
         raise SimTypeError(f"fit method expects integers as labels (got dtype {labels.dtype.name}).")
+    outside = (labels < _INT32.min) | (labels > _INT32.max)
+    if outside.any():
+        raise SimTypeError(f"fit method expects integers as labels (got {labels[outside].ravel()[0]}: labels "
+                           f"must fit in int32).")
     if labels.ndim == 0 or labels.size == 1:
         labels = np.full(n_samples, int(labels.ravel()[0]))
+    if labels.ndim == 2 and labels.shape[1] == 1:  # a column of labels, one per sample
+        labels = labels[:, 0]
     if labels.shape != (n_samples,):
-        raise SimValueError(f"Number of input labels must match number of inputs: {n_samples} "
-                            f"(got {labels.size} labels).")
+        got = f"{labels.size} labels" if labels.ndim == 1 else f"labels of shape {shape_text(labels.shape)}"
+        raise SimValueError(f"Number of input labels must match number of inputs: {n_samples} (got {got}).")
     labels = np.where(labels < 0, -1, labels)  # any negative label: unlabelled
     if num_classes > 1 and labels.max() >= num_classes:
         raise SimRuntimeError(f"Input Label is larger than allowed for the configured number of classes "
@@ -195,6 +209,7 @@ def learn(layer, x, labels):
 
 
 def learning_histogram_rows(layer):
-    """[floor(100 * threshold_learning / num_weights), count] rows of learned neurons."""
+    """uint32 [floor(100 * threshold_learning / num_weights), count] rows of
+    learned neurons (uint32 as the vendor's)."""
     return learning_histogram(layer._variables["threshold_learning"],
-                              layer._learning.optimizer._config["num_weights"])
+                              layer._learning.optimizer._config["num_weights"]).astype(np.uint32)

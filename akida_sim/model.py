@@ -1,24 +1,29 @@
 """``Model``: a sequential graph of Akida 1.0 layers, as the vendor's API builds it."""
+import json
+import numbers
 import os
 import time
 
 import numpy as np
 
 from kernels.fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
+from kernels.learning import draw_initial_weights
 
+from . import interchange
 from .device import Device
-from .enums import BackendType, LayerType, MapMode
-from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
+from .enums import BackendType, IpVersion, LayerType, MapMode, NPType
+from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError, shape_text
 from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
+from .metrics import Metrics, inference_power_events
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
-from .statistics import HostStatistics, estimate, power_events
+from .statistics import HostStatistics, estimate
 from .summary import learning_summary_text, mapped_summary_text, summary_text
 
-#: The input dtypes the vendor names when it refuses an input.
-_NAMED_INPUT_DTYPES = (np.dtype(np.float32), np.dtype(np.int8), np.dtype(np.int16))
+#: What restoring a layer from a file or a dict can raise on bad content.
+_RESTORE_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError, OverflowError)
 
 
 class Model:
@@ -36,12 +41,16 @@ class Model:
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
+        #: (start ms, end ms, frames) of the last inference, host monotonic clock.
+        self._inference_window = None
+        self._power_events = []
         if filename is not None and layers is not None:
             raise SimValueError("Model: give either 'filename' or 'layers', not both")
         if filename is not None:
             if not isinstance(filename, (str, os.PathLike)):
                 raise SimTypeError(f"Model: argument 'filename' must be a path, got {type(filename).__name__}")
-            self._load(*read_model_file(filename), source=os.fspath(filename))
+            header, source = read_model_file(filename)
+            self._restore(header["layers"], source, f"model file '{os.fspath(filename)}'")
         elif layers is not None:
             self._copy_layers(layers)
 
@@ -180,24 +189,19 @@ class Model:
             raise SimValueError("Cannot perform an inference on a model with no layers")
         if not self._neural_layers():
             raise SimRuntimeError("A model without any neural layers cannot process inputs.")
+        expected = "(N, " + shape_text(self.input_shape)[1:]
         if not isinstance(inputs, np.ndarray):
             raise SimTypeError(
                 f"forward(): incompatible function arguments: 'inputs' must be a numpy.ndarray of uint8 "
-                f"with shape (N, {', '.join(map(str, self.input_shape))}), got {type(inputs).__name__}")
+                f"with shape {expected}, got {type(inputs).__name__}")
         if inputs.dtype != np.uint8:
-            if inputs.dtype in _NAMED_INPUT_DTYPES:
-                raise SimValueError(f"Unsupported input type {inputs.dtype.name}. Input type should be uint8.")
-            raise SimValueError(
-                f"Input dtype should be int8, uint8, int16 or float32 (and only uint8 is accepted); "
-                f"got {inputs.dtype.name}.")
-        expected = tuple(self.input_shape)
+            raise SimValueError(f"Unsupported input type {inputs.dtype.name}. Input type should be uint8. "
+                                f"(argument 'inputs': expected uint8 {expected})")
         if inputs.ndim == 1:
             raise SimRuntimeError(f"Shape number of dimensions must be in range [1, 4]: inputs must be "
-                                  f"(N,{','.join(map(str, expected))}), got ({','.join(map(str, inputs.shape))})")
-        if inputs.ndim != 4 or tuple(inputs.shape[1:]) != expected:
-            raise SimValueError(
-                f"Input shape must be (N,{','.join(map(str, expected))}) but got "
-                f"({','.join(map(str, inputs.shape))}).")
+                                  f"{expected}, got {shape_text(inputs.shape)}")
+        if inputs.ndim != 4 or tuple(inputs.shape[1:]) != tuple(self.input_shape):
+            raise SimValueError(f"Input shape must be {expected} but got {shape_text(inputs.shape)}.")
         if inputs.shape[0] == 0:
             raise SimRuntimeError("Cannot have a shape with dimension 0 set to 0 (the batch is empty)")
         bits = self._layers[0].input_bits
@@ -249,14 +253,17 @@ class Model:
         step = self._check_batch_size(batch_size) or x.shape[0]
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
-        start = time.perf_counter()
+        start, started_ms = time.perf_counter(), int(time.monotonic() * 1000)
         parts = [self._run(x[i:i + step], last_raw, events) for i in range(0, x.shape[0], step)]
         elapsed = time.perf_counter() - start
+        self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0],
                                         step if step < x.shape[0] else 0)
+            self._power_events = inference_power_events(self._inference_window, self._statistics)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
+            self._power_events = []
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def forward(self, inputs, batch_size=0):
@@ -317,11 +324,15 @@ class Model:
         _, sequences = map_model(layers, device, mode, bool(hw_only))
         self._device, self._hw_sequences = device, sequences
         self._statistics = HostStatistics()
+        self._inference_window = None
+        self._power_events = []
 
     def _unmap(self):
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
+        self._inference_window = None
+        self._power_events = []
         for layer in self._layers:
             layer.mapping = None
 
@@ -350,11 +361,6 @@ class Model:
     def statistics(self):
         """What the last forward/predict cost (see akida_sim.statistics)."""
         return self._statistics
-
-    @property
-    def power_events(self):
-        """Modelled power levels of the last inference (see akida_sim.statistics)."""
-        return power_events(self._statistics)
 
     # -- learning ----------------------------------------------------------
     @property
@@ -420,7 +426,122 @@ class Model:
         flat = scores.reshape(-1, neurons)
         return (flat.argmax(axis=1) // (neurons // num_classes)).astype(np.int64)
 
+    def evaluate(self, inputs, labels, num_classes=0, batch_size=0):
+        """Accuracy (float) of the class predicted for each input against ``labels``.
+
+        labels: int32 (N,). The scores are ``predict`` (last layer without
+        activation) or the ``forward`` activations, flattened per sample; the
+        class is the index of the first highest score floor-divided by the
+        neurons per class. num_classes: 0 means one class per output filter.
+        """
+        if not isinstance(labels, np.ndarray):
+            raise SimTypeError(f"evaluate(): argument 'labels' must be a numpy.ndarray of int32, got "
+                               f"{type(labels).__name__}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 0:
+            raise SimTypeError(f"evaluate(): argument 'num_classes' must be an int >= 0, got {num_classes!r}")
+        if labels.dtype != np.int32:
+            raise SimValueError(f"Labels must be int32 (argument 'labels': got {labels.dtype.name}).")
+        if labels.ndim != 1:
+            raise SimValueError(f"Labels must be 1-D (argument 'labels': got shape {shape_text(labels.shape)}).")
+        last = self._layers[-1] if self._layers else None
+        if last is not None and last.layer_type != LayerType.InputData and not last._args["activation"]:
+            scores = self.predict(inputs, batch_size)
+        else:
+            scores = self.forward(inputs, batch_size)
+        if len(labels) != len(scores):
+            raise SimValueError(f"Inputs and labels must have the same size ({len(scores)} inputs, "
+                                f"{len(labels)} labels).")
+        flat = scores.reshape(len(scores), -1)
+        num_classes = int(num_classes) or scores.shape[-1]
+        neurons = flat.shape[1]
+        if num_classes == 1:
+            raise SimValueError("Cannot classify with 1class(es) (argument 'num_classes': expected 0 or >= 2).")
+        if neurons % num_classes:
+            raise SimValueError(f"The number of neurons [{neurons}] is not a multiple of the number of classes "
+                                f"[{num_classes}].")
+        predicted = flat.argmax(axis=1) // (neurons // num_classes)
+        return float(np.float32(np.mean(predicted == labels)))
+
+    def add_classes(self, num_add_classes):
+        """Add ``num_add_classes`` classes to the compiled learning last layer.
+
+        Each new class gets as many new neurons as the others have (units /
+        num_classes); the learned neurons keep their variables. A new neuron
+        starts as at compile: ``num_weights`` random connections, threshold 0,
+        act_step 1, threshold_learning 0 and thswap at its initial value. The
+        rule's hidden selection counter restarts at 0 (as the vendor's does);
+        the model is unmapped (its output grows). A layer compiled with
+        num_classes=0 is refused (ValueError).
+        """
+        if isinstance(num_add_classes, bool) or not isinstance(num_add_classes, numbers.Integral):
+            raise SimTypeError(f"add_classes(): argument 'num_add_classes' must be an int, got {num_add_classes!r}")
+        if num_add_classes <= 0:
+            raise SimValueError(f"The number of classes to add must be positive (argument 'num_add_classes': "
+                                f"got {num_add_classes}).")
+        optimizer = self.learning
+        if optimizer is None:
+            raise SimRuntimeError("The last layer must be compiled (call Model.compile(AkidaUnsupervised(...)) "
+                                  "before add_classes).")
+        last = self._layers[-1]
+        config = optimizer._config
+        if config["num_classes"] == 0:
+            raise SimValueError(f"add_classes: layer '{last.name}' was compiled with num_classes=0, so its "
+                                f"neurons form no class block to copy; compile with num_classes >= 1")
+        units = last._args["units"]
+        added = int(num_add_classes) * (units // config["num_classes"])
+        seed = None if last._learning.seed is None else (last._learning.seed, units)
+        n_inputs = last.input_dims[0] * last.input_dims[1] * last.input_dims[2]
+        new_weights = draw_initial_weights(n_inputs, added, config["num_weights"], np.random.default_rng(seed))
+        fresh = {"weights": new_weights.astype(np.int8).reshape(1, 1, n_inputs, added),
+                 "threshold": np.zeros(added, np.int32), "act_step": np.ones(added, np.float32),
+                 "threshold_learning": np.zeros(added, np.int32),
+                 "thswap": np.full(added, last._learning.initial_thswap, np.int32)}
+        self._unmap()
+        for name, extra in fresh.items():
+            last._variables[name] = np.concatenate([last._variables[name], extra], axis=-1)
+        last._args["units"] = units + added
+        last.output_dims = [1, 1, units + added]
+        config["num_classes"] += int(num_add_classes)
+        last._learning.reset_counter()
+        self._on_variable_set(last, "weights")
+
     # -- description -----------------------------------------------------
+    @property
+    def ip_version(self):
+        """The Akida IP generation of the model: always IpVersion.v1."""
+        return IpVersion.v1
+
+    @property
+    def macs(self):
+        """Multiply-accumulate operations of one frame, summed over the layers
+        (see ``Layer.macs``: dense counts, zero inputs included)."""
+        return sum(layer.macs for layer in self._layers)
+
+    @property
+    def component_count(self):
+        """{NPType: count} of the NP components (HRC included) the mapped
+        hardware sequences use; empty when not mapped on hardware."""
+        counts = {}
+        for layer in self._layers:
+            for component in (layer.mapping.nps if layer.mapping is not None else ()):
+                counts[component.type] = counts.get(component.type, 0) + 1
+        return {t: counts[t] for t in NPType if t in counts}
+
+    @property
+    def metrics(self):
+        """Counters of the last inference: ``inference_start``/``inference_end``
+        (host monotonic clock, ms) and ``inference_frames``; on mapped hardware
+        also ``inference_clk`` and ``program_clk`` (from ``statistics``)."""
+        return Metrics(self._inference_window, self._statistics)
+
+    @property
+    def power_events(self):
+        """PowerEvents of the last inference on mapped hardware (a new list): the cost
+        model's power levels (mW; see akida_sim.metrics) timestamped on the host's
+        monotonic clock (ms) from ``inference_start``; empty when not mapped or
+        before an inference."""
+        return list(self._power_events)
+
     def summary(self):
         """Print the layer table (Layer (type), Output shape, Kernel shape), and
         once mapped the NPs, components and program sizes."""
@@ -434,8 +555,12 @@ class Model:
         print(text, end="")
 
     def __repr__(self):
-        return (f"<akida_sim.Model, layer_count={len(self._layers)}, "
-                f"output_shape={self.output_shape}>")
+        return (f"<akida_sim.Model, layer_count={len(self._layers)}, output_shape={self.output_shape or []}, "
+                f"sequences={self.sequences}>")
+
+    def __str__(self):
+        return (f"akida_sim.Model, layer_count={len(self._layers)}, sequence_count={len(self.sequences)}, "
+                f"output_shape={self.output_shape or []}")
 
     # -- persistence -----------------------------------------------------
     def to_buffer(self):
@@ -447,7 +572,10 @@ class Model:
         return model_to_bytes(entries)
 
     def save(self, model_file):
-        """Write the model (arguments and every variable) to ``model_file`` atomically."""
+        """Write the model (arguments and every variable) to ``model_file`` atomically.
+
+        Any extension works; ``.aksim`` is the one akida_sim suggests (``.fbz``
+        is also the vendor's, different, format)."""
         data = self.to_buffer()
         try:
             write_atomically(model_file, data)
@@ -458,27 +586,126 @@ class Model:
     def from_buffer(cls, data):
         """A model from bytes written by ``to_buffer``."""
         model = cls()
-        model._load(*read_model_bytes(bytes(data)), source="<buffer>")
+        header, source = read_model_bytes(bytes(data))
+        model._restore(header["layers"], source, "model file '<buffer>'")
         return model
 
-    def _load(self, header, arrays, source):
-        for i, entry in enumerate(header["layers"]):
-            try:
-                cls = LAYER_CLASSES[LayerType[entry["type"]]]
-                config = dict(entry["config"])
-                layer = cls(**config)
-                variables = {name: arrays[member] for name, member in entry["variables"].items()}
-                learning = entry.get("learning")
-                if learning is not None:
-                    self._append(layer)
-                    compile_layer(layer, AkidaUnsupervised(**learning), seed=learning.get("seed"))
-                    for name, value in variables.items():
-                        layer.set_variable(name, value)
-                    layer._learning.reset_counter()
-                else:
-                    self._append(layer, variables)
-                missing = set(layer.get_variable_names()) - set(variables)
-                if missing:
-                    raise SimValueError(f"variables {sorted(missing)} are missing")
-            except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
-                raise ModelFileError(f"Invalid model file '{source}': layer {i} cannot be restored: {exc}") from None
+    def to_dict(self):
+        """The model as a dict, in the vendor's ``to_dict`` layout: per layer its
+        name, ``parameters`` (vendor names), ``variables`` ({shape, dtype,
+        bitwidth, data}), ``inbounds`` and shapes; the optimizer under ``learning``."""
+        from . import __version__
+        return interchange.model_dict(self, __version__)
+
+    def to_json(self):
+        """``to_dict`` as a compact JSON string (one line: weights make it long)."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, model_dict):
+        """A model from a dict of the ``to_dict`` layout (akida_sim's or the
+        vendor's). Validated like a model file: a bad description raises
+        ModelFileError naming the layer, and no model is returned."""
+        model = cls()
+        try:
+            entries = interchange.entries_from_dict(model_dict)
+        except ValueError as exc:
+            raise ModelFileError(f"Invalid model description: {exc}") from None
+        model._restore(entries, interchange.DictSource(), "model description")
+        return model
+
+    @classmethod
+    def from_json(cls, model_str):
+        """A model from a JSON string written by ``to_json`` (see ``from_dict``)."""
+        if not isinstance(model_str, (str, bytes, bytearray)):
+            raise SimTypeError(f"Model.from_json: argument 'model_str' must be a str, got {type(model_str).__name__}")
+        try:
+            description = json.loads(model_str)
+        except (ValueError, RecursionError) as exc:
+            raise ModelFileError(f"Invalid model description: not JSON ({exc})") from None
+        return cls.from_dict(description)
+
+    @classmethod
+    def from_akida(cls, vendor_model):
+        """An akida_sim model from a live model of the vendor's package.
+
+        Read through its public API only (layer types, ``parameters``,
+        ``get_variable`` and the optimizer of a compiled last layer), so a
+        model saved by the vendor's package is loaded there (``akida.Model(path)``)
+        and continued here. A learning layer restarts its hidden selection
+        counter at 0, as after loading a saved model.
+        """
+        if not hasattr(vendor_model, "layers"):
+            raise SimTypeError(f"Model.from_akida: argument 'vendor_model' must be a model of the vendor's "
+                               f"package, got {type(vendor_model).__name__}")
+        model = cls()
+        try:
+            entries = interchange.entries_from_akida(vendor_model)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise SimValueError(f"Model.from_akida: cannot read the vendor's model: {exc}") from None
+        model._restore(entries, interchange.ArraySource(), "vendor model")
+        return model
+
+    def to_akida(self, akida_module):
+        """This model rebuilt with ``akida_module`` (the vendor's ``akida``,
+        passed in by the caller): same layers, arguments and variables, and the
+        optimizer of a learning last layer (its learned variables set after
+        compile)."""
+        return interchange.to_akida(self, akida_module)
+
+    def _restore(self, entries, source, label):
+        """Append the layers described by ``entries`` (file header entries, or
+        those of ``interchange``), reading each variable from ``source`` once
+        its layer is built. Any problem raises ModelFileError naming
+        ``label`` and the layer."""
+        try:
+            for i, entry in enumerate(entries):
+                try:
+                    self._restore_layer(entry, source)
+                except _RESTORE_ERRORS as exc:
+                    raise ModelFileError(f"Invalid {label}: layer {i} cannot be restored: {exc}") from None
+        finally:
+            if hasattr(source, "close"):
+                source.close()
+
+    def _restore_layer(self, entry, source):
+        layer_type = interchange.layer_type_named(entry.get("type"))
+        if "config" in entry:
+            if not isinstance(entry["config"], dict):
+                raise ValueError(f"'config' must be a dict, got {type(entry['config']).__name__}")
+            config = dict(entry["config"])
+        else:
+            config = interchange.config_from_parameters(layer_type, entry["parameters"])
+            config["name"] = entry["name"]
+        layer = LAYER_CLASSES[layer_type](**config)
+        self._append(layer)
+        learning = entry.get("learning")
+        if learning is not None:
+            seed = learning.get("seed") if isinstance(learning, dict) else None
+            compile_layer(layer, AkidaUnsupervised(**interchange.optimizer_args(learning), seed=seed), seed=seed)
+        refs = entry["variables"]
+        if not isinstance(refs, dict):
+            raise ValueError(f"'variables' must be a dict, got {type(refs).__name__}")
+        specs = layer._variable_specs()
+        unknown, missing = sorted(set(refs) - set(specs)), sorted(set(specs) - set(refs))
+        if unknown:
+            raise ValueError(f"No such variable {unknown[0]!r} (a {layer_type.name} layer holds {sorted(specs)})")
+        if missing:
+            raise ValueError(f"variables {missing} are missing")
+        for name in sorted(refs):
+            shape, dtype, _ = specs[name]
+            layer.set_variable(name, source.array(refs[name], name, shape, dtype))
+        if layer._learning is not None:
+            layer._learning.reset_counter()
+        self._check_restored_links(layer, entry)
+
+    def _check_restored_links(self, layer, entry):
+        """A description's inbounds and shapes, when given, must be the ones the layers imply."""
+        inbounds = entry.get("inbounds")
+        if inbounds is not None and list(inbounds) != [l.name for l in layer.inbounds]:
+            raise ValueError(f"inbounds {inbounds!r}: akida_sim models are sequential, expected "
+                             f"{[l.name for l in layer.inbounds]}")
+        for key, dims in (("input_shape", layer.input_dims), ("output_shape", layer.output_dims)):
+            given = entry.get(key)
+            if given is not None and list(given) != list(dims):
+                raise ValueError(f"'{key}' is {given!r} but the layer's arguments give {list(dims)}")

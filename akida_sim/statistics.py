@@ -5,7 +5,8 @@ with the device's cost table (``hw_model.costs``, see ``docs/cost_model.md``): `
 overhead included, as the vendor prints it) with its validated ``fps_range``,
 ``inference_clk``, ``program_clk``, ``energy`` (mJ/frame, floor included), ``powers``
 ({"floor", "average", "min", "max", "std"} in mW), per-sequence and per-layer rows, and
-``power_events``.  Software sequences are priced with the device's ``host_ops_per_second``
+``power_events`` (modelled levels, s from the start; ``Model.power_events`` places them on
+the host clock).  Software sequences are priced with the device's ``host_ops_per_second``
 when the user gives it (the vendor's CPU time is not published), else with the cost
 table's rough default.  Unmapped, only the host's wall-clock frame rate is known.
 """
@@ -57,22 +58,3 @@ def estimate(sequences, device, events, frames, batch_size=0):
     return price_counts(sequence_counts(sequences, events, frames), device.costs, frames=frames,
                         batch_size=batch_size, clock_mode=device.soc.clock_mode.name,
                         host_ops_per_s=device.host_ops_per_second)
-
-
-class PowerEvent:
-    """A modelled power level, shaped as the vendor's ``PowerEvent``: ``ts`` (s from the start
-    of the inference), ``power`` (mW); ``voltage`` and ``current`` are not modelled (None)."""
-
-    __slots__ = ("ts", "power", "voltage", "current")
-
-    def __init__(self, ts, power):
-        self.ts, self.power, self.voltage, self.current = ts, power, None, None
-
-    def __repr__(self):
-        return f"<akida_sim.PowerEvent, ts={self.ts:.6g}, power={self.power:.6g}>"
-
-
-def power_events(statistics):
-    """The power events of the cost model's estimate: floor while the host transfers, the
-    chip's active level while it computes, floor again (empty for an unmapped model)."""
-    return [PowerEvent(e.ts, e.power) for e in getattr(statistics, "power_events", ())]

@@ -8,7 +8,7 @@ import numpy as np
 
 from kernels.fixed_point import STEP_FIELD_BITS
 
-from .errors import SimValueError
+from .errors import SimTypeError, SimValueError, shape_text
 
 #: The smallest legal activation step (1/16).
 MIN_ACT_STEP = 1.0 / 16
@@ -35,10 +35,6 @@ def weight_range(weights_bits, any_width_is_int8=False):
     raise ValueError(f"no weight range for {weights_bits} bits")
 
 
-def _shape_text(shape):
-    return "( " + " ".join(str(d) for d in reversed(shape)) + " )"
-
-
 def check_variable(label, name, value, shape, dtype, value_range=None):
     """Return a C-contiguous copy of ``value`` after checking it.
 
@@ -59,9 +55,8 @@ def check_variable(label, name, value, shape, dtype, value_range=None):
         )
     if tuple(value.shape) != tuple(shape):
         raise SimValueError(
-            f"{label}: Unexpected tensor shape: {_shape_text(value.shape)} instead of "
-            f"{_shape_text(shape)} (variable '{name}': expected shape {tuple(shape)}, "
-            f"got {tuple(value.shape)})"
+            f"{label}: Unexpected tensor shape for variable '{name}': expected {shape_text(shape)}, "
+            f"got {shape_text(value.shape)}"
         )
     if value_range is not None and value.size:
         lo, hi = value_range
@@ -104,3 +99,35 @@ def check_act_step(label, value):
 def step_sixteenths(act_step):
     """The integer step the chip uses: floor(16 * act_step) mod 2**28 as int64, shape kept."""
     return np.floor(act_step.astype(np.float64) * 16).astype(np.int64) % STEP_FIELD_MODULUS
+
+
+class Variables:
+    """``layer.variables``: the vendor's interface to a layer's variables.
+
+    ``variables.names`` lists them (sorted); ``variables["weights"]`` is a
+    copy (``get_variable``); ``variables["weights"] = array`` sets one
+    (``set_variable``, with its checks).
+    """
+
+    def __init__(self, layer):
+        self._layer = layer
+
+    @property
+    def names(self):
+        """The variable names, sorted."""
+        return self._layer.get_variable_names()
+
+    def __getitem__(self, name):
+        return self._layer.get_variable(name)
+
+    def __setitem__(self, name, value):
+        self._layer.set_variable(name, value)
+
+    def __contains__(self, name):
+        return name in self.names
+
+    def __iter__(self):
+        raise SimTypeError("Variables are not iterable: use variables.names and variables[name]")
+
+    def __repr__(self):
+        return f"<akida_sim.Variables, layer={self._layer.name}, names={self.names}>"

@@ -84,6 +84,21 @@ MODELS = {
 }
 
 
+#: The built-in model ``akida-sim run`` runs when given none.
+DEFAULT_MODEL = "dscnn_kws"
+
+#: name -> loader of a built-in model's labelled test data: a function
+#: returning (inputs uint8 (N, x, y, c), labels int (N,)). ``akida-sim run``
+#: uses them, and prints the accuracy, when no input is given.
+LABELLED_DATA = {}
+
+
+def labelled_data(name):
+    """(inputs, labels) of the built-in model ``name``, or None when it has no labelled data."""
+    loader = LABELLED_DATA.get(name)
+    return None if loader is None else loader()
+
+
 def random_inputs(model, n, rng, zero_fraction=0.3):
     """n random uint8 inputs within the model's input bit width, about
     ``zero_fraction`` of them zero."""
@@ -136,19 +151,9 @@ def build(name, seed=0):
 
 def copy_into(model, ak):
     """The same model rebuilt with another package of the same API (``ak``),
-    e.g. the vendor's, arguments and variables copied."""
-    enums = {"padding": ak.Padding, "pool_type": ak.PoolType}
-    target = ak.Model()
-    for layer in model.layers:
-        config = layer.get_config()
-        for key, enum in enums.items():
-            if key in config:
-                config[key] = enum(int(config[key]))
-        target.add(getattr(ak, type(layer).__name__)(**config))
-        copy = target.layers[-1]
-        for var in layer.get_variable_names():
-            copy.set_variable(var, layer.get_variable(var))
-    return target
+    e.g. the vendor's: ``model.to_akida(ak)``."""
+    return model.to_akida(ak)
 
 
-__all__ = ["MODELS", "build", "copy_into", "random_inputs", "randomize"]
+__all__ = ["DEFAULT_MODEL", "LABELLED_DATA", "MODELS", "build", "copy_into", "labelled_data", "random_inputs",
+           "randomize"]

@@ -1,11 +1,14 @@
-"""Command line: ``run`` (JSON report), ``summary FILE`` and argument errors."""
+"""Command line: ``run`` (vendor layout and JSON), inputs, ``devices``, ``summary``, options."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import akida_sim as ak
 from akida_sim import cli, zoo
+
 
 def tiny_net():
     """A small net for the CLI tests that only need some model (fast even without JIT)."""
@@ -23,77 +26,201 @@ def tiny(monkeypatch):
     return "tiny"
 
 
-REPORT_KEYS = {"model", "batch", "output_shape", "output_dtype", "predicted_classes", "build_seconds",
-               "first_call_seconds", "forward_seconds", "simulated_frames_per_second"}
+def run_json(capsys, *argv):
+    assert cli.main(["run", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
-def test_run_json(capsys):
-    assert cli.main(["run", "--model", "mnist", "--batch", "2", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert REPORT_KEYS <= set(report)
-    assert report["model"] == "mnist" and report["batch"] == 2
-    assert report["output_shape"] == [2, 1, 1, 10]
-    assert report["output_dtype"] == "int32"
-    assert len(report["predicted_classes"]) == 2
-    assert all(0 <= c < 10 for c in report["predicted_classes"])
-    for key in ("build_seconds", "first_call_seconds", "forward_seconds", "simulated_frames_per_second"):
-        assert report[key] >= 0
+def test_run_text_in_the_vendors_layout(tiny, capsys):
+    assert cli.main(["run", "-m", tiny]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "No input provided, using random data."
+    assert "Model Summary" in out and "HW/conv_0-classifier (Hardware)" in out
+    start = next(i for i, line in enumerate(lines) if line.startswith("Floor power (mW): "))
+    assert lines[start + 1].startswith("Average framerate = ") and lines[start + 1].endswith(" fps")
+    assert lines[start + 2].startswith("Last inference power range (mW):  Avg ")
+    assert lines[start + 3].startswith("Last inference energy consumed (mJ/frame): ")
+    assert lines[start + 4:start + 8] == ["Model metrics:", "  inference_frames: 1", lines[start + 6],
+                                          lines[start + 7]]
+    assert lines[start + 6].startswith("  inference_clk: ") and lines[start + 7].startswith("  program_clk: ")
+    assert int(lines[start + 6].split(": ")[1]) > 0
 
 
-def test_run_is_deterministic_and_matches_the_zoo(tiny, capsys):
-    cli.main(["run", "--model", tiny, "--batch", "3", "--json", "--seed", "4"])
-    first = json.loads(capsys.readouterr().out)
-    cli.main(["run", "--model", tiny, "--batch", "3", "--json", "--seed", "4"])
-    second = json.loads(capsys.readouterr().out)
-    assert first["predicted_classes"] == second["predicted_classes"]
-    assert first["output_shape"] == [3, 1, 1, 3]
+def test_run_json_matches_the_api(tiny, capsys):
+    report = run_json(capsys, "--model", tiny, "--batch", "3", "--seed", "4")
+    assert report["frames"] == 3 and report["output_shape"] == [3, 1, 1, 3]
+    assert report["notes"] == ["No input provided, using random data."] and report["input"] is None
     model = zoo.build(tiny, seed=4)
     x = zoo.random_inputs(model, 3, np.random.default_rng(5))
-    assert model.predict(x).reshape(3, -1).argmax(axis=1).tolist() == first["predicted_classes"]
+    assert model.predict(x).reshape(3, -1).argmax(axis=1).tolist() == report["predicted_classes"]
+    model.map(ak.AKD1000())
+    model.forward(x)
+    assert report["metrics"] == {name: model.metrics[name] for name in ("inference_frames", "inference_clk",
+                                                                      "program_clk")}
+    assert report["metrics"]["inference_frames"] == 3
+    assert report["sequences"] == [{"name": s.name, "backend": s.backend.name, "program_bytes": len(s.program)}
+                                   for s in model.sequences]
+    assert report["nps"] == sum(n for t, n in model.component_count.items() if t != ak.NPType.HRC)
+    power = report["power_mw"]
+    assert power["min"] <= power["max"] and power["std"] >= 0 and power["average"] > report["floor_power_mw"] > 0
+    assert report == run_json(capsys, "-m", tiny, "--batch", "3", "--seed", "4") | {
+        "simulated_frames_per_second": report["simulated_frames_per_second"]}
 
 
-def test_run_text_and_save_then_summary(tiny, tmp_path, capsys):
-    path = tmp_path / "tiny.fbz"
-    assert cli.main(["run", "--model", tiny, "--batch", "1", "--save", str(path)]) == 0
+def test_run_other_device_mode_and_software(tiny, capsys):
+    report = run_json(capsys, "-m", tiny, "--device", "TwoNodesIPv1", "--mode", "Minimal")
+    assert report["device"] == "TwoNodesIPv1" and report["mapping_mode"] == "Minimal"
+    report = run_json(capsys, "-m", tiny, "--software")
+    assert "metrics" not in report and "device" not in report
+    assert cli.main(["run", "-m", tiny, "--software"]) == 0
     out = capsys.readouterr().out
-    assert "Model Summary" in out and "simulated_frames_per_second" in out and "saved_to" in out
-    assert path.exists()
+    assert "Average framerate = " in out and "Floor power" not in out and "not mapped" in out
+
+
+def test_run_saved_model_file_and_save(tiny, tmp_path, capsys):
+    path = tmp_path / "tiny.fbz"
+    assert cli.main(["run", "-m", tiny, "--save", str(path)]) == 0
+    assert f"Saved to {path}" in capsys.readouterr().out
+    assert run_json(capsys, "-m", str(path))["output_shape"] == [1, 1, 1, 3]
     assert cli.main(["summary", str(path)]) == 0
     text = capsys.readouterr().out
     assert "Model Summary" in text and "conv_0 (InputConv.)" in text and "classifier (Fully.)" in text
-    assert ak.Model(str(path)).layer_count == 3
 
 
-@pytest.mark.parametrize("batch", ["0", "-3", "two", "1.5"])
-def test_bad_batch(batch, capsys):
+def test_run_npy_inputs(tiny, tmp_path, capsys):
+    x = np.random.default_rng(0).integers(0, 256, (8, 8, 1)).astype(np.uint8)
+    one = tmp_path / "one.npy"
+    np.save(one, x)
+    assert run_json(capsys, "-m", tiny, "-i", str(one))["frames"] == 1
+    batch = tmp_path / "batch.npy"
+    np.save(batch, np.stack([x, x, x]).astype(np.int64))
+    report = run_json(capsys, "-m", tiny, "-i", str(batch))
+    assert report["frames"] == 3 and len(set(report["predicted_classes"])) == 1
+    for name, array in [("shape", np.zeros((7, 8, 1), np.uint8)), ("float", np.zeros((8, 8, 1), np.float32)),
+                        ("range", np.full((8, 8, 1), 300, np.int32))]:
+        path = tmp_path / f"{name}.npy"
+        np.save(path, array)
+        assert cli.main(["run", "-m", tiny, "-i", str(path)]) == 2
+        assert str(path) in capsys.readouterr().err
+
+
+def test_run_refuses_a_pickled_npy(tiny, tmp_path, capsys):
+    path = tmp_path / "evil.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert cli.main(["run", "-m", tiny, "-i", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "evil.npy" in err and "unpickled" in err
+
+
+def test_run_image_inputs(tiny, tmp_path, capsys):
+    image = pytest.importorskip("PIL.Image")
+    path = tmp_path / "picture.png"
+    image.fromarray(np.random.default_rng(0).integers(0, 256, (20, 30, 3)).astype(np.uint8)).save(path)
+    assert cli.main(["run", "-m", tiny, "-i", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Image resized from 20x30 to 8x8 (the model input)." in out
+    assert "No input provided" not in out
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    assert cli.main(["run", "-m", tiny, "-i", str(fake)]) == 2
+    err = capsys.readouterr().err
+    assert "fake.png" in err and "not an image" in err
+
+
+def test_run_prints_accuracy_of_labelled_data(tiny, monkeypatch, capsys):
+    model = zoo.build(tiny)
+    x = zoo.random_inputs(model, 6, np.random.default_rng(1))
+    labels = model.predict(x).reshape(6, -1).argmax(axis=1)
+    labels[0] = (labels[0] + 1) % 3
+    monkeypatch.setitem(zoo.LABELLED_DATA, tiny, lambda: (x, labels))
+    assert run_json(capsys, "-m", tiny)["accuracy"] == pytest.approx(5 / 6)
+    assert cli.main(["run", "-m", tiny]) == 0
+    out = capsys.readouterr().out
+    assert "labelled test samples" in out and "Accuracy: 83.33 % on 6 labelled samples" in out
+    assert "accuracy" not in run_json(capsys, "-m", tiny, "--batch", "2")  # random frames asked for
+
+
+def test_default_model_is_one_constant():
+    assert cli.build_parser().parse_args(["run"]).model == zoo.DEFAULT_MODEL in zoo.MODELS
+
+
+def test_help_shows_every_default(capsys):
+    for command in ("run", "summary"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = capsys.readouterr().out
+        options = [a for a in cli.build_parser()._subparsers._group_actions[0].choices[command]._actions
+                   if a.option_strings and a.dest != "help"]
+        for action in options:
+            assert action.help and "(default: " in action.help, action.dest
+        assert text.count("(default: ") >= len(options)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["summary", "mnist", "--mode", "Minimal"], "--mode needs --map"),
+    (["summary", "mnist", "--device", "AKD1000"], "--device needs --map"),
+    (["run", "--software", "--mode", "HwPr"], "--mode"),
+    (["run", "-i", "x.npy", "--batch", "2"], "--batch"),
+    (["run", "--batch", "0"], "--batch"),
+    (["run", "--batch", "two"], "--batch"),
+    (["run", "--device", "AKD2000"], "--device"),
+])
+def test_options_needing_others_are_errors(argv, fragment, capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["run", "--model", "mnist", "--batch", batch])
+        cli.main(argv)
     assert info.value.code == 2
-    assert "--batch" in capsys.readouterr().err
+    assert fragment in capsys.readouterr().err
 
 
-def test_bad_model_name_and_missing_command(capsys):
-    with pytest.raises(SystemExit) as info:
-        cli.main(["run", "--model", "nope"])
-    assert info.value.code == 2
+def test_unknown_model_missing_command_and_version(capsys):
+    assert cli.main(["run", "-m", "nope"]) == 2
+    assert "'nope' is neither a model file nor a built-in model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main([])
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"akida-sim {ak.__version__}"
 
 
-def test_summary_of_missing_or_broken_file(tmp_path, capsys):
+def test_devices_lists_the_simulated_devices(capsys):
+    assert cli.main(["devices"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("AKD1000: 78 NPs in 20 nodes") and "devices()[0]" in out[0]
+    assert out[1].startswith("TwoNodesIPv1: 8 NPs in 2 nodes")
+
+
+def test_summary_mapped_and_errors(tiny, tmp_path, capsys):
+    assert cli.main(["summary", tiny, "--map", "--mode", "Minimal"]) == 0
+    assert "(Hardware) - size:" in capsys.readouterr().out
     assert cli.main(["summary", str(tmp_path / "missing.fbz")]) == 2
-    err = capsys.readouterr().err
-    assert "missing.fbz" in err and "File not found" in err
+    assert "missing.fbz" in capsys.readouterr().err
     junk = tmp_path / "junk.fbz"
     junk.write_bytes(b"junk" * 10)
     assert cli.main(["summary", str(junk)]) == 2
-    assert "junk.fbz" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "junk.fbz" in err and "from_akida" in err
 
 
-def test_run_map_reports_hardware_costs(capsys):
-    assert cli.main(["run", "--model", "mnist", "--batch", "2", "--map", "--mode", "Minimal", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["mapping_mode"] == "Minimal" and report["sequences"] == ["HW/conv_0-classifier"]
-    assert report["nps"] >= 2 and report["program_bytes"] > 0
-    assert report["chip_fps"] > 0 and report["average_power_mw"] > report["floor_power_mw"] > 0
-    assert report["energy_mj_per_frame"] > 0
+def test_image_is_scaled_to_a_narrower_input(monkeypatch, tmp_path, capsys):
+    image = pytest.importorskip("PIL.Image")
+    monkeypatch.setitem(zoo.MODELS, "four_bit", (lambda: [
+        ak.InputData(input_shape=(6, 5, 3), input_bits=4),
+        ak.FullyConnected(units=2, weights_bits=2, activation=False)], "4-bit input"))
+    pixels = np.full((6, 5, 3), 255, np.uint8)
+    pixels[0, 0] = (16, 32, 48)
+    path = tmp_path / "exact.png"
+    image.fromarray(pixels).save(path)
+    model = zoo.build("four_bit")
+    frames, notes = cli.load_input(str(path), model)
+    assert frames.shape == (1, 6, 5, 3) and frames.max() == 15 and frames[0, 0, 0].tolist() == [1, 2, 3]
+    assert notes == ["8-bit pixels scaled to the model's 4-bit input."]
+    assert cli.main(["run", "-m", "four_bit", "-i", str(path)]) == 0
+    assert "scaled to the model's 4-bit input" in capsys.readouterr().out
+
+
+def test_python_dash_m_is_the_command():
+    done = subprocess.run([sys.executable, "-m", "akida_sim", "--version"], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == f"akida-sim {ak.__version__}"

@@ -29,6 +29,11 @@ fractions = st.one_of(st.floats(0.0, 1.0, allow_nan=False), st.sampled_from([0.0
 # ---------------------------------------------------------------------------- helpers
 
 
+def variables_of(layer):
+    """A snapshot of every variable of ``layer``, by name."""
+    return {name: layer.get_variable(name) for name in layer.get_variable_names()}
+
+
 def flatten(x):
     """(S, X, Y, C) -> (S, X*Y*C): the FullyConnected input order, column-major over (x, y, c)."""
     return np.stack([sample.reshape(-1, order="F") for sample in x]).astype(np.int64)
@@ -183,11 +188,11 @@ def test_fit_matches_reference(sc):
 @given(scenarios(conv=True))
 def test_fit_multilayer_learns_last_layer_only(sc):
     model, optimizer = build(sc)
-    conv_before = model.layers[1].variables
+    conv_before = variables_of(model.layers[1])
     ref = reference(model, optimizer)
     for x, labels in sc["calls"]:
         fit_and_check(model, ref, x, labels, sc["activation"], sc["threshold"])
-    for name, value in model.layers[1].variables.items():
+    for name, value in variables_of(model.layers[1]).items():
         np.testing.assert_array_equal(value, conv_before[name])
     assert model.layers[1].get_variable_names() == ["act_step", "threshold", "weights"]
 
@@ -302,7 +307,7 @@ def test_seeded_runs_learn_identically():
     for _ in range(2):
         model = fc_model((1, 1, 64), 8)
         model.compile(ak.AkidaUnsupervised(num_weights=12, num_classes=4), seed=11)
-        runs.append((model.fit(x, labels), model.layers[1].variables))
+        runs.append((model.fit(x, labels), variables_of(model.layers[1])))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     for name in runs[0][1]:
         np.testing.assert_array_equal(runs[0][1][name], runs[1][1][name])
@@ -384,7 +389,7 @@ def test_save_load_resumes_with_counter_reset(tmp_path, via):
         loaded = ak.Model.from_buffer(model.to_buffer())
     assert loaded.learning is not None
     assert loaded.learning.get_config() == opt.get_config()
-    for name, value in model.layers[1].variables.items():
+    for name, value in variables_of(model.layers[1]).items():
         np.testing.assert_array_equal(loaded.layers[1].get_variable(name), value)
     assert loaded.layers[1].get_variable_names() == model.layers[1].get_variable_names()
     with pytest.raises(RuntimeError, match="already compiled"):
@@ -470,7 +475,7 @@ def test_fit_batch_size_does_not_matter():
     for batch_size in (0, 1, 5):
         model = fc_model((1, 1, 30), 4)
         model.compile(ak.AkidaUnsupervised(num_weights=8, num_classes=2, seed=1))
-        results.append((model.fit(x, labels, batch_size=batch_size), model.layers[1].variables))
+        results.append((model.fit(x, labels, batch_size=batch_size), variables_of(model.layers[1])))
     for out, variables in results[1:]:
         np.testing.assert_array_equal(out, results[0][0])
         for name, value in variables.items():
@@ -599,7 +604,7 @@ FIT_ERRORS = [
     ("float32", lambda m: m.fit(X.astype(np.float32)), ValueError,
      r"Unsupported input type float32\. Input type should be uint8\."),
     ("shape", lambda m: m.fit(np.ones((1, 1, 1, 31), np.uint8)), ValueError,
-     r"Input shape must be \(N,1,1,32\) but got \(1,1,1,31\)\."),
+     r"Input shape must be \(N, 1, 1, 32\) but got \(1, 1, 1, 31\)\."),
     ("label count", lambda m: m.fit(X, [0, 1]), ValueError,
      r"Number of input labels must match number of inputs: 3"),
     ("float labels", lambda m: m.fit(X, np.array([0.0, 1.0, 0.0])), TypeError,
@@ -615,8 +620,8 @@ FIT_ERRORS = [
 def test_fit_errors_leave_state_unchanged(call, exc, match):
     model = _compiled()
     model.fit(X[:1], 0)
-    before = model.layers[1].variables
+    before = variables_of(model.layers[1])
     with pytest.raises(exc, match=match):
         call(model)
-    for name, value in model.layers[1].variables.items():
+    for name, value in variables_of(model.layers[1]).items():
         np.testing.assert_array_equal(value, before[name])

@@ -1,0 +1,154 @@
+"""The vendor's tutorial flows run on both packages: same calls, same results.
+
+The KWS edge-learning flow (predict_classes in batches, pop_layer, a binary
+edge layer, compile, fit in batches, save and reload, add_classes, fit the
+new classes) with the random parts (the initial connections drawn by compile
+and add_classes) set to the same values on both sides; the label forms ``fit``
+accepts; the layer attributes scripts read.
+"""
+import numpy as np
+import pytest
+
+import akida_sim
+from model_specs import assert_identical
+
+akida = pytest.importorskip("akida")
+pytestmark = [pytest.mark.oracle, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+
+
+def _kws_model(ak, rng_seed):
+    """The same small DS-CNN in ``ak`` (either package), random weights from ``rng_seed``."""
+    rng = np.random.default_rng(rng_seed)
+    model = ak.Model()
+    model.add(ak.InputConvolutional(input_shape=(49, 10, 1), kernel_size=(5, 5), filters=8, kernel_stride=(2, 2),
+                                    weights_bits=8, act_bits=4, name="conv_0"))
+    model.add(ak.SeparableConvolutional((3, 3), 8, "separable_1", ak.Padding.Same, (1, 1), 4, act_bits=4))
+    model.add(ak.SeparableConvolutional(kernel_size=(3, 3), filters=16, weights_bits=4, act_bits=1,
+                                        pool_type=ak.PoolType.Average, name="separable_2"))
+    model.add(ak.FullyConnected(units=8, weights_bits=2, activation=False, name="dense_3"))
+    for layer in model.layers:
+        names = layer.get_variable_names()
+        top = {2: 1, 4: 7, 8: 40}[layer.parameters.weights_bits]
+        for name in ("weights", "weights_pw"):
+            if name in names:
+                shape = layer.get_variable(name).shape
+                layer.set_variable(name, rng.integers(-top, top + 1, shape).astype(np.int8))
+        layer.set_variable("threshold", rng.integers(0, 30, layer.get_variable("threshold").shape).astype(np.int32))
+    return model
+
+
+def _connections(rng, n_inputs, units, num_weights):
+    w = np.zeros((1, 1, n_inputs, units), np.int8)
+    for j in range(units):
+        w[0, 0, rng.choice(n_inputs, num_weights, replace=False), j] = 1
+    return w
+
+
+def _learning_state(model):
+    layer = model.layers[-1]
+    return {name: layer.get_variable(name) for name in ("weights", "threshold_learning", "thswap")}
+
+
+def test_kws_edge_learning_flow_alike(tmp_path):
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, (40, 49, 10, 1), dtype=np.uint8)
+    y_train = rng.integers(0, 4, 40)
+    x_new = rng.integers(0, 256, (12, 49, 10, 1), dtype=np.uint8)
+    y_new = rng.integers(0, 2, 12) + 4
+    sim, vendor = _kws_model(akida_sim, 1), _kws_model(akida, 1)
+    for i in range(0, 40, 16):
+        assert_identical(sim.predict_classes(x_train[i:i + 16]), vendor.predict_classes(x_train[i:i + 16]),
+                         "predict_classes")
+    num_classes, per_class, num_weights = 4, 3, 5
+    edge_weights = _connections(rng, 16, num_classes * per_class, num_weights)
+    for model in (sim, vendor):
+        ak = akida_sim if model is sim else akida
+        model.pop_layer()
+        model.add(ak.FullyConnected(name="akida_edge_layer", units=num_classes * per_class, activation=False))
+        model.compile(optimizer=ak.AkidaUnsupervised(num_weights=num_weights, num_classes=num_classes,
+                                                     learning_competition=0.1))
+        model.layers[-1].set_variable("weights", edge_weights)
+    for i in range(0, 40, 16):
+        s = slice(i, i + 16)
+        assert_identical(sim.fit(x_train[s], y_train[s].astype(np.int32)),
+                         vendor.fit(x_train[s], y_train[s].astype(np.int32)), "fit")
+    for name, value in _learning_state(vendor).items():
+        assert_identical(_learning_state(sim)[name], value, name)
+    sim.save(str(tmp_path / "sim.fbz"))
+    vendor.save(str(tmp_path / "vendor.fbz"))
+    sim, vendor = akida_sim.Model(str(tmp_path / "sim.fbz")), akida.Model(str(tmp_path / "vendor.fbz"))
+    sim.add_classes(2)
+    vendor.add_classes(2)
+    assert sim.output_shape == vendor.output_shape
+    # the new neurons' connections are drawn at random: give both sides the same
+    weights = vendor.layers[-1].get_variable("weights")
+    weights[..., num_classes * per_class:] = _connections(rng, 16, 2 * per_class, num_weights)
+    for model in (sim, vendor):
+        model.layers[-1].set_variable("weights", weights)
+    assert_identical(sim.fit(x_new, y_new.astype(np.int32)), vendor.fit(x_new, y_new.astype(np.int32)), "fit new")
+    for name, value in _learning_state(vendor).items():
+        assert_identical(_learning_state(sim)[name], value, name)
+    assert_identical(sim.predict_classes(x_new, num_classes=6), vendor.predict_classes(x_new, num_classes=6))
+    assert sim.evaluate(x_new, y_new.astype(np.int32), num_classes=6) == \
+        vendor.evaluate(x_new, y_new.astype(np.int32), num_classes=6)
+
+
+def _learner(ak, weights):
+    model = ak.Model()
+    model.add(ak.InputData(input_shape=(1, 1, 32), input_bits=1))
+    model.add(ak.FullyConnected(units=8, activation=False))
+    model.compile(optimizer=ak.AkidaUnsupervised(num_weights=6, num_classes=4))
+    model.layers[-1].set_variable("weights", weights)
+    return model
+
+
+@pytest.mark.parametrize("labels", [
+    3.0, np.float32(2), -1.0, True, 2, -5, [2], [0, 1, 2, 3, 0, 1], np.array([[2]]),
+    np.array([0, 1, 2, 3, 0, 1], np.int32).reshape(6, 1), np.array([0, 1, 2, 3, 0, 1], np.int16),
+    np.array([0, 1, 2, 3, 0, 1], np.uint64), [],
+], ids=repr)
+def test_fit_label_forms_alike(labels):
+    rng = np.random.default_rng(7)
+    x = (rng.random((6, 1, 1, 32)) < 0.4).astype(np.uint8)
+    weights = _connections(rng, 32, 8, 6)
+    sim, vendor = _learner(akida_sim, weights), _learner(akida, weights)
+    assert_identical(sim.fit(x, labels), vendor.fit(x, labels), "fit")
+    for name, value in _learning_state(vendor).items():
+        assert_identical(_learning_state(sim)[name], value, name)
+
+
+@pytest.mark.parametrize("labels", [3.5, 4.0, 2 ** 40, np.array([0., 1, 2, 3, 0, 1]), np.array([True, False] * 3),
+                                    np.arange(7) % 4, np.array([4] * 6)], ids=repr)
+def test_fit_label_refusals_alike(labels):
+    x = np.zeros((6, 1, 1, 32), np.uint8)
+    weights = _connections(np.random.default_rng(8), 32, 8, 6)
+    with pytest.raises(Exception) as theirs:
+        _learner(akida, weights).fit(x, labels)
+    with pytest.raises(type(theirs.value)):
+        _learner(akida_sim, weights).fit(x, labels)
+
+
+def test_layer_splittable_and_target_components_alike():
+    sim, vendor = _kws_model(akida_sim, 2), _kws_model(akida, 2)
+    first = [akida_sim.Model(), akida.Model()]
+    first[0].add(akida_sim.InputData(input_shape=(4, 4, 2), input_bits=1))
+    first[1].add(akida.InputData(input_shape=(4, 4, 2), input_bits=1))
+    for ours, theirs in zip(sim.layers + first[0].layers, vendor.layers + first[1].layers):
+        assert ours.splittable == theirs.splittable, ours.name
+        for member in akida_sim.NP.Type:
+            assert ours.is_target_component(member) == \
+                theirs.is_target_component(getattr(akida.NP.Type, member.name)), (ours.name, member)
+
+
+def test_unmapped_power_events_and_module_functions_alike():
+    rng = np.random.default_rng(9)
+    x = (rng.random((4, 1, 1, 32)) < 0.4).astype(np.uint8)
+    weights = _connections(rng, 32, 8, 6)
+    sim, vendor = _learner(akida_sim, weights), _learner(akida, weights)
+    assert sim.power_events == vendor.power_events == []
+    sim.fit(x, 1)
+    vendor.fit(x, 1)
+    assert_identical(akida_sim.get_learning_histogram(sim.layers[-1]),
+                     akida.get_learning_histogram(vendor.layers[-1]), "histogram")
+    assert_identical(akida_sim.predict_classes(sim, x, 4), akida.predict_classes(vendor, x, 4), "predict_classes")
+    assert akida_sim.get_variable_names(sim.layers[-1]) == akida.get_variable_names(vendor.layers[-1])
