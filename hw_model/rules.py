@@ -25,6 +25,16 @@ def conv_stride_needs_3x3(n: LayerNeed, mesh: Mesh) -> str | None:
     return None
 
 
+CNP_KERNELS = {"conv": (1, 3, 5, 7), "separable": (3, 5, 7)}   # observed: other odd kernels go to software
+
+
+def cnp_kernel_size(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.k not in CNP_KERNELS[sp.kind]:
+        return f"Kernel size must be {', '.join(map(str, CNP_KERNELS[sp.kind][:-1]))} or {CNP_KERNELS[sp.kind][-1]}."
+    return None
+
+
 def cnp_weight_bits(n: LayerNeed, mesh: Mesh) -> str | None:
     sp = n.spec
     if sp.kind == "conv" and sp.weights_bits not in (1, 2, 4):
@@ -108,6 +118,22 @@ def fc_max_inputs(n: LayerNeed, mesh: Mesh) -> str | None:
     return None
 
 
+HRC_KERNELS = (3, 5, 7)        # kernel sizes the HRC runs (observed: odd kernels 1..11 go to software)
+HRC_CHANNELS = (1, 3)          # input channels the HRC reads (observed: 2 and 4 go to software)
+
+
+def hrc_kernel_size(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.k not in HRC_KERNELS:
+        return "Kernel size should be 3, 5 or 7."
+    return None
+
+
+def hrc_input_channels(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.in_channels not in HRC_CHANNELS:
+        return "The parameter input_channels must be 1 or 3."
+    return None
+
+
 # Max filters of InputConvolutional by (input channels, kernel): vendor doc table, observed messages.
 HRC_MAX_FILTERS = {(1, 3): 512, (1, 5): 192, (1, 7): 96, (3, 3): 192, (3, 5): 64, (3, 7): 32}
 
@@ -115,7 +141,7 @@ HRC_MAX_FILTERS = {(1, 3): 512, (1, 5): 192, (1, 7): 96, (3, 3): 192, (3, 5): 64
 def hrc_max_filters(n: LayerNeed, mesh: Mesh) -> str | None:
     sp = n.spec
     if sp.kind == "input_conv":
-        lim = HRC_MAX_FILTERS.get((min(sp.in_channels, 3) if sp.in_channels != 1 else 1, sp.k))
+        lim = HRC_MAX_FILTERS.get((sp.in_channels, sp.k))
         if lim is not None and sp.filters > lim:
             return f"The parameter num_neurons should be set between 1 and {lim}."
     return None
@@ -175,11 +201,11 @@ def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
 # this order (observed on the sweeps' hw_only failures): parameters, then weight bits, then capacity,
 # then the sequence rule for max pooling.
 PHASE1_RULES: tuple[Rule, ...] = (
-    hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
+    hrc_kernel_size, hrc_input_channels, hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
     conv_stride_needs_3x3, padding_same_only, gap_max_width, gap_no_spatial_split,
     gap_min_rows, fc_weight_bits, fc_max_inputs,
 )
-PHASE2_RULES: tuple[Rule, ...] = (cnp_weight_bits,)
+PHASE2_RULES: tuple[Rule, ...] = (cnp_kernel_size, cnp_weight_bits)
 PHASE3_RULES: tuple[Rule, ...] = (
     maxpool_fits_output, filter_fits_cnp, one_channel_neuron_groups, stride_maxpool_single_np,
     weights_not_all_zero,

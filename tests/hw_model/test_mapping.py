@@ -66,6 +66,11 @@ def test_akd1000_mesh_is_the_published_80_slots():
     (make_spec("input_conv", "i", (32, 4, 3), 8, kernel=3, input_bits=8), "hrc_min_rows"),
     (make_spec("input_conv", "i", (32, 32, 3), 8, kernel=3, input_bits=8, activation=False), "hrc_needs_activation"),
     (conv("c", (16, 16, 1024), 8), "filter_fits_cnp"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=1, input_bits=8), "hrc_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 3), 8, kernel=9, input_bits=8), "hrc_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 2), 8, kernel=3, input_bits=8), "hrc_input_channels"),
+    (conv("c", (8, 8, 16), 8, kernel=9), "cnp_kernel_size"),
+    (make_spec("separable", "s", (8, 8, 16), 8, kernel=1), "cnp_kernel_size"),
 ])
 def test_each_rule_fires_on_its_condition(spec, rule):
     assert rule in [v.rule for v in check_layer(spec)]

@@ -269,3 +269,21 @@ def test_one_channel_input_conv_programs_agree_with_vendor(filters, chained, mod
         layers.append(dict(kind="conv", name="c", filters=8, k=3, wb=4, ab=4))
     desc = {"input": [64, 48, 1], "input_bits": 8, "layers": layers}
     assert model_map(desc, mode) == vendor_map(desc, mode)
+
+
+@pytest.mark.parametrize("kind, k, c", [("input_conv", k, c) for k in (1, 3, 9) for c in (1, 2, 3, 4)]
+                         + [("conv", 9, 8), ("separable", 1, 8), ("separable", 9, 8)])
+def test_kernel_sizes_and_channels_the_hardware_refuses_agree_with_vendor(kind, k, c):
+    """Legal layers outside the HRC's kernels 3/5/7 and 1 or 3 channels, or the CNPs' kernels:
+    software sequences in every mode and the same hw_only text."""
+    layers = [dict(kind=kind, name="L0", filters=8, k=k, wb=4, ab=4), dict(kind="conv", name="L1", filters=8, k=3)]
+    desc = {"input": [32, 32, c], "input_bits": 8 if kind == "input_conv" else 4, "layers": layers}
+    for mode in MODES:
+        assert model_map(desc, mode) == vendor_map(desc, mode), mode
+    try:
+        map_layers(specs_of(desc), hw_only=True)
+        got = "mapped"
+    except MappingError as e:
+        got = str(e)
+    vendor = vendor_map(desc, "AllNps", hw_only=True)
+    assert got == (vendor if isinstance(vendor, str) else "mapped")
