@@ -19,8 +19,6 @@ from .enums import NPType
 from .errors import SimTypeError, SimValueError
 from .soc import SoC
 
-#: The AKD1000's hardware version string (observed on the vendor's virtual device).
-AKD1000_VERSION = "BC.00.000.002"
 #: TwoNodesIPv1's hardware version string (observed on the vendor's virtual device).
 TWO_NODES_IPV1_VERSION = "BC.A1.003.006"
 
@@ -65,20 +63,20 @@ class Device:
 
     mesh: a ``hw_model.Mesh`` (NP slots and their types, DMAs, HRC, SRAM).
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
-    version: the hardware version string.
+    version: the hardware version string (None: the mesh's ``hw_version``).
     host_ops_per_second: synaptic operations per second of the host that runs the software
     sequences (None: the cost table's rough default, fitted on one published run).
     ``device.soc.clock_mode`` sets the clock mode the cost model prices with.
     """
 
-    def __init__(self, mesh, costs=AKD1000_COSTS, version=AKD1000_VERSION, host_ops_per_second=None):
+    def __init__(self, mesh, costs=AKD1000_COSTS, version=None, host_ops_per_second=None):
         if not isinstance(mesh, Mesh):
             raise SimTypeError(f"Device: argument 'mesh' must be a hw_model.Mesh, got {type(mesh).__name__}")
         if not isinstance(costs, CostTable):
             raise SimTypeError(f"Device: argument 'costs' must be a hw_model CostTable, got {type(costs).__name__}")
         self.hw_mesh = mesh
         self.costs = costs
-        self.version = version
+        self.version = mesh.hw_version if version is None else version
         self.mesh = MeshView(mesh)
         self.soc = SoC()
         self.host_ops_per_second = host_ops_per_second
@@ -149,8 +147,8 @@ def TwoNodesIPv1():  # noqa: N802 - the vendor's name
     cost table.
     """
     mesh = make_mesh("TwoNodesIPv1", _mesh_slots([(_C1F2, _C1, _C1, _C1), (_C1F3, _C12, _C12, _C12)]),
-                     sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512))
-    return Device(mesh, AKD1000_COSTS, TWO_NODES_IPV1_VERSION)
+                     sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512), hw_version=TWO_NODES_IPV1_VERSION)
+    return Device(mesh, AKD1000_COSTS)
 
 
 def _check_count(argument, value):
@@ -188,4 +186,4 @@ def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=Non
         if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0:
             raise SimValueError(f"what_if_device: argument 'clock_hz' must be a number > 0, got {clock_hz!r}")
         costs = costs.what_if(name, clock_hz=float(clock_hz))
-    return Device(mesh, costs, AKD1000_VERSION)
+    return Device(mesh, costs)

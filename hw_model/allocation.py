@@ -78,7 +78,8 @@ def allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) -
     cnp_free = mesh.allocation_order(NPType.CNP1)
     used: set[tuple[int, int, int]] = set()
     result: dict[str, LayerMapping] = {}
-    prog = program.SEQ_HEADER
+    prog = program.SEQ_HEADER + program.version_header_bytes(mesh.hw_version, [n.spec for n in needs],
+                                                             needs[0].engine == "HRC")
     for n, g in zip(needs, groups):
         if n.engine != "CNP":
             continue

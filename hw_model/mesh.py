@@ -73,9 +73,14 @@ class MapLimits:
     gap_max_width: int = 32             # observed message "With average pooling, input height cannot exceed 32."
 
 
+#: The AKD1000's hardware version string (observed ``device.version``).
+AKD1000_HW_VERSION = "BC.00.000.002"
+
+
 @dataclass(frozen=True)
 class Mesh:
-    """A mesh of NPs.  ``slots`` are all NP positions (DMA slots excluded)."""
+    """A mesh of NPs.  ``slots`` are all NP positions (DMA slots excluded); ``hw_version``: the
+    hardware version string of the IP (its programs differ, see ``program.version_header_bytes``)."""
 
     name: str
     ip_version: int
@@ -85,6 +90,7 @@ class Mesh:
     hrc: tuple[int, int, int] | None
     sram: SramSize
     limits: MapLimits = field(default_factory=MapLimits)
+    hw_version: str = AKD1000_HW_VERSION
 
     @property
     def nodes(self) -> tuple[tuple[int, int], ...]:
@@ -162,7 +168,8 @@ def akd1000() -> Mesh:
 
 
 def make_mesh(name: str, slots: Iterable[NPSlot], *, sram: SramSize, limits: MapLimits | None = None,
-              dma_event=(1, 1, 0), dma_conf=(1, 1, 1), hrc=(0, 0, 0), ip_version: int = 1) -> Mesh:
+              dma_event=(1, 1, 0), dma_conf=(1, 1, 1), hrc=(0, 0, 0), ip_version: int = 1,
+              hw_version: str = AKD1000_HW_VERSION) -> Mesh:
     """Build a what-if mesh from explicit slots."""
     return Mesh(name=name, ip_version=ip_version, slots=tuple(slots), dma_event=dma_event,
-                dma_conf=dma_conf, hrc=hrc, sram=sram, limits=limits or MapLimits())
+                dma_conf=dma_conf, hrc=hrc, sram=sram, limits=limits or MapLimits(), hw_version=hw_version)

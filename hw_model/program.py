@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import NamedTuple, Sequence
 
 from .layer_spec import LayerSpec
 
@@ -151,6 +152,35 @@ HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input c
 HRC_FILTER_BLOCK = 192        # the HRC's filters are held in blocks of 192; each block after the first
                               # adds a CHUNK_HEADER (calibration: 1-channel 3x3 input convs of 8..512
                               # filters alone and chained, all modes: +24 B from 193, +48 B from 385)
+
+
+class VersionHeader(NamedTuple):
+    """Sequence-header bytes an IP version adds to the AKD1000's (see ``version_header_bytes``)."""
+
+    on_np: int            # the sequence starts on an NP
+    on_hrc: int           # it starts on the HRC and feeds NPs (an HRC alone adds nothing)
+    cnp_raw_output: int   # it ends on a conv/separable layer without activation
+    hrc_raw_output: int   # it starts on the HRC and ends without activation
+
+
+# Programs for the hardware version of the vendor's 2-node Akida 1.0 IP hold a longer sequence
+# header than the AKD1000's, whatever the mesh (calibration: IC/conv/separable/FC first and last
+# layers, with and without activation, mapped on the AKD1000 mesh under both version strings,
+# and the zoo models on the 2-node mesh); the AKD1000's 4 B HRC_RAW_OUTPUT_SAVING does not apply.
+VERSION_HEADERS = {"BC.A1.003.006": VersionHeader(on_np=20, on_hrc=8, cnp_raw_output=-12, hrc_raw_output=4)}
+
+
+def version_header_bytes(hw_version: str, layers: Sequence[LayerSpec], starts_on_hrc: bool) -> int:
+    """Sequence-header bytes the IP version ``hw_version`` adds to the AKD1000's for a hardware
+    sequence of ``layers`` (the first on the HRC when ``starts_on_hrc``)."""
+    h = VERSION_HEADERS.get(hw_version)
+    if h is None or (starts_on_hrc and len(layers) == 1):
+        return 0
+    last = layers[-1]
+    raw = not last.activation
+    return ((h.on_hrc if starts_on_hrc else h.on_np)
+            + (h.cnp_raw_output if raw and last.kind in ("conv", "separable") else 0)
+            + (h.hrc_raw_output if raw and starts_on_hrc else 0))
 
 
 def chunk_overhead(np_blocks: list[int]) -> int:

@@ -34,7 +34,7 @@ def build_vendor(desc: dict):
         kw = dict(filters=d["filters"], kernel_size=(d["k"], d["k"]), kernel_stride=(d.get("s", 1),) * 2,
                   padding=akida.Padding.Same if d.get("padding", "same") == "same" else akida.Padding.Valid,
                   pool_type=pool, pool_size=(ps, ps), weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
-                  name=d["name"])
+                  name=d["name"], activation=d.get("act", True))
         if d["kind"] == "input_conv":
             layer = akida.InputConvolutional(input_shape=tuple(desc["input"]), **kw)
         elif d["kind"] == "conv":
@@ -43,7 +43,7 @@ def build_vendor(desc: dict):
             layer = akida.SeparableConvolutional(**kw)
         else:
             layer = akida.FullyConnected(units=d["filters"], weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
-                                         name=d["name"])
+                                         name=d["name"], activation=d.get("act", True))
         m.add(layer)
     for layer in m.layers:
         for var in ("weights", "weights_pw"):
@@ -55,10 +55,10 @@ def build_vendor(desc: dict):
     return m
 
 
-def vendor_map(desc: dict, mode: str, hw_only: bool = False):
+def vendor_map(desc: dict, mode: str, hw_only: bool = False, device=None):
     m = build_vendor(desc)
     try:
-        m.map(akida.AKD1000(), hw_only=hw_only, mode=getattr(akida.MapMode, mode))
+        m.map(device or akida.AKD1000(), hw_only=hw_only, mode=getattr(akida.MapMode, mode))
     except RuntimeError as e:
         return str(e)
     out = []
@@ -79,14 +79,14 @@ def specs_of(desc: dict):
         sp = make_spec(L["kind"], L["name"], shape, L["filters"], kernel=L["k"], stride=L.get("s", 1),
                        padding=L.get("padding", "same"), pool_type=L.get("pool", "none"), pool_size=L.get("ps", -1),
                        weights_bits=L.get("wb", 4), input_bits=8 if L["kind"] == "input_conv" else bits,
-                       act_bits=L.get("ab", 4))
+                       act_bits=L.get("ab", 4), activation=L.get("act", True))
         specs.append(sp)
         shape, bits = sp.output_shape, L.get("ab", 4)
     return specs
 
 
-def model_map(desc: dict, mode: str):
-    m = map_layers(specs_of(desc), mode=mode)
+def model_map(desc: dict, mode: str, mesh=None):
+    m = map_layers(specs_of(desc), mesh, mode=mode)
     return [(s.name, s.program_bytes,
              {L.name: (len(L.nps), Counter(n.type.value for n in L.nps), Counter(n.filters for n in L.nps))
               for L in s.layers}) for s in m.sequences]
@@ -287,3 +287,29 @@ def test_kernel_sizes_and_channels_the_hardware_refuses_agree_with_vendor(kind, 
         got = str(e)
     vendor = vendor_map(desc, "AllNps", hw_only=True)
     assert got == (vendor if isinstance(vendor, str) else "mapped")
+
+
+_FIRST = {"ic": dict(kind="input_conv", name="first", filters=8, k=3, wb=4),
+          "conv": dict(kind="conv", name="first", filters=8, k=3), "sep": dict(kind="separable", name="first",
+                                                                               filters=8, k=3)}
+
+
+@pytest.mark.parametrize("first", ["ic", "conv", "sep"])
+@pytest.mark.parametrize("last", [None, "conv", "separable", "fully_connected"])
+@pytest.mark.parametrize("act", [True, False])
+def test_two_nodes_ip_version_programs_agree_with_vendor(first, last, act):
+    """The 2-node IP's hardware version lengthens the sequence header depending on the first
+    layer and the activation of the last: programs on TwoNodesIPv1 as the vendor's."""
+    import akida_sim
+
+    if last is None and first == "ic" and not act:
+        pytest.skip("an InputConvolutional needs its activation")
+    layers = [dict(_FIRST[first], act=act if last is None else True)]
+    if last == "fully_connected":
+        layers.append(dict(kind="conv", name="gap", filters=8, k=3, pool="average"))
+    if last is not None:
+        layers.append(dict(kind=last, name="last", filters=8, k=3, act=act))
+    desc = {"input": [16, 16, 1 if first == "ic" else 8], "input_bits": 8 if first == "ic" else 4, "layers": layers}
+    for mode in MODES:
+        assert model_map(desc, mode, akida_sim.TwoNodesIPv1().hw_mesh) == \
+            vendor_map(desc, mode, device=akida.TwoNodesIPv1()), mode
