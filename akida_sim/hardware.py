@@ -96,16 +96,23 @@ class Pass:
 class Sequence:
     """Consecutive layers run on one backend; a hardware sequence has a program."""
 
-    def __init__(self, name, backend, layers, program=None):
+    def __init__(self, name, backend, layers, program=None, pass_sizes=None, pass_program_bytes=None):
+        """pass_sizes: layers per pass (None: one pass); pass_program_bytes: the program bytes each
+        pass takes (hardware), used to price reprogramming between passes."""
+        layers = list(layers)
+        sizes = pass_sizes or [len(layers)]
+        starts = [sum(sizes[:k]) for k in range(len(sizes))]
         self.name = name
         self.backend = backend
-        self.passes = [Pass(layers)]
+        self.passes = [Pass(layers[a:a + n]) for a, n in zip(starts, sizes)]
         self.program = program
+        self.pass_program_bytes = list(pass_program_bytes) if pass_program_bytes is not None else (
+            [len(program)] if program is not None else [])
 
     @property
     def layers(self):
-        """The sequence's layers, in order."""
-        return self.passes[0].layers
+        """The sequence's layers, in order (all passes)."""
+        return [layer for p in self.passes for layer in p.layers]
 
     def __repr__(self):
         size = f", program_size={len(self.program)}" if self.program is not None else ""
@@ -185,7 +192,8 @@ def map_model(layers, device, mode, hw_only):
                 layer.mapping = LayerMappingView(tuple(
                     NPComponent(tuple(n.ident), NPType[n.type.value], n.filters) for n in m.nps))
             program = program_image(seq.name, seq_layers, seq.program_bytes)
-            sequences.append(Sequence(seq.name, BackendType.Hardware, seq_layers, program))
+            sequences.append(Sequence(seq.name, BackendType.Hardware, seq_layers, program,
+                                      [len(p.layers) for p in seq.passes], [p.program_bytes for p in seq.passes]))
         else:
             sequences.append(Sequence(seq.name, BackendType.Software, seq_layers))
     return mapping, sequences

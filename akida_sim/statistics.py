@@ -39,16 +39,20 @@ class HostStatistics:
 
 def sequence_counts(sequences, events, frames):
     """``hw_model.costs.SequenceCounts`` of the model's sequences from event totals
-    ({layer name: [input events, output events]} over ``frames`` frames)."""
+    ({layer name: [input events, output events]} over ``frames`` frames); a multi-pass
+    hardware sequence gives one per pass, named ``<sequence> pass <k>``."""
     out = []
     for s in sequences:
-        first = s.layers[0]
-        x, y, c = first.input_dims
         hardware = s.backend == BackendType.Hardware
-        out.append(SequenceCounts(
-            name=s.name, hardware=hardware,
-            layers=tuple(layer_counts(l, *events[l.name], frames) for l in s.layers),
-            program_bytes=len(s.program) if hardware else 0, input_bytes=-(-x * y * c * first.input_bits // 8)))
+        program = s.pass_program_bytes if hardware else [0]
+        passes = s.passes if hardware else [s]
+        for k, (p, program_bytes) in enumerate(zip(passes, program)):
+            first = p.layers[0]
+            x, y, c = first.input_dims
+            out.append(SequenceCounts(
+                name=s.name if len(passes) == 1 else f"{s.name} pass {k + 1}", hardware=hardware,
+                layers=tuple(layer_counts(l, *events[l.name], frames) for l in p.layers),
+                program_bytes=program_bytes, input_bytes=-(-x * y * c * first.input_bits // 8), host_input=k == 0))
     return out
 
 

@@ -12,13 +12,14 @@
   :mod:`hw_model.calibration`: fit and leave-one-out validation (see ``docs/cost_model.md``).
 """
 from .layer_spec import LayerSpec, make_spec
-from .mapped import LayerMapping, MappingError, ModelMapping, NPAlloc, SequenceMapping, Violation
+from .mapped import LayerMapping, MappingError, ModelMapping, NPAlloc, PassMapping, SequenceMapping, Violation
 from .mapping import map_layers
 from .rules import RULES, check_layer
 from .mesh import Mesh, MapLimits, NPSlot, NPType, SramSize, akd1000, make_mesh
 
 __all__ = [
-    "LayerSpec", "make_spec", "MappingError", "ModelMapping", "LayerMapping", "NPAlloc", "SequenceMapping",
+    "LayerSpec", "make_spec", "MappingError", "ModelMapping", "LayerMapping", "NPAlloc", "PassMapping",
+    "SequenceMapping",
     "Violation", "check_layer", "map_layers", "RULES", "Mesh", "MapLimits", "NPSlot", "NPType", "SramSize",
     "akd1000", "make_mesh",
 ]

@@ -73,13 +73,25 @@ def filter_groups(needs: Sequence[LayerNeed], mode: str, f: int | None) -> list[
     return [max(m, math.ceil(n.spec.filters / f)) if n.engine == "CNP" else 0 for n, m in zip(needs, mins)]
 
 
+def sequence_header_bytes(needs: Sequence[LayerNeed], passes: int, mesh: Mesh) -> int:
+    """Program bytes of a hardware sequence of ``needs`` (all its passes) beyond its layers' own."""
+    prog = (program.SEQ_HEADER + program.PASS_HEADER * (passes - 1)
+            + program.version_header_bytes(mesh.hw_version, [n.spec for n in needs], needs[0].engine == "HRC"))
+    if needs[0].engine == "HRC" and len(needs) > 1:
+        prog += program.HRC_CHAIN_EXTRA
+        if not needs[-1].spec.activation:
+            prog -= program.HRC_RAW_OUTPUT_SAVING
+    return prog
+
+
 def allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) -> tuple[list[LayerMapping], int]:
+    """NPs of one pass of layers ``needs`` (every pass starts from the whole mesh) and the program
+    bytes of its layers (see ``sequence_header_bytes`` for the rest)."""
     groups = filter_groups(needs, mode, f)
     cnp_free = mesh.allocation_order(NPType.CNP1)
     used: set[tuple[int, int, int]] = set()
     result: dict[str, LayerMapping] = {}
-    prog = program.SEQ_HEADER + program.version_header_bytes(mesh.hw_version, [n.spec for n in needs],
-                                                             needs[0].engine == "HRC")
+    prog = 0
     for n, g in zip(needs, groups):
         if n.engine != "CNP":
             continue
@@ -112,10 +124,6 @@ def allocate(needs: Sequence[LayerNeed], mode: str, mesh: Mesh, f: int | None) -
             hrc = NPAlloc(mesh.hrc or (0, 0, 0), NPType.HRC, 0)
             result[n.spec.name] = LayerMapping(n.spec.name, n.spec.kind, (hrc,), on_hrc=True)
             prog += program.LAYER_HEADER + program.hrc_bytes(n.spec)
-            if len(needs) > 1:
-                prog += program.HRC_CHAIN_EXTRA
-                if not needs[-1].spec.activation:
-                    prog -= program.HRC_RAW_OUTPUT_SAVING
     return [result[n.spec.name] for n in needs], prog
 
 

@@ -27,6 +27,9 @@ Time of one call of N frames (sub-batches of ``batch_size``)::
 
 A model with several hardware sequences reprograms each of them for every sub-batch
 (``program_clk_per_byte`` x bytes, plus ``hrc_program_clk`` for a sequence holding the HRC).
+A multi-pass sequence is priced as its passes: each pass is a pipeline of its own, reprogrammed
+for every sub-batch with its share of the program; only the first pass takes its input from the
+host.
 
 Energy: dynamic energy per frame = synaptic ops (hardware layers) x ``pj_per_synaptic_op``;
 average power = floor (of the clock mode) + dynamic energy x fps; energy per frame =
@@ -138,13 +141,16 @@ def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filt
 
 @dataclass(frozen=True)
 class SequenceCounts:
-    """One sequence: its layers' counts, backend, program size and input bytes per frame."""
+    """One sequence (or one pass of a multi-pass sequence): its layers' counts, backend, program
+    size and input bytes per frame; ``host_input``: False for a pass after the first, whose input
+    stays on the device (no host round trip per frame)."""
 
     name: str
     hardware: bool
     layers: tuple[LayerCounts, ...]
     program_bytes: int
     input_bytes: int
+    host_input: bool = True
 
     def __post_init__(self) -> None:
         if not self.layers:
@@ -365,7 +371,8 @@ def _call_clocks(hw: list[SequenceCounts], table: CostTable, parts: list[int]) -
 
 def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> tuple[float, float]:
     """Host time of a call: (once per call, per frame and hardware sequence: round trip and input)."""
-    per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s") for q in hw)
+    per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s")
+                    for q in hw if q.host_input)
     return _price(table, "host_call_s"), frames * per_frame
 
 

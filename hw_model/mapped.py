@@ -53,11 +53,21 @@ class LayerMapping:
 
 
 @dataclass(frozen=True)
+class PassMapping:
+    """One pass of a hardware sequence: its layers' names and the program bytes they take (the
+    sequence header is counted in the first pass)."""
+
+    layers: tuple[str, ...]
+    program_bytes: int
+
+
+@dataclass(frozen=True)
 class SequenceMapping:
     name: str
     backend: str                     # "Hardware" or "Software"
     layers: tuple[LayerMapping, ...]
     program_bytes: int | None        # None for software sequences
+    passes: tuple[PassMapping, ...] = ()   # hardware: one or more passes; software: none
 
     @property
     def n_nps(self) -> int:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .allocation import allocate, one_channel_split_ok, seq_min_f
+from .allocation import allocate, one_channel_split_ok, seq_min_f, sequence_header_bytes
 from .capacity import LayerNeed, layer_need
 from .layer_spec import LayerSpec
-from .mapped import MODES, LayerMapping, MappingError, ModelMapping, SequenceMapping, Violation
+from .mapped import MODES, LayerMapping, MappingError, ModelMapping, PassMapping, SequenceMapping, Violation
 from .mesh import Mesh, NPType, akd1000
 from .rules import CNP_KINDS, MAXPOOL_LAST_MSG, layer_violations, one_channel_neuron_groups
-from .sequences import partition, seq_name
+from .sequences import group_passes, partition, seq_name
 
 _CAPACITY_RULES = ("filter_fits_cnp", "one_channel_neuron_groups", "maxpool_fits_output")
 
@@ -162,11 +162,18 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
         fs = [seq_min_f(ns, mesh) for is_hw, ns in merged if is_hw and any(n.engine == "CNP" for n in ns)]
         f_model = max(fs) if fs else None
     seqs = []
-    for is_hw, ns in merged:
+    for is_hw, passes in group_passes(merged, mesh):
+        ns = [n for p in passes for n in p]
         names = [n.spec.name for n in ns]
         if is_hw:
-            layers, prog = allocate(ns, mode, mesh, f_model)
-            seqs.append(SequenceMapping(seq_name("HW", names), "Hardware", tuple(layers), prog))
+            layers, pass_maps = [], []
+            head = sequence_header_bytes(ns, len(passes), mesh)
+            for k, p in enumerate(passes):
+                pass_layers, prog = allocate(p, mode, mesh, f_model)
+                layers.extend(pass_layers)
+                pass_maps.append(PassMapping(tuple(n.spec.name for n in p), prog + (head if k == 0 else 0)))
+            seqs.append(SequenceMapping(seq_name("HW", names), "Hardware", tuple(layers),
+                                        sum(p.program_bytes for p in pass_maps), tuple(pass_maps)))
         else:
             layers = [LayerMapping(n.spec.name, n.spec.kind) for n in ns]
             seqs.append(SequenceMapping(seq_name("SW", names), "Software", tuple(layers), None))

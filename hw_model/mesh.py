@@ -75,6 +75,10 @@ class MapLimits:
 
 #: The AKD1000's hardware version string (observed ``device.version``).
 AKD1000_HW_VERSION = "BC.00.000.002"
+#: Hardware versions whose mapper runs a model too big for the mesh as one sequence of several
+#: passes, reprogramming the NPs between passes (observed: the 2-node IP's version, on its own mesh
+#: and on the AKD1000's; the AKD1000's version cuts such a model into several sequences on both).
+MULTI_PASS_HW_VERSIONS = frozenset({"BC.A1.003.006"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ class Mesh:
             if (s.col, s.row) not in seen:
                 seen.append((s.col, s.row))
         return tuple(seen)
+
+    @property
+    def multi_pass(self) -> bool:
+        """Whether consecutive hardware layers that do not fit at once run as passes of one sequence."""
+        return self.hw_version in MULTI_PASS_HW_VERSIONS
 
     def count(self, t: NPType) -> int:
         return sum(1 for s in self.slots if s.can_be(t))

@@ -20,6 +20,8 @@ from typing import NamedTuple, Sequence
 from .layer_spec import LayerSpec
 
 SEQ_HEADER = 408            # bytes per HW sequence (calibration: 1-, 2-, 3-layer conv models)
+PASS_HEADER = 64            # bytes per pass after the first of a multi-pass sequence (calibration:
+                            # AkidaNet-0.5/96 and /224 on the 2-node IP, 3 passes)
 LAYER_HEADER = 56           # bytes per HW layer (calibration)
 CNP_HEADER = 224            # bytes per conv NP (calibration: 1,2,4,7 NP spatial splits)
 SEP_HEADER = 232            # bytes per separable NP (calibration)
@@ -166,7 +168,8 @@ class VersionHeader(NamedTuple):
 # Programs for the hardware version of the vendor's 2-node Akida 1.0 IP hold a longer sequence
 # header than the AKD1000's, whatever the mesh (calibration: IC/conv/separable/FC first and last
 # layers, with and without activation, mapped on the AKD1000 mesh under both version strings,
-# and the zoo models on the 2-node mesh); the AKD1000's 4 B HRC_RAW_OUTPUT_SAVING does not apply.
+# and the zoo models on the 2-node mesh); the AKD1000's 4 B HRC_RAW_OUTPUT_SAVING does not apply
+# (hrc_raw_output states it relative to the AKD1000's program, where the saving is counted).
 VERSION_HEADERS = {"BC.A1.003.006": VersionHeader(on_np=20, on_hrc=8, cnp_raw_output=-12, hrc_raw_output=4)}
 
 

@@ -28,7 +28,11 @@ def fits_in_one_sequence(mesh: Mesh, needs: Sequence[LayerNeed], f: int | None =
 
 def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[Violation]], mesh: Mesh,
                hw_only: bool, all_viols: list[Violation], f: int | None) -> list[tuple[bool, list[LayerNeed]]]:
-    """Greedy sequence partition; layers cost their CNPs at filters-per-NP target ``f`` (None: minimum)."""
+    """Greedy sequence partition; layers cost their CNPs at filters-per-NP target ``f`` (None: minimum).
+
+    On a multi-pass mesh the hardware chunks cut on capacity are the passes of one sequence
+    (see ``group_passes``), and a pass may end on a max-pooling layer (observed: AkidaNet-0.5/96 on
+    the 2-node IP, passes ending on its max-pooling separable layers)."""
     def fail(name: str, msgs: list[str]):
         raise MappingError(f"Cannot map layer '{name}'. " + " ".join(msgs))
 
@@ -59,17 +63,23 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
         if cur:
             # a conv/sep with max pooling cannot end a sequence
             tail: list[LayerNeed] = []
+            next_pass = False
             if i < len(needs) and hw[i]:
                 # cut on capacity: max-pool layers at the end start the next sequence instead of
                 # going to software; if nothing else is left, the first one goes to software
-                # (calibration: sequence partitions of the random multi-layer sweeps, vendor API)
-                start = i - len(cur)
+                # (calibration: sequence partitions of the random multi-layer sweeps, vendor API).
+                # A pass of a multi-pass sequence keeps its max-pool layers at the end, but a pass
+                # of max-pool layers only is cut as a sequence (observed: AkidaNet-0.5/96 and /224
+                # on the 2-node IP)
+                start, end = i - len(cur), i
                 while cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
                     cur.pop()
                     i -= 1
                 if not cur:
                     cur, i = [needs[start]], start + 1
-            while cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
+                elif mesh.multi_pass:
+                    cur, i, next_pass = list(needs[start:end]), end, True
+            while not next_pass and cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
                 if hw_only:
                     fail(cur[-1].spec.name, [MAXPOOL_LAST_MSG])
                 all_viols.append(Violation("maxpool_not_last", cur[-1].spec.name, MAXPOOL_LAST_MSG))
@@ -87,3 +97,15 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
             merged.append((is_hw, list(ns)))
     return merged
 
+
+
+def group_passes(chunks: list[tuple[bool, list[LayerNeed]]], mesh: Mesh) -> list[tuple[bool, list[list[LayerNeed]]]]:
+    """Sequences as lists of passes: on a multi-pass mesh consecutive hardware chunks join one
+    sequence, elsewhere every chunk is a sequence of one pass."""
+    out: list[tuple[bool, list[list[LayerNeed]]]] = []
+    for is_hw, ns in chunks:
+        if is_hw and mesh.multi_pass and out and out[-1][0]:
+            out[-1][1].append(ns)
+        else:
+            out.append((is_hw, [ns]))
+    return out

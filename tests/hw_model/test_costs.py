@@ -93,6 +93,14 @@ def test_several_hardware_sequences_are_reprogrammed_per_sub_batch():
     assert s.fps < one.fps
 
 
+def test_passes_after_the_first_are_reprogrammed_but_take_no_host_input():
+    seq = [hw("HW/a", hrc_counts(), conv_counts("c1")), hw("HW/b", conv_counts("c2"), fc_counts())]
+    passes = [seq[0], SequenceCounts("HW/a pass 2", True, seq[1].layers, 10_000, 4096, host_input=False)]
+    s, p = statistics(seq, T, frames=8, batch_size=2), statistics(passes, T, frames=8, batch_size=2)
+    assert p.reprogram_clk == s.reprogram_clk > 0 and p.inference_clk == s.inference_clk
+    assert p.host_s < s.host_s and p.fps > s.fps
+
+
 def test_software_sequences_add_host_time_and_are_never_dropped():
     mixed = [hw("HW/a", hrc_counts(), conv_counts("c1")),
              SequenceCounts("SW/c2", False, (conv_counts("c2", on_host=True),), 0, 1024),

@@ -265,3 +265,37 @@ def test_fnp2_for_heavy_fully_connected_layers():
     assert map_layers([light]).sequences[0].layers[0].nps[0].type == NPType.FNP3
     assert map_layers([heavy]).sequences[0].layers[0].nps[0].type == NPType.FNP2
     assert program.external_memory_bytes(heavy, "FNP2") == program.fc_weight_bytes(heavy)
+
+
+def _chain():
+    """Twelve 1-NP conv layers, max pooling on the eighth (it would end an 8-NP chunk)."""
+    specs, shape = [], (32, 32, 8)
+    for i in range(12):
+        sp = conv(f"c{i}", shape, 8, pool_type="max" if i == 7 else "none", pool_size=2 if i == 7 else -1)
+        specs.append(sp)
+        shape = sp.output_shape
+    return specs
+
+
+def _two_nodes(hw_version):
+    slots = [NPSlot(1, r, i, (NPType.CNP1, NPType.CNP2)) for r in (2, 3) for i in range(4)]
+    return make_mesh("two", slots, sram=akd1000().sram, hw_version=hw_version)
+
+
+def test_a_multi_pass_version_runs_what_does_not_fit_as_passes_of_one_sequence():
+    single, multi = _two_nodes("BC.00.000.002"), _two_nodes("BC.A1.003.006")
+    assert not single.multi_pass and multi.multi_pass
+    names = [f"c{i}" for i in range(12)]
+    cut = map_layers(_chain(), single, mode="Minimal")
+    # a sequence may not end on max pooling: the AKD1000's version starts the next one there
+    assert [[L.name for L in s.layers] for s in cut.sequences] == [names[:7], names[7:]]
+    passes = map_layers(_chain(), multi, mode="Minimal")
+    assert len(passes.sequences) == 1
+    seq = passes.sequences[0]
+    assert [p.layers for p in seq.passes] == [tuple(names[:8]), tuple(names[8:])]   # a pass may end on it
+    assert seq.program_bytes == sum(p.program_bytes for p in seq.passes)
+    header = program.SEQ_HEADER + program.VERSION_HEADERS["BC.A1.003.006"].on_np
+    assert seq.program_bytes == cut.program_bytes - 2 * program.SEQ_HEADER + header + program.PASS_HEADER
+    # every pass starts from the whole mesh: NPs are reused
+    idents = [n.ident for L in seq.layers for n in L.nps]
+    assert len(set(idents)) == 8 < len(idents) == 12
