@@ -44,7 +44,7 @@ def seq_min_f(needs: Sequence[LayerNeed], mesh: Mesh) -> int:
         gs = [max(m, math.ceil(n.spec.filters / f)) if n.engine == "CNP" else 0 for n, m in zip(needs, mins)]
         if sum(g * n.spatial for g, n in zip(gs, needs)) > budget:
             break
-        ok = [one_channel_split_ok(n.spec, g) for n, g in zip(needs, gs)]
+        ok = [one_channel_split_ok(n.spec, g, mesh) for n, g in zip(needs, gs)]
         if any(seen and not v for seen, v in zip(seen_valid, ok)):
             break
         best = f
@@ -52,15 +52,18 @@ def seq_min_f(needs: Sequence[LayerNeed], mesh: Mesh) -> int:
     return best
 
 
-def one_channel_split_ok(spec: LayerSpec, groups: int) -> bool:
+def one_channel_split_ok(spec: LayerSpec, groups: int, mesh: Mesh | None = None) -> bool:
     """A 1-input-channel conv split over several NPs needs every NP's filter count / 8 (rounded
     up) even; the vendor stops spreading the whole model at the first filters-per-NP target that
     breaks this for a layer whose split was valid at a larger target; a layer invalid from the
     start does not stop it; a layer still invalid at the final target goes to software (see
     map_layers) (calibration: 1-channel convs of 16 to 512 filters in random multi-layer models).
     A layer of at most 16 filters may be split freely (as a single NP F <= 16 is always
-    accepted, see rules.one_channel_neuron_groups)."""
+    accepted, see rules.one_channel_neuron_groups); so may any on a ``mesh`` whose hardware
+    version has no such rule (``Mesh.one_channel_parity``)."""
     if spec.kind != "conv" or spec.in_channels != 1 or spec.filters <= 16:
+        return True
+    if mesh is not None and not mesh.one_channel_parity:
         return True
     return all(math.ceil(q / 8) % 2 == 0 for q in deal(spec.filters, groups))
 

@@ -79,6 +79,10 @@ AKD1000_HW_VERSION = "BC.00.000.002"
 #: passes, reprogramming the NPs between passes (observed: the 2-node IP's version, on its own mesh
 #: and on the AKD1000's; the AKD1000's version cuts such a model into several sequences on both).
 MULTI_PASS_HW_VERSIONS = frozenset({"BC.A1.003.006"})
+#: Hardware versions without the AKD1000's rule that a 1-input-channel conv hold an even number of
+#: 8-filter groups per NP (observed: the 2-node IP's version maps 24 and 40 such filters on one NP
+#: on its own mesh and on the AKD1000's, where the AKD1000's version refuses them on both).
+NO_ONE_CHANNEL_PARITY_HW_VERSIONS = frozenset({"BC.A1.003.006"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,11 @@ class Mesh:
     def multi_pass(self) -> bool:
         """Whether consecutive hardware layers that do not fit at once run as passes of one sequence."""
         return self.hw_version in MULTI_PASS_HW_VERSIONS
+
+    @property
+    def one_channel_parity(self) -> bool:
+        """Whether a 1-input-channel conv needs an even number of 8-filter groups per NP."""
+        return self.hw_version not in NO_ONE_CHANNEL_PARITY_HW_VERSIONS
 
     def count(self, t: NPType) -> int:
         return sum(1 for s in self.slots if s.can_be(t))

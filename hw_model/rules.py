@@ -84,7 +84,7 @@ def filter_fits_cnp(n: LayerNeed, mesh: Mesh) -> str | None:
 
 def one_channel_neuron_groups(n: LayerNeed, mesh: Mesh) -> str | None:
     sp = n.spec
-    if sp.kind == "conv" and sp.in_channels == 1 and n.min_groups:
+    if sp.kind == "conv" and sp.in_channels == 1 and n.min_groups and mesh.one_channel_parity:
         per_np = math.ceil(sp.filters / n.min_groups)
         if per_np > 8 and math.ceil(per_np / 8) % 2:
             # the vendor repeats the message once per spatial tile (calibration: hw_only texts of
