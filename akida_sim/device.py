@@ -19,6 +19,8 @@ from .enums import NPType
 from .errors import SimTypeError, SimValueError
 from .soc import SoC
 
+#: The AKD1000's hardware version string (observed on the vendor's virtual device).
+AKD1000_VERSION = "BC.00.000.002"
 #: TwoNodesIPv1's hardware version string (observed on the vendor's virtual device).
 TWO_NODES_IPV1_VERSION = "BC.A1.003.006"
 
@@ -148,7 +150,7 @@ def TwoNodesIPv1():  # noqa: N802 - the vendor's name
     """
     mesh = make_mesh("TwoNodesIPv1", _mesh_slots([(_C1F2, _C1, _C1, _C1), (_C1F3, _C12, _C12, _C12)]),
                      sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512), hw_version=TWO_NODES_IPV1_VERSION)
-    return Device(mesh, AKD1000_COSTS)
+    return Device(mesh, AKD1000_COSTS, TWO_NODES_IPV1_VERSION)
 
 
 def _check_count(argument, value):
@@ -186,4 +188,4 @@ def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=Non
         if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0:
             raise SimValueError(f"what_if_device: argument 'clock_hz' must be a number > 0, got {clock_hz!r}")
         costs = costs.what_if(name, clock_hz=float(clock_hz))
-    return Device(mesh, costs)
+    return Device(mesh, costs, AKD1000_VERSION)
