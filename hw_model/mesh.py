@@ -75,14 +75,29 @@ class MapLimits:
 
 #: The AKD1000's hardware version string (observed ``device.version``).
 AKD1000_HW_VERSION = "BC.00.000.002"
-#: Hardware versions whose mapper runs a model too big for the mesh as one sequence of several
-#: passes, reprogramming the NPs between passes (observed: the 2-node IP's version, on its own mesh
-#: and on the AKD1000's; the AKD1000's version cuts such a model into several sequences on both).
-MULTI_PASS_HW_VERSIONS = frozenset({"BC.A1.003.006"})
-#: Hardware versions without the AKD1000's rule that a 1-input-channel conv hold an even number of
-#: 8-filter groups per NP (observed: the 2-node IP's version maps 24 and 40 such filters on one NP
-#: on its own mesh and on the AKD1000's, where the AKD1000's version refuses them on both).
-NO_ONE_CHANNEL_PARITY_HW_VERSIONS = frozenset({"BC.A1.003.006"})
+@dataclass(frozen=True)
+class VersionRules:
+    """What the vendor's mapper does differently by hardware version (observed: models mapped on
+    the AKD1000's and the 2-node IP's meshes under both version strings).
+
+    ``multi_pass``: a model too big for the mesh runs as one sequence of several passes, the NPs
+    reprogrammed between passes (else it is cut into several sequences).
+    ``one_channel_parity``: a 1-input-channel conv needs an even number of 8-filter groups per NP
+    (the 2-node IP maps 24 and 40 such filters on one NP).
+    ``max_pool_3``: max pooling of size 3 on a CNP (the AKD1000 refuses it, naming ``name``).
+    ``name``: the version's name in the vendor's messages.
+    """
+
+    multi_pass: bool
+    one_channel_parity: bool
+    max_pool_3: bool
+    name: str
+
+
+VERSION_RULES = {
+    AKD1000_HW_VERSION: VersionRules(multi_pass=False, one_channel_parity=True, max_pool_3=False, name="NSoC_v2"),
+    "BC.A1.003.006": VersionRules(multi_pass=True, one_channel_parity=False, max_pool_3=True, name="TwoNodesIP_v1"),
+}
 
 
 @dataclass(frozen=True)
@@ -109,14 +124,19 @@ class Mesh:
         return tuple(seen)
 
     @property
+    def version_rules(self) -> VersionRules:
+        """The mapper's rules for this hardware version (the AKD1000's for a version not seen)."""
+        return VERSION_RULES.get(self.hw_version, VERSION_RULES[AKD1000_HW_VERSION])
+
+    @property
     def multi_pass(self) -> bool:
         """Whether consecutive hardware layers that do not fit at once run as passes of one sequence."""
-        return self.hw_version in MULTI_PASS_HW_VERSIONS
+        return self.version_rules.multi_pass
 
     @property
     def one_channel_parity(self) -> bool:
         """Whether a 1-input-channel conv needs an even number of 8-filter groups per NP."""
-        return self.hw_version not in NO_ONE_CHANNEL_PARITY_HW_VERSIONS
+        return self.version_rules.one_channel_parity
 
     def count(self, t: NPType) -> int:
         return sum(1 for s in self.slots if s.can_be(t))

@@ -18,10 +18,63 @@ Rule = Callable[[LayerNeed, Mesh], "str | None"]
 CNP_KINDS = ("conv", "separable")
 
 
+def cnp_square_kernel(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.kernel[0] != sp.kernel[1]:
+        return "Kernel width and height must be equal."
+    return None
+
+
+def cnp_equal_strides(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.stride[0] != sp.stride[1]:
+        return "Horizontal and vertical strides must be equal."
+    return None
+
+
+def cnp_stride_values(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.stride[0] == sp.stride[1] and sp.stride[0] not in (1, 2):
+        return "Convolution stride must be 1 or 2."
+    return None
+
+
 def conv_stride_needs_3x3(n: LayerNeed, mesh: Mesh) -> str | None:
     sp = n.spec
-    if sp.kind in CNP_KINDS and max(sp.stride) > 1 and sp.k != 3:
-        return f"Convolution stride {max(sp.stride)} is only supported for 3x3 kernels."
+    if sp.kind in CNP_KINDS and sp.stride == (2, 2) and sp.k != 3:
+        return "Convolution stride 2 is only supported for 3x3 kernels."
+    return None
+
+
+def _pool_strides(sp: LayerSpec) -> tuple[int, int]:
+    return tuple(p if s in (-1, 0) else s for p, s in zip(sp.pool_size, sp.pool_stride))
+
+
+def cnp_max_pool_size(n: LayerNeed, mesh: Mesh) -> str | None:
+    """The vendor checks the first pool dimension (observed: (4, 2) and (3, 2) refused on it,
+    (2, 4) only as unequal)."""
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "max":
+        if sp.pool_size[0] > 3:
+            return "Pooling size must be 1, 2 or 3."
+        if sp.pool_size[0] == 3 and not mesh.version_rules.max_pool_3:
+            return f"Pooling size 3 is not supported on {mesh.version_rules.name}."
+    return None
+
+
+def cnp_square_max_pool(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "max" and sp.pool_size[0] != sp.pool_size[1]:
+        return "Pooling width and height must be equal."
+    return None
+
+
+def cnp_equal_pool_strides(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind in CNP_KINDS and sp.pool_type == "max":
+        sx, sy = _pool_strides(sp)
+        if sx != sy:
+            return "Pooling stride x and y must be equal."
     return None
 
 
@@ -118,6 +171,30 @@ def fc_max_inputs(n: LayerNeed, mesh: Mesh) -> str | None:
     return None
 
 
+def hrc_symmetric_kernel(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.kernel[0] != n.spec.kernel[1]:
+        return "Kernel size should be symmetric."
+    return None
+
+
+def hrc_strides(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind != "input_conv":
+        return None
+    bad = [f"The parameter stride_{axis} should be 1, 2 or 3."
+           for axis, s in zip("xy", n.spec.stride) if s not in (1, 2, 3)]
+    return " ".join(bad) or None
+
+
+def hrc_max_pool_size(n: LayerNeed, mesh: Mesh) -> str | None:
+    """y is reported before x (observed)."""
+    sp = n.spec
+    if sp.kind != "input_conv" or sp.pool_type != "max":
+        return None
+    bad = [f"The parameter pooling_{axis} should be 1 or 2."
+           for axis, p in (("y", sp.pool_size[1]), ("x", sp.pool_size[0])) if p not in (1, 2)]
+    return " ".join(bad) or None
+
+
 HRC_KERNELS = (3, 5, 7)        # kernel sizes the HRC runs (observed: odd kernels 1..11 go to software)
 HRC_CHANNELS = (1, 3)          # input channels the HRC reads (observed: 2 and 4 go to software)
 
@@ -201,8 +278,10 @@ def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
 # this order (observed on the sweeps' hw_only failures): parameters, then weight bits, then capacity,
 # then the sequence rule for max pooling.
 PHASE1_RULES: tuple[Rule, ...] = (
-    hrc_kernel_size, hrc_input_channels, hrc_max_filters, hrc_min_rows, hrc_no_average_pool, hrc_maxpool_rows, hrc_needs_activation,
-    conv_stride_needs_3x3, padding_same_only, gap_max_width, gap_no_spatial_split,
+    hrc_symmetric_kernel, hrc_kernel_size, hrc_input_channels, hrc_strides, hrc_max_filters, hrc_min_rows,
+    hrc_no_average_pool, hrc_max_pool_size, hrc_maxpool_rows, hrc_needs_activation,
+    cnp_square_kernel, cnp_equal_strides, cnp_stride_values, conv_stride_needs_3x3, padding_same_only,
+    cnp_max_pool_size, cnp_square_max_pool, cnp_equal_pool_strides, gap_max_width, gap_no_spatial_split,
     gap_min_rows, fc_weight_bits, fc_max_inputs,
 )
 PHASE2_RULES: tuple[Rule, ...] = (cnp_kernel_size, cnp_weight_bits)

@@ -71,6 +71,17 @@ def test_akd1000_mesh_is_the_published_80_slots():
     (make_spec("input_conv", "i", (32, 32, 2), 8, kernel=3, input_bits=8), "hrc_input_channels"),
     (conv("c", (8, 8, 16), 8, kernel=9), "cnp_kernel_size"),
     (make_spec("separable", "s", (8, 8, 16), 8, kernel=1), "cnp_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=(3, 5), input_bits=8), "hrc_symmetric_kernel"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=3, stride=(1, 4), input_bits=8), "hrc_strides"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=3, pool_type="max", pool_size=(2, 3), input_bits=8),
+     "hrc_max_pool_size"),
+    (conv("c", (8, 8, 16), 8, kernel=(3, 5)), "cnp_square_kernel"),
+    (conv("c", (8, 8, 16), 8, stride=(1, 2)), "cnp_equal_strides"),
+    (conv("c", (9, 9, 16), 8, stride=3), "cnp_stride_values"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=4), "cnp_max_pool_size"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=3), "cnp_max_pool_size"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=(2, 1)), "cnp_square_max_pool"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=2, pool_stride=(1, 2)), "cnp_equal_pool_strides"),
 ])
 def test_each_rule_fires_on_its_condition(spec, rule):
     assert rule in [v.rule for v in check_layer(spec)]

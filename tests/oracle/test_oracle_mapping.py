@@ -24,6 +24,11 @@ MODES = ("AllNps", "HwPr", "Minimal")
 _POOL = {"none": "NoPooling", "max": "Max", "average": "Average"}
 
 
+def _pair(v):
+    """An int for both axes, or an (axis 1, axis 2) pair."""
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
 def build_vendor(desc: dict):
     m = akida.Model()
     if desc["layers"][0]["kind"] != "input_conv":
@@ -31,10 +36,12 @@ def build_vendor(desc: dict):
     for d in desc["layers"]:
         pool = getattr(akida.PoolType, _POOL[d.get("pool", "none")])
         ps = d.get("ps", -1)
-        kw = dict(filters=d["filters"], kernel_size=(d["k"], d["k"]), kernel_stride=(d.get("s", 1),) * 2,
+        kw = dict(filters=d["filters"], kernel_size=_pair(d["k"]), kernel_stride=_pair(d.get("s", 1)),
                   padding=akida.Padding.Same if d.get("padding", "same") == "same" else akida.Padding.Valid,
-                  pool_type=pool, pool_size=(ps, ps), weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
+                  pool_type=pool, pool_size=_pair(ps), weights_bits=d.get("wb", 4), act_bits=d.get("ab", 4),
                   name=d["name"], activation=d.get("act", True))
+        if "pst" in d:
+            kw["pool_stride"] = _pair(d["pst"])
         if d["kind"] == "input_conv":
             layer = akida.InputConvolutional(input_shape=tuple(desc["input"]), **kw)
         elif d["kind"] == "conv":
@@ -78,6 +85,7 @@ def specs_of(desc: dict):
     for L in desc["layers"]:
         sp = make_spec(L["kind"], L["name"], shape, L["filters"], kernel=L["k"], stride=L.get("s", 1),
                        padding=L.get("padding", "same"), pool_type=L.get("pool", "none"), pool_size=L.get("ps", -1),
+                       pool_stride=L.get("pst", -1),
                        weights_bits=L.get("wb", 4), input_bits=8 if L["kind"] == "input_conv" else bits,
                        act_bits=L.get("ab", 4), activation=L.get("act", True))
         specs.append(sp)
@@ -337,3 +345,35 @@ def test_one_channel_parity_is_the_akd1000_versions_rule(filters, mode):
     vendor_device, mesh = _two_nodes()
     assert model_map(desc, mode) == vendor_map(desc, mode)
     assert model_map(desc, mode, mesh) == vendor_map(desc, mode, device=vendor_device)
+
+
+_GEOMETRY = [  # (kind, kernel, stride, pool size, pool stride): the vendor refuses each on hardware
+    ("input_conv", (3, 5), 1, -1, -1), ("input_conv", (1, 3), 1, -1, -1), ("input_conv", 7, (7, 4), -1, -1),
+    ("input_conv", 7, (1, 4), -1, -1), ("input_conv", 3, 1, (2, 4), -1), ("input_conv", 3, 1, 3, -1),
+    ("input_conv", 3, 1, (2, 1), -1), ("conv", (3, 5), 1, -1, -1), ("separable", (5, 3), 1, -1, -1),
+    ("conv", 3, (1, 2), -1, -1), ("conv", 3, 3, -1, -1), ("conv", 5, 3, -1, -1), ("separable", 5, (1, 2), -1, -1),
+    ("conv", 3, 1, (2, 1), -1), ("conv", 3, 1, 3, -1), ("separable", 3, 1, (3, 2), -1), ("conv", 3, 1, 4, -1),
+    ("conv", 3, 1, (4, 2), -1), ("conv", 3, 1, 2, (1, 2)), ("conv", 3, 1, 2, 1),
+]
+
+
+@pytest.mark.parametrize("device", ["AKD1000", "TwoNodesIPv1"])
+@pytest.mark.parametrize("kind, k, s, ps, pst", _GEOMETRY)
+def test_kernel_stride_and_pool_geometry_agree_with_vendor(kind, k, s, ps, pst, device):
+    """Non-square kernels, unequal or large strides, pool sizes and strides: the same software
+    split and hw_only text (max pooling of size 3 depends on the hardware version)."""
+    layer = dict(kind=kind, name="L0", filters=8, k=k, s=s, wb=4)
+    if ps != -1:
+        layer.update(pool="max", ps=ps, pst=pst)
+    desc = {"input": [26, 24, 1 if kind == "input_conv" else 8], "input_bits": 8 if kind == "input_conv" else 4,
+            "layers": [layer, dict(kind="conv", name="L1", filters=8, k=3)]}
+    vendor_device, mesh = _two_nodes() if device == "TwoNodesIPv1" else (akida.AKD1000(), None)
+    for mode in MODES:
+        assert model_map(desc, mode, mesh) == vendor_map(desc, mode, device=vendor_device), mode
+    try:
+        map_layers(specs_of(desc), mesh, hw_only=True)
+        got = "mapped"
+    except MappingError as e:
+        got = str(e)
+    vendor = vendor_map(desc, "AllNps", hw_only=True, device=vendor_device)
+    assert got == (vendor if isinstance(vendor, str) else "mapped")
