@@ -17,6 +17,7 @@ from hw_model.cost_table import AKD1000_COSTS, CostTable
 
 from .enums import IpVersion, NPType
 from .errors import SimTypeError, SimValueError
+from .soc import SoC
 
 #: The AKD1000's hardware version string (observed on the vendor's virtual device).
 AKD1000_VERSION = "BC.00.000.002"
@@ -101,18 +102,34 @@ class Device:
 
     mesh: a ``hw_model.Mesh`` (NP slots and their types, DMAs, HRC, SRAM).
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
-    version: the hardware version string (``device.version`` is a HwVersion).
+    version: the hardware version string (None: the mesh's ``hw_version``); ``device.version`` is a HwVersion.
+    host_ops_per_second: synaptic operations per second of the host that runs the software
+    sequences (None: the cost table's rough default, fitted on one published run).
+    ``device.soc.clock_mode`` sets the clock mode the cost model prices with.
     """
 
-    def __init__(self, mesh, costs=AKD1000_COSTS, version=AKD1000_VERSION):
+    def __init__(self, mesh, costs=AKD1000_COSTS, version=None, host_ops_per_second=None):
         if not isinstance(mesh, Mesh):
             raise SimTypeError(f"Device: argument 'mesh' must be a hw_model.Mesh, got {type(mesh).__name__}")
         if not isinstance(costs, CostTable):
             raise SimTypeError(f"Device: argument 'costs' must be a hw_model CostTable, got {type(costs).__name__}")
         self.hw_mesh = mesh
         self.costs = costs
-        self.version = HwVersion(version)
+        self.version = HwVersion(mesh.hw_version if version is None else version)
         self.mesh = MeshView(mesh)
+        self.soc = SoC()
+        self.host_ops_per_second = host_ops_per_second
+
+    @property
+    def host_ops_per_second(self):
+        """Synaptic ops per second of the host running software sequences (None: the table's default)."""
+        return self._host_ops_per_second
+
+    @host_ops_per_second.setter
+    def host_ops_per_second(self, value):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+            raise SimValueError(f"Device: host_ops_per_second must be a number > 0 or None, got {value!r}")
+        self._host_ops_per_second = value
 
     @property
     def desc(self):
@@ -169,7 +186,7 @@ def TwoNodesIPv1():  # noqa: N802 - the vendor's name
     cost table.
     """
     mesh = make_mesh("TwoNodesIPv1", _mesh_slots([(_C1F2, _C1, _C1, _C1), (_C1F3, _C12, _C12, _C12)]),
-                     sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512))
+                     sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512), hw_version=TWO_NODES_IPV1_VERSION)
     return Device(mesh, AKD1000_COSTS, TWO_NODES_IPV1_VERSION)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hw_model import LayerSpec, MappingError, map_layers
-from hw_model.costs import LayerCounts, synaptic_ops_per_event
+from hw_model.costs import LayerCounts, layer_work
 from hw_model.program import external_memory_bytes
 
 from .enums import BackendType, LayerType, NPType, Padding, PoolType
@@ -50,14 +50,22 @@ def layer_spec(layer):
 
 @dataclass(frozen=True)
 class NPComponent:
-    """One NP (or the HRC) running part of a layer: ident (col, row, id), type, filters."""
+    """One NP (or the HRC) running part of a layer: ident (col, row, id), type, filters.
+
+    ``single_buffer``: the component holds one input buffer (observed on the vendor's
+    mapper: HRC and FNPs do, CNPs do not)."""
 
     ident: tuple
     type: NPType
     filters: int
 
+    @property
+    def single_buffer(self):
+        return self.type != NPType.CNP1
+
     def __repr__(self):
-        return f"<akida_sim.NP.Component, ident={self.ident}, type=Type.{self.type.name}, filters={self.filters}>"
+        return (f"<akida_sim.NP.Component, ident={self.ident}, type=Type.{self.type.name}, "
+                f"filters={self.filters}, single_buffer={self.single_buffer}>")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,14 @@ class LayerMappingView:
     nps: tuple
 
 
+def _layer_repr(layer):
+    """A layer's repr, followed by its NP components when it is mapped (the vendor's layout)."""
+    text = repr(layer)
+    if layer.mapping is None or ",nps=" in text:
+        return text
+    return f"{text[:-1]},nps=[{', '.join(map(repr, layer.mapping.nps))}]>"
+
+
 class Pass:
     """The layers a sequence runs in one pass."""
 
@@ -74,26 +90,34 @@ class Pass:
         self.layers = list(layers)
 
     def __repr__(self):
-        return f"<akida_sim.Pass, layers={[l.name for l in self.layers]}>"
+        return f"<akida_sim.Pass, layers=[{', '.join(_layer_repr(l) for l in self.layers)}]>"
 
 
 class Sequence:
     """Consecutive layers run on one backend; a hardware sequence has a program."""
 
-    def __init__(self, name, backend, layers, program=None):
+    def __init__(self, name, backend, layers, program=None, pass_sizes=None, pass_program_bytes=None):
+        """pass_sizes: layers per pass (None: one pass); pass_program_bytes: the program bytes each
+        pass takes (hardware), used to price reprogramming between passes."""
+        layers = list(layers)
+        sizes = pass_sizes or [len(layers)]
+        starts = [sum(sizes[:k]) for k in range(len(sizes))]
         self.name = name
         self.backend = backend
-        self.passes = [Pass(layers)]
+        self.passes = [Pass(layers[a:a + n]) for a, n in zip(starts, sizes)]
         self.program = program
+        self.pass_program_bytes = list(pass_program_bytes) if pass_program_bytes is not None else (
+            [len(program)] if program is not None else [])
 
     @property
     def layers(self):
-        """The sequence's layers, in order."""
-        return self.passes[0].layers
+        """The sequence's layers, in order (all passes)."""
+        return [layer for p in self.passes for layer in p.layers]
 
     def __repr__(self):
         size = f", program_size={len(self.program)}" if self.program is not None else ""
-        return f"<akida_sim.Sequence, name={self.name}, backend={self.backend.name}{size}>"
+        return (f"<akida_sim.Sequence, name={self.name}, backend={self.backend.name}, "
+                f"passes=[{', '.join(map(repr, self.passes))}]{size}>")
 
 
 def _pack(values, bits):
@@ -168,25 +192,27 @@ def map_model(layers, device, mode, hw_only):
                 layer.mapping = LayerMappingView(tuple(
                     NPComponent(tuple(n.ident), NPType[n.type.value], n.filters) for n in m.nps))
             program = program_image(seq.name, seq_layers, seq.program_bytes)
-            sequences.append(Sequence(seq.name, BackendType.Hardware, seq_layers, program))
+            sequences.append(Sequence(seq.name, BackendType.Hardware, seq_layers, program,
+                                      [len(p.layers) for p in seq.passes], [p.program_bytes for p in seq.passes]))
         else:
             sequences.append(Sequence(seq.name, BackendType.Software, seq_layers))
     return mapping, sequences
 
 
 def layer_counts(layer, input_events, output_events, frames):
-    """``LayerCounts`` per frame of a mapped hardware layer from event totals."""
-    kind = _KINDS[layer.layer_type]
-    a = layer._args
+    """``hw_model.costs.LayerCounts`` per frame of a layer from event totals over ``frames``.
+
+    A layer with ``mapping`` None runs on the host (software sequence)."""
+    spec = layer_spec(layer)
     per_in = input_events / frames
-    if kind == "fully_connected":
-        fan_out = synaptic_ops_per_event(kind, 1, a["units"])
-    else:
-        kx, _ = a["kernel_size"]
-        sx, sy = a["kernel_stride"]
-        fan_out = synaptic_ops_per_event(kind, kx, a["filters"], 1) / (sx * sy)
-    nps = sum(1 for c in layer.mapping.nps if c.type != NPType.HRC)
-    x, y, c = layer.input_dims
-    return LayerCounts(name=layer.name, kind=kind, input_events=per_in, synaptic_ops=per_in * fan_out,
-                       output_events=output_events / frames, nps=nps,
-                       input_values=x * y * c if kind == "input_conv" else 0)
+    x, y, c = spec.input_shape
+    nps = [n for n in layer.mapping.nps if n.type != NPType.HRC] if layer.mapping is not None else []
+    np_filters = max((n.filters for n in nps), default=spec.filters)
+    tiles = max(1, len(nps) // -(-spec.filters // np_filters)) if nps and spec.kind != "fully_connected" else 1
+    ox, oy, _ = spec.conv_output_shape if spec.kind != "fully_connected" else (1, 1, spec.filters)
+    np_events, np_ops, ops = layer_work(spec.kind, per_in, kernel=spec.k, stride=spec.stride[0],
+                                        filters=spec.filters, in_channels=c, conv_positions=ox * oy,
+                                        tiles=tiles, np_filters=np_filters)
+    return LayerCounts(name=layer.name, kind=spec.kind, input_events=per_in, input_values=x * y * c,
+                       output_events=output_events / frames, synaptic_ops=ops, nps=len(nps),
+                       np_events=np_events, np_ops=np_ops, on_host=layer.mapping is None)

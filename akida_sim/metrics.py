@@ -46,22 +46,23 @@ class Metrics:
 
 @dataclass(frozen=True)
 class PowerEvent:
-    """A timestamped power estimate, as the vendor's power meter logs them.
+    """A timestamped power estimate, shaped as the vendor's power-meter events.
 
-    ts: host monotonic clock (ms); power: mW, from the device's cost table.
+    ts: host monotonic clock (ms, float); power: mW, a level of the cost model.
     voltage (µV) and current (mA) are None: the cost model prices power, not
     the supply rails.
     """
 
-    ts: int
+    ts: float
     power: float
     voltage: object = None
     current: object = None
 
 
 def inference_power_events(window, statistics):
-    """Events of a mapped inference: its estimated average power held from
-    ``inference_start`` to ``inference_end`` (window: (start ms, end ms, frames))."""
-    start, end, _ = window
-    power = float(statistics.powers["average"])
-    return [PowerEvent(start, power), PowerEvent(end, power)]
+    """Events of a mapped inference: the cost model's power levels (floor while the
+    host transfers, the chip's active level while it computes, floor again), their
+    modelled times (s from the start of the call) placed from ``inference_start``
+    on the host's monotonic clock in ms (window: (start ms, end ms, frames))."""
+    start = window[0]
+    return [PowerEvent(start + e.ts * 1e3, float(e.power)) for e in statistics.power_events]

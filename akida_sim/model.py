@@ -286,7 +286,8 @@ class Model:
         elapsed = time.perf_counter() - start
         self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
-            self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0])
+            self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0],
+                                        step if step < x.shape[0] else 0)
             self._power_events = inference_power_events(self._inference_window, self._statistics)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
@@ -573,9 +574,10 @@ class Model:
 
     @property
     def power_events(self):
-        """PowerEvents of the last inference on mapped hardware (a new list):
-        its estimated average power (mW) at ``inference_start`` and
-        ``inference_end``; empty when not mapped or before an inference."""
+        """PowerEvents of the last inference on mapped hardware (a new list): the cost
+        model's power levels (mW; see akida_sim.metrics) timestamped on the host's
+        monotonic clock (ms) from ``inference_start``; empty when not mapped or
+        before an inference."""
         return list(self._power_events)
 
     def summary(self):

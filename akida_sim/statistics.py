@@ -1,11 +1,16 @@
 """``model.statistics``: what the last inference cost.
 
-On a model mapped on a device, ``forward``/``predict`` price the events each
-hardware layer received with the device's cost table (``hw_model.costs``):
-``fps``, ``inference_clk``, ``program_clk``, ``energy`` (mJ/frame),
-``powers`` ({"floor", "average"} in mW) and per-layer rows (``layers``).
-Unmapped, only the host's wall-clock frame rate is known.
+On a model mapped on a device, ``forward``/``predict`` price the events each layer received
+with the device's cost table (``hw_model.costs``, see ``docs/cost_model.md``): ``fps`` (host
+overhead included, as the vendor prints it) with its validated ``fps_range``,
+``inference_clk``, ``program_clk``, ``energy`` (mJ/frame, floor included), ``powers``
+({"floor", "average", "min", "max", "std"} in mW), per-sequence and per-layer rows, and
+``power_events`` (modelled levels, s from the start; ``Model.power_events`` places them on
+the host clock).  Software sequences are priced with the device's ``host_ops_per_second``
+when the user gives it (the vendor's CPU time is not published), else with the cost
+table's rough default.  Unmapped, only the host's wall-clock frame rate is known.
 """
+from hw_model.costs import SequenceCounts
 from hw_model.costs import statistics as price_counts
 
 from .enums import BackendType
@@ -22,6 +27,7 @@ class HostStatistics:
         self.program_clk = None
         self.powers = {}
         self.layers = ()
+        self.power_events = ()
 
     def __str__(self):
         if self.fps is None:
@@ -31,21 +37,28 @@ class HostStatistics:
     __repr__ = __str__
 
 
-def estimate(sequences, device, events, frames):
-    """Price a mapped inference.
+def sequence_counts(sequences, events, frames):
+    """``hw_model.costs.SequenceCounts`` of the model's sequences from event totals
+    ({layer name: [input events, output events]} over ``frames`` frames); a multi-pass
+    hardware sequence gives one per pass, named ``<sequence> pass <k>``."""
+    out = []
+    for s in sequences:
+        hardware = s.backend == BackendType.Hardware
+        program = s.pass_program_bytes if hardware else [0]
+        passes = s.passes if hardware else [s]
+        for k, (p, program_bytes) in enumerate(zip(passes, program)):
+            first = p.layers[0]
+            x, y, c = first.input_dims
+            out.append(SequenceCounts(
+                name=s.name if len(passes) == 1 else f"{s.name} pass {k + 1}", hardware=hardware,
+                layers=tuple(layer_counts(l, *events[l.name], frames) for l in p.layers),
+                program_bytes=program_bytes, input_bytes=-(-x * y * c * first.input_bits // 8), host_input=k == 0))
+    return out
 
-    sequences: the model's ``Sequence`` objects; events: {layer name:
-    [input events, output events]} totals over ``frames`` frames. Layers of
-    every hardware sequence are priced (software layers run on the host and
-    cost the chip nothing); program clocks cover every hardware program.
-    Returns a ``hw_model.costs.Statistics``.
-    """
-    hw = [s for s in sequences if s.backend == BackendType.Hardware]
-    layers = [l for s in hw for l in s.layers]
-    counts = [layer_counts(l, *events[l.name], frames) for l in layers]
-    first = layers[0]
-    x, y, c = first.input_dims
-    input_bytes = -(-x * y * c * first.input_bits // 8)
-    program_bytes = sum(len(s.program) for s in hw)
-    return price_counts(counts, device.costs, input_bytes=input_bytes, program_bytes=program_bytes,
-                        frames=frames)
+
+def estimate(sequences, device, events, frames, batch_size=0):
+    """Price a mapped inference of ``frames`` frames run in sub-batches of ``batch_size``
+    (0: all at once) on ``device``; returns a ``hw_model.costs.Statistics``."""
+    return price_counts(sequence_counts(sequences, events, frames), device.costs, frames=frames,
+                        batch_size=batch_size, clock_mode=device.soc.clock_mode.name,
+                        host_ops_per_s=device.host_ops_per_second)

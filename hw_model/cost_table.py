@@ -1,18 +1,17 @@
 """Prices of an Akida 1.0 device as data: every constant with its unit and its source.
 
-``AKD1000_COSTS`` is the AKD1000 reference board, calibrated on the vendor's published runs
-(Brainchip-Inc/akida_examples, doc/user_guide/akida.rst, "Command-line interface for model
-evaluation"; also /work/shared/reference/akd1000_mapping.md section 3):
+``AKD1000_COSTS`` is the AKD1000 reference board.  Each price names the published figure(s)
+that fixed it (the runs are in :mod:`hw_model.published`; the fit is reproduced by
+``tests/api/test_published_figures.py`` with :mod:`hw_model.calibration`), or says that it
+is an assumption.  ``clk_error``, ``host_error`` and ``host_frame_error`` are the validation
+errors of the model on the published runs (factors >= 1, leave-one-out where the runs allow
+it): ``statistics`` turns them into ranges.
 
-    DS-CNN KWS      inference_clk 93,965 (1 frame), program_clk 152,396 for 88,748 B,
-                    floor 914.03 mW
-    AkidaNet-0.5/224 inference_clk 43,000,636 (10 frames), program_clk 998,079 for 1,361,244 B,
-                    43.48 fps, average 1,021 mW, 23.48 mJ/frame, floor 912.23 mW
-
-Event counts for the calibration come from akida_sim's zoo models (random weights
-calibrated so that ~50 % of neurons are silent; inputs ~70 % non-zero), i.e. an activation
-density of 0.50.  Event-driven prices fitted at that density absorb the mismatch with the
-trained models' (unpublished) density: ``clk_per_event x density`` is what the figures fix.
+Event counts for the fit come from akida_sim's zoo reconstructions of the published networks
+(random weights, thresholds set so that about half of the neurons are silent: activation
+density 0.50; inputs about 70 % non-zero).  The published runs used trained networks on real
+data whose density is not published: the event prices hold at density 0.50, and a network
+much sparser or denser than that is estimated less well (see ``docs/cost_model.md``).
 
 Build another table (what-if) with :meth:`CostTable.what_if` or by constructing one.  There
 are no defaults: a table without a price cannot be built, and pricing with a non-Price raises.
@@ -21,6 +20,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
+
+from . import published
+
+#: Clock modes of the board, with the vendor's names (``akida.soc.ClockMode``).
+CLOCK_MODES = ("Performance", "Economy", "LowPower")
 
 
 @dataclass(frozen=True)
@@ -42,28 +46,49 @@ class Price:
 
 @dataclass(frozen=True)
 class CostTable:
-    """Clock, power and energy prices of a device (see the module docstring).
+    """Clock, time, power and energy prices of a device (see the module docstring and
+    :mod:`hw_model.costs` for the formulas they enter).
 
-    Clocks: ``clock_hz``; ``clk_per_event`` (per input event per layer); ``macs_per_clk_per_np``
-    (synaptic ops per clock per NP); ``clk_per_layer`` (fixed per layer per frame);
-    ``hrc_clk_per_input_byte`` (HRC, per dense input value); ``host_clk_per_input_byte``;
-    ``program_clk_fixed`` + ``program_clk_per_byte``.  Power/energy: ``floor_power_mw``;
-    ``pj_per_synaptic_op``; ``pj_per_event`` (per input or output event).
-    ``calibration_density``: activation density at which the event prices were fitted.
+    Clocks: ``clock_hz`` (Performance mode); ``clk_per_event`` (per input event reaching a
+    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per NP); ``clk_per_layer``
+    (fixed per stage per frame); ``hrc_clk_per_value`` (HRC, per dense input value);
+    ``pipeline_depth`` (stages' worth of work in flight once the pipeline is full);
+    ``program_clk_per_byte`` and ``hrc_program_clk`` (programming a sequence).
+    Host: ``host_call_s`` (per call), ``host_frame_s`` (per frame per hardware sequence),
+    ``host_bytes_per_s`` (input transfer), ``host_ops_per_s`` (synaptic ops per second of the
+    host running software sequences, unless the device gives its own); ``timer_resolution_s``
+    of the printed fps.
+    Clock modes: ``<mode>_slowdown`` (clock divisor) and ``<mode>_floor_mw`` (board floor
+    power) for Performance, Economy, LowPower.  Energy: ``pj_per_synaptic_op``.
+    Validation: ``clk_error`` (chip clocks), ``host_error`` (per-call host time and clock given
+    the clocks) and ``host_frame_error`` (per-frame host time), factors >= 1;
+    ``calibration_density``: activation density of the counts the event prices were fitted on.
     """
 
     name: str
     clock_hz: Price
     clk_per_event: Price
-    macs_per_clk_per_np: Price
+    ops_per_clk: Price
     clk_per_layer: Price
-    hrc_clk_per_input_byte: Price
-    host_clk_per_input_byte: Price
-    program_clk_fixed: Price
+    hrc_clk_per_value: Price
+    pipeline_depth: Price
     program_clk_per_byte: Price
-    floor_power_mw: Price
+    hrc_program_clk: Price
+    host_call_s: Price
+    host_frame_s: Price
+    host_bytes_per_s: Price
+    host_ops_per_s: Price
+    timer_resolution_s: Price
+    performance_slowdown: Price
+    economy_slowdown: Price
+    lowpower_slowdown: Price
+    performance_floor_mw: Price
+    economy_floor_mw: Price
+    lowpower_floor_mw: Price
     pj_per_synaptic_op: Price
-    pj_per_event: Price
+    clk_error: Price
+    host_error: Price
+    host_frame_error: Price
     calibration_density: Price
 
     def __post_init__(self) -> None:
@@ -71,9 +96,13 @@ class CostTable:
             if f.name != "name" and not isinstance(getattr(self, f.name), Price):
                 raise TypeError(f"CostTable {self.name!r}: {f.name} must be a Price, "
                                 f"got {type(getattr(self, f.name)).__name__}")
-        for f in ("clock_hz", "macs_per_clk_per_np"):
+        for f in ("clock_hz", "ops_per_clk", "pipeline_depth", "host_bytes_per_s", "host_ops_per_s", "performance_slowdown", "economy_slowdown",
+                  "lowpower_slowdown"):
             if getattr(self, f).value <= 0:
                 raise ValueError(f"CostTable {self.name!r}: {f} must be > 0")
+        for f in ("clk_error", "host_error", "host_frame_error"):
+            if getattr(self, f).value < 1:
+                raise ValueError(f"CostTable {self.name!r}: {f} is a factor >= 1, got {getattr(self, f).value}")
 
     def what_if(self, name: str, **values: float) -> "CostTable":
         """A copy with some values changed (same units; source says 'what-if')."""
@@ -90,63 +119,112 @@ class CostTable:
         return [(f.name, p.value, p.unit, p.source) for f in fields(self) if isinstance(p := getattr(self, f.name), Price)]
 
 
-_DOC = "Brainchip-Inc/akida_examples doc/user_guide/akida.rst (CLI examples)"
+# Fitted and validated values (tests/api/test_published_figures.py re-fits them from the published runs).
+CLOCK_HZ = 233.3e6
+CLK_PER_EVENT = 2.914
+OPS_PER_CLK = 6.330
+CLK_PER_LAYER = 565.9
+PROGRAM_CLK_PER_BYTE = 0.6291
+HRC_PROGRAM_CLK = 97_620.0
+HOST_CALL_S = 15.34e-3
+PJ_PER_OP = 5.802
+CLK_ERROR = 1.643
+HOST_ERROR = 2.716
+HOST_OPS_PER_S = 2.56e9
 
-#: AkidaNet-0.5/224 published: 43,000,636 clk / 10 frames at 43.48 fps.
-_AKIDANET_CLK_PER_FRAME = 43_000_636 / 10
-_CLOCK_HZ = _AKIDANET_CLK_PER_FRAME * 43.48
-#: Host link of the AKD1000 PCIe board: PCIe 2.0 x1 = 5 GT/s with 8b/10b coding = 500 MB/s.
-_HOST_BYTES_PER_S = 500e6
+#: AkidaNet-0.5/224 clocks per frame once the pipeline is full: (10-frame runs' mean - 1 frame) / 9.
+STEADY_CLK = ((sum(r.inference_clk for r in published.RUNS if r.key.startswith("akidanet_10f")) / 3
+               - published.run("akidanet_1f").inference_clk) / 9)
+
+PERFORMANCE_FLOOR_MW = (sum(r.floor_mw for r in published.RUNS if r.floor_mw and r.source != "mnist_course")
+                        / sum(1 for r in published.RUNS if r.floor_mw and r.source != "mnist_course"))
+
+_GUIDE = "user guide CLI runs (hw_model.published SOURCES['user_guide'])"
+_POWER = "repeated AkidaNet runs (hw_model.published SOURCES['power_page'])"
+_FC = "FC 50->1 run (hw_model.published SOURCES['fc_notebook'])"
+_MODES = "clock-mode measurements (hw_model.published SOURCES['clock_modes'])"
+_MNIST = "hw_model.published SOURCES['mnist_course']"
+_NP = "hw_model.published SOURCES['np_count']"
+_LOO = "leave-one-out over the published runs, tests/api/test_published_figures.py and docs/cost_model.md"
 
 AKD1000_COSTS = CostTable(
     name="AKD1000",
     clock_hz=Price(
-        _CLOCK_HZ, "Hz",
-        f"calibration: AkidaNet-0.5/224 {_AKIDANET_CLK_PER_FRAME:.0f} clk/frame x 43.48 fps ({_DOC}), assuming "
-        "clock-bound frames; no clock frequency is published (reference section 4). Lower bound of the real clock."),
+        CLOCK_HZ, "Hz",
+        f"fit: printed fps of DS-CNN 1 frame (62.50), AkidaNet 1 frame (10.99) and 10 frames (43.48, 51.28, "
+        f"53.76) with their published clocks as input, jointly with host_call_s ({_GUIDE}; {_POWER}); an "
+        "effective clock (clocks to seconds), no clock frequency being published"),
     clk_per_event=Price(
-        5.0, "clk per input event per layer",
-        "calibration: DS-CNN 93,965 clk/frame and AkidaNet-0.5 4,300,064 clk/frame, solved jointly with "
-        "clk_per_layer at activation density 0.50 (zoo counts): 4.998, rounded; events enter a layer serially"),
-    macs_per_clk_per_np=Price(
-        256.0, "synaptic ops per clock per NP",
-        "assumption: one 128-byte weight-memory unit (the CNP packing unit of hw_model.mesh.MapLimits, calibrated "
-        "by the mapper) read per clock = 256 4-bit weights. Not identifiable from the published clocks, which are "
-        "event-bound (a free fit gives a negative ops coefficient); 128 instead changes AkidaNet by ~+6 %"),
+        CLK_PER_EVENT, "clk per input event on a layer's busiest NP",
+        f"fit: first-frame clocks of DS-CNN (93,965), AkidaNet-0.5 (13,733,572) and FC 50->1 (668) "
+        f"({_GUIDE}; {_POWER}; {_FC}), solved jointly with ops_per_clk and clk_per_layer, density 0.50"),
+    ops_per_clk=Price(
+        OPS_PER_CLK, "synaptic ops per clock per NP",
+        "fit: same three clock figures as clk_per_event, jointly"),
     clk_per_layer=Price(
-        2100.0, "clk per layer per frame",
-        "calibration: solved jointly with clk_per_event on the DS-CNN and AkidaNet-0.5 clocks (layer setup, "
-        "end-of-frame potential scan and fire): 2102, rounded"),
-    hrc_clk_per_input_byte=Price(
-        1.0, "clk per input value (8-bit)",
-        "assumption: the HRC consumes the dense input frame at one byte per clock; not identifiable (3.5 % of "
-        "AkidaNet-0.5, 0.5 % of DS-CNN)"),
-    host_clk_per_input_byte=Price(
-        _CLOCK_HZ / _HOST_BYTES_PER_S, "clk per input byte",
-        "derived: clock_hz / 500 MB/s (PCIe 2.0 x1 board link, vengineer.hatenablog.com 2024-07-21 quoting the "
-        "AKD1000 board; 5 GT/s 8b/10b per the PCIe 2.0 line rate)"),
-    program_clk_fixed=Price(
-        93_415.0, "clk per program",
-        f"calibration: line through DS-CNN (88,748 B, 152,396 clk) and AkidaNet-0.5 (1,361,244 B, 998,079 clk), "
-        f"{_DOC}: 93,415.3"),
+        CLK_PER_LAYER, "clk per stage per frame",
+        "fit: same three clock figures as clk_per_event, jointly (mostly fixed by the 668 clocks of FC 50->1)"),
+    hrc_clk_per_value=Price(
+        1.0, "clk per dense input value (8-bit)",
+        "assumption: the HRC reads one input value per clock; not identifiable (1 % of AkidaNet-0.5's first "
+        "frame, 0.5 % of DS-CNN's)"),
+    pipeline_depth=Price(
+        published.run("akidanet_1f").inference_clk / STEADY_CLK, "stages in flight",
+        f"published: AkidaNet-0.5/224 first-frame clocks (13,733,572) over its steady-state clocks per frame "
+        f"((mean of 43,000,636, 43,001,443, 43,007,313 - 13,733,572) / 9) ({_GUIDE}; {_POWER}); checked on the "
+        f"Minimal mapping's published fps ({_NP})"),
     program_clk_per_byte=Price(
-        0.6646, "clk per program byte",
-        f"calibration: slope of the same two published programs, {_DOC}: 0.66459"),
-    floor_power_mw=Price(
-        (914.03 + 912.23) / 2, "mW",
-        f"published: mean of the floor powers of the DS-CNN (914.03 mW) and AkidaNet (912.23 mW) runs, {_DOC}"),
+        PROGRAM_CLK_PER_BYTE, "clk per program byte",
+        f"fit: program_clk of DS-CNN (152,396 for 88,748 B), AkidaNet-0.5 (998,079 and 999,868 for 1,361,244 "
+        f"B) and FC 50->1 (457 for 752 B), jointly with hrc_program_clk ({_GUIDE}; {_POWER}; {_FC})"),
+    hrc_program_clk=Price(
+        HRC_PROGRAM_CLK, "clk per program holding the HRC",
+        "fit: same three programs as program_clk_per_byte (the FC program, without HRC, has no fixed part)"),
+    host_call_s=Price(
+        HOST_CALL_S, "s per call",
+        "fit: same five printed fps as clock_hz, jointly; dominated by the 16 ms of the 1-frame DS-CNN run"),
+    host_frame_s=Price(
+        1 / published.run("mnist_student_10000f").fps, "s per frame per hardware sequence",
+        f"published: 10,000 MNIST frames at 1677.85 fps on one hardware sequence ({_MNIST}), chip time "
+        f"included (a small CNN: a few % of it); the 650-700 us host round trip of 1-frame calls of small FC "
+        f"chains ({_FC}) agrees within 15 %"),
+    host_bytes_per_s=Price(
+        500e6, "input bytes per s",
+        "published: the AKD1000 board's PCIe 2.0 x1 link, 5 GT/s with 8b/10b coding = 500 MB/s "
+        "(vengineer.hatenablog.com 2024-07-21, quoting the board)"),
+    host_ops_per_s=Price(
+        HOST_OPS_PER_S, "synaptic ops per s",
+        f"fit: the course's mnistnet (HW / SW / HW) at 770.00 fps over 10,000 frames ({_MNIST}): the time left "
+        f"by the model's host and chip terms over the software layer's synaptic ops (density 0.50); one run, "
+        f"the software being about 7 % of its time: a rough default, give the host's own speed"),
+    timer_resolution_s=Price(
+        published.TIMER_RESOLUTION_S, "s", "published: printed fps are whole milliseconds per call (62.50 fps = 16 ms, 43.48 = 230 ms)"),
+    performance_slowdown=Price(1.0, "clock divisor", "definition: Performance is the reference clock"),
+    economy_slowdown=Price(published.CLOCK_MODE_SLOWDOWN["Economy"], "clock divisor", f"published: the same model ran about 3x slower ({_MODES})"),
+    lowpower_slowdown=Price(published.CLOCK_MODE_SLOWDOWN["LowPower"], "clock divisor", f"published: the same model ran about 60x slower ({_MODES})"),
+    performance_floor_mw=Price(
+        PERFORMANCE_FLOOR_MW, "mW",
+        f"published: mean of the floors of the vendor's runs, DS-CNN 914.03, AkidaNet 912.23, 905.21 and 907.01 "
+        f"({_GUIDE}; {_POWER}); within the 900-918 mW of {_MODES}"),
+    economy_floor_mw=Price(sum(published.CLOCK_MODE_FLOORS_MW["Economy"]) / 2, "mW", f"published: mid value of 736-743 mW ({_MODES})"),
+    lowpower_floor_mw=Price(sum(published.CLOCK_MODE_FLOORS_MW["LowPower"]) / 2, "mW", f"published: mid value of 653-662 mW ({_MODES})"),
     pj_per_synaptic_op=Price(
-        8.56, "pJ per synaptic op",
-        "calibration: AkidaNet-0.5 dynamic power (1021 - 912.23) mW / 43.48 fps = 2.50 mJ/frame over its "
-        "synaptic ops at density 0.50 (2.92e8): 8.556, rounded; all-inclusive (MAC, potential and weight SRAM, "
-        "routing)"),
-    pj_per_event=Price(
-        0.0, "pJ per input or output event",
-        "not identifiable: one published dynamic-power figure fixes one energy price; event energy is folded "
-        "into pj_per_synaptic_op"),
+        PJ_PER_OP, "pJ per synaptic op",
+        f"fit: AkidaNet-0.5 10-frame runs, (average - floor) / fps over the synaptic ops per frame: 1021 mW at "
+        f"43.48 fps (floor 912.23), 981 at 51.28 and 1047.5 at 53.76 (floor taken as performance_floor_mw) "
+        f"({_GUIDE}; {_POWER}), density 0.50; all-inclusive (MAC, SRAM, routing)"),
+    clk_error=Price(CLK_ERROR, "factor", f"validation: largest leave-one-out error of the chip clocks (DS-CNN first frame predicted from "
+                    f"the AkidaNet and FC runs, pipeline bounded by its slowest stage) ({_LOO})"),
+    host_error=Price(HOST_ERROR, "factor",
+                     f"validation: largest leave-one-out error of the call time (host and clock) given the published "
+                     f"clocks, reached on the 1-frame DS-CNN run ({_LOO})"),
+    host_frame_error=Price(
+        max(published.FC_ROUND_TRIP_S) / (1 / published.run("mnist_student_10000f").fps), "factor",
+        f"validation: the 650-700 us host round trip of 1-frame FC calls ({_FC}) against host_frame_s: the "
+        f"larger ratio"),
     calibration_density=Price(
         0.5, "fraction of non-zero activations",
         "akida_sim.zoo SILENT_FRACTION = 0.5 (the density of the counts the event prices were fitted on)"),
 )
 
-__all__ = ["Price", "CostTable", "AKD1000_COSTS"]
+__all__ = ["CLOCK_MODES", "Price", "CostTable", "AKD1000_COSTS"]

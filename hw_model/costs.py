@@ -1,31 +1,39 @@
-"""Event-driven cost model of an Akida 1.0 device: count, then price.
+"""Cost model of an Akida 1.0 device: count, then price (see ``docs/cost_model.md``).
 
-The forward pass (``akida_sim``, or anything else) yields per-layer counts per frame
-(:class:`LayerCounts`: input events, synaptic operations, output events, NPs, program
-bytes).  The pure functions here turn counts into clocks, and clocks + counts into
-frames per second, power and energy, using the constants of a
-:class:`~hw_model.cost_table.CostTable` (``AKD1000_COSTS`` or a what-if table).
-Nothing here knows how the mapper allocates NPs: the counts are plain data.
+Counts (:class:`LayerCounts`, :class:`SequenceCounts`) are plain data per frame: the events
+and synaptic operations of each layer, and of the busiest NP of each layer.  Pure functions
+turn counts into clocks, clocks into time, and time and counts into power and energy, with
+the prices of a :class:`~hw_model.cost_table.CostTable`.  A user can re-price counts with
+another table without re-running the network.
 
-Clock model (per frame, one hardware sequence)::
+Clocks (one hardware sequence, per frame)::
 
-    layer clk = input_events * clk_per_event                      (event ingress, serial per layer)
-              + synaptic_ops / (nps * macs_per_clk_per_np)         (NPs of the layer work in parallel)
-              + clk_per_layer                                       (fixed per-layer/per-pass cost)
-    HRC layer  = input_values * hrc_clk_per_input_byte + clk_per_layer  (the HRC reads the whole frame)
-    frame clk = sum over layers + input_bytes * host_clk_per_input_byte
+    stage clk (a CNP/FNP layer) = clk_per_layer + np_events * clk_per_event + np_ops / ops_per_clk
+    stage clk (the HRC)         = clk_per_layer + input_values * hrc_clk_per_value
+    first frame (fill)          = sum of the stages        (the frame crosses every layer)
+    each further frame          = max(slowest stage, sum of the stages / pipeline_depth)
+                                  (layers pipelined: the slowest paces, and at most
+                                   ``pipeline_depth`` stages' worth of work is in flight)
 
-Layers are summed, not pipelined: the two published clock figures cannot tell the two
-apart (sum/max-layer ratio of input events is 4.0 for DS-CNN and 3.8 for AkidaNet-0.5, so
-either form fits both with one constant), and the vendor presents concurrent processing of
-several layers as a feature of its *second* generation
-(https://www.elektroniknet.de/halbleiter/prozessoren/ki-fuer-jedermann.203351/seite-2.html),
-so for Akida 1.0 we take the layer-serial form.
+``np_events``/``np_ops`` are those of the layer's busiest NP: the NPs of a layer run in
+parallel, so more NPs for the same layer mean fewer clocks until another stage paces.
 
-Energy model: dynamic energy per frame = synaptic_ops * pj_per_synaptic_op
-+ (input_events + output_events) * pj_per_event; average power = floor + dynamic energy
-x fps.  As in the vendor's statistics, ``energy`` (mJ/frame) and ``powers["average"]``
-include the floor power.
+Time of one call of N frames (sub-batches of ``batch_size``)::
+
+    host  = host_call_s + N * sum over HW sequences (host_frame_s + input bytes / host_bytes_per_s)
+    chip  = (inference clk + reprogramming clk) / clock of the clock mode
+    soft  = software sequences' synaptic ops / host speed (given by the user; unknown otherwise)
+    fps   = N / (host + chip + soft)          -- what the vendor prints as "Average framerate"
+
+A model with several hardware sequences reprograms each of them for every sub-batch
+(``program_clk_per_byte`` x bytes, plus ``hrc_program_clk`` for a sequence holding the HRC).
+A multi-pass sequence is priced as its passes: each pass is a pipeline of its own, reprogrammed
+for every sub-batch with its share of the program; only the first pass takes its input from the
+host.
+
+Energy: dynamic energy per frame = synaptic ops (hardware layers) x ``pj_per_synaptic_op``;
+average power = floor (of the clock mode) + dynamic energy x fps; energy per frame =
+average power / fps (floor included), as the vendor prints it.
 
 hw_model never imports akida_sim or akida.
 """
@@ -36,7 +44,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-from .cost_table import CostTable, Price
+from .cost_table import CLOCK_MODES, CostTable, Price
 
 #: Layer kinds priced here (names as ``hw_model.layer_spec.KINDS``; ``input_data`` costs nothing).
 KINDS = ("input_conv", "conv", "separable", "fully_connected")
@@ -47,7 +55,6 @@ class CostError(ValueError):
 
 
 def _price(table: CostTable, field: str) -> float:
-    """The value of ``table.<field>``; raises when the price is missing or not a Price."""
     p = getattr(table, field, None)
     if not isinstance(p, Price):
         raise CostError(f"cost table {getattr(table, 'name', table)!r}: no price for {field!r} "
@@ -55,231 +62,398 @@ def _price(table: CostTable, field: str) -> float:
     return p.value
 
 
+def _check_count(name: str, field: str, v) -> None:
+    if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+        raise CostError(f"layer {name!r}: {field} must be a finite number >= 0, got {v!r}")
+
+
+# --------------------------------------------------------------------------- counts
+
 @dataclass(frozen=True)
 class LayerCounts:
     """What one layer does per frame (means over frames may be fractional).
 
-    ``input_events``: non-zero input activations reaching the layer per frame (events).
-    ``synaptic_ops``: synaptic operations per frame (input events x fan-out, see
-    :func:`synaptic_ops_per_event`).  ``output_events``: non-zero outputs per frame
-    (after pooling; all units for a layer without activation).  ``nps``: NPs running the
-    layer (0 for ``input_conv``, which runs on the HRC).  ``program_bytes``: the layer's
-    share of the program (bytes; 0 when unknown).  ``input_values``: dense input size
-    x*y*c (values per frame); required for ``input_conv``, whose HRC reads every value.
+    ``input_events``: non-zero input activations per frame; ``input_values``: dense input
+    size x*y*c; ``output_events``: non-zero outputs per frame; ``synaptic_ops``: synaptic
+    operations of all its NPs per frame (see :func:`layer_work`); ``nps``: NPs running it
+    (0 on the HRC or the host); ``np_events``/``np_ops``: input events and synaptic ops of
+    its busiest NP per frame.  ``on_host``: the layer is in a software sequence.
     """
 
     name: str
     kind: str
     input_events: float
-    synaptic_ops: float
+    input_values: int
     output_events: float
+    synaptic_ops: float
     nps: int
-    program_bytes: int = 0
-    input_values: int = 0
+    np_events: float
+    np_ops: float
+    on_host: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise CostError(f"layer {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
-        for f in ("input_events", "synaptic_ops", "output_events", "program_bytes", "input_values"):
-            v = getattr(self, f)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise CostError(f"layer {self.name!r}: {f} must be a finite number >= 0, got {v!r}")
-        if not isinstance(self.nps, int) or self.nps < 0:
+        for f in ("input_events", "input_values", "output_events", "synaptic_ops", "np_events", "np_ops"):
+            _check_count(self.name, f, getattr(self, f))
+        if isinstance(self.nps, bool) or not isinstance(self.nps, int) or self.nps < 0:
             raise CostError(f"layer {self.name!r}: nps must be an int >= 0, got {self.nps!r}")
-        if self.kind == "input_conv":
+        if self.on_host or self.kind == "input_conv":
             if self.nps != 0:
-                raise CostError(f"layer {self.name!r}: input_conv runs on the HRC, nps must be 0, got {self.nps}")
-            if self.input_values <= 0:
-                raise CostError(f"layer {self.name!r}: input_conv needs input_values > 0 (dense input size), "
-                                f"got {self.input_values}")
+                raise CostError(f"layer {self.name!r}: a layer on the {'host' if self.on_host else 'HRC'} "
+                                f"uses no NP, nps must be 0, got {self.nps}")
         elif self.nps < 1:
-            raise CostError(f"layer {self.name!r}: a {self.kind} layer needs nps >= 1, got {self.nps}")
+            raise CostError(f"layer {self.name!r}: a {self.kind} layer on hardware needs nps >= 1, got {self.nps}")
+        if self.kind == "input_conv" and self.input_values <= 0:
+            raise CostError(f"layer {self.name!r}: input_conv needs input_values > 0 (dense input size), "
+                            f"got {self.input_values}")
 
 
-def synaptic_ops_per_event(kind: str, kernel: int, filters: int, stride: int = 1) -> float:
-    """Synaptic operations one input event causes (fan-out), border effects ignored.
+def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filters: int, in_channels: int,
+               conv_positions: int, tiles: int = 1, np_filters: int | None = None) -> tuple[float, float, float]:
+    """``(np_events, np_ops, synaptic_ops)`` per frame of a layer receiving ``input_events``.
 
-    conv / input_conv: k*k*filters / stride^2 (an event reaches k*k/s^2 output positions,
-    each for every filter); separable: (k*k + filters) / stride^2 (depthwise k*k, then the
-    pointwise fan-out; the pointwise work is approximated as one pass per input event);
-    fully_connected: units (``filters``).
+    conv / input_conv: each event reaches k*k/s^2 output positions for every filter;
+    separable: the depthwise part k*k/s^2 per event, then every depthwise output (counted
+    dense: ``conv_positions`` x ``in_channels``) feeds every filter; fully_connected: each
+    event feeds every unit.  A layer split over ``tiles`` spatial tiles sends each tile's
+    events to that tile's NPs; ``np_filters``: filters of the busiest NP (default all).
+    ``conv_positions``: output positions of the convolution before pooling.
     """
     if kind not in KINDS:
-        raise CostError(f"synaptic_ops_per_event: kind must be one of {KINDS}, got {kind!r}")
-    if kernel < 1 or filters < 1 or stride < 1:
-        raise CostError(f"synaptic_ops_per_event: kernel, filters, stride must be >= 1, "
-                        f"got {kernel}, {filters}, {stride}")
+        raise CostError(f"layer_work: kind must be one of {KINDS}, got {kind!r}")
+    for name, v in (("kernel", kernel), ("stride", stride), ("filters", filters), ("in_channels", in_channels),
+                    ("tiles", tiles)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise CostError(f"layer_work: {name} must be an int >= 1, got {v!r}")
+    f_np = filters if np_filters is None else np_filters
+    if not 1 <= f_np <= filters:
+        raise CostError(f"layer_work: np_filters must be in 1..{filters}, got {np_filters!r}")
+    reach = kernel * kernel / (stride * stride)
     if kind in ("conv", "input_conv"):
-        return kernel * kernel * filters / (stride * stride)
+        return input_events / tiles, input_events / tiles * reach * f_np, input_events * reach * filters
     if kind == "separable":
-        return (kernel * kernel + filters) / (stride * stride)
-    return float(filters)
+        depthwise = conv_positions * in_channels
+        np_ops = input_events / tiles * reach + depthwise / tiles * f_np
+        return input_events / tiles, np_ops, input_events * reach + depthwise * filters
+    return input_events, input_events * f_np, input_events * filters
+
+
+@dataclass(frozen=True)
+class SequenceCounts:
+    """One sequence (or one pass of a multi-pass sequence): its layers' counts, backend, program
+    size and input bytes per frame; ``host_input``: False for a pass after the first, whose input
+    stays on the device (no host round trip per frame)."""
+
+    name: str
+    hardware: bool
+    layers: tuple[LayerCounts, ...]
+    program_bytes: int
+    input_bytes: int
+    host_input: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.layers:
+            raise CostError(f"sequence {self.name!r}: no layers to price")
+        for c in self.layers:
+            if c.on_host == self.hardware:
+                raise CostError(f"sequence {self.name!r}: layer {c.name!r} has on_host={c.on_host} in a "
+                                f"{'hardware' if self.hardware else 'software'} sequence")
+        _check_count(self.name, "program_bytes", self.program_bytes)
+        _check_count(self.name, "input_bytes", self.input_bytes)
+
+    @property
+    def holds_hrc(self) -> bool:
+        return any(c.kind == "input_conv" for c in self.layers)
 
 
 # --------------------------------------------------------------------------- clocks
 
-@dataclass(frozen=True)
-class LayerClocks:
-    """Clocks of one layer per frame, by cause."""
-
-    name: str
-    kind: str
-    event_clk: float      # input events (or the HRC's input values) x price
-    compute_clk: float    # synaptic ops / (NPs x MACs per clock)
-    overhead_clk: float   # per-layer fixed cost
-
-    @property
-    def clk(self) -> float:
-        return self.event_clk + self.compute_clk + self.overhead_clk
-
-
-@dataclass(frozen=True)
-class InferenceClocks:
-    """Clocks per frame: per layer, host input transfer, and the total."""
-
-    layers: tuple[LayerClocks, ...]
-    host_transfer_clk: float
-    total: float
-
-
-def layer_clocks(c: LayerCounts, table: CostTable) -> LayerClocks:
-    """Clocks one layer takes per frame (see the module docstring)."""
+def stage_clocks(c: LayerCounts, table: CostTable) -> float:
+    """Clocks of one hardware layer (a pipeline stage) per frame: its busiest NP, or the HRC."""
+    if c.on_host:
+        raise CostError(f"layer {c.name!r} runs on the host: it has no chip clocks")
     overhead = _price(table, "clk_per_layer")
     if c.kind == "input_conv":
-        return LayerClocks(c.name, c.kind, c.input_values * _price(table, "hrc_clk_per_input_byte"), 0.0, overhead)
-    events = c.input_events * _price(table, "clk_per_event")
-    compute = c.synaptic_ops / (c.nps * _price(table, "macs_per_clk_per_np"))
-    return LayerClocks(c.name, c.kind, events, compute, overhead)
+        return overhead + c.input_values * _price(table, "hrc_clk_per_value")
+    return overhead + c.np_events * _price(table, "clk_per_event") + c.np_ops / _price(table, "ops_per_clk")
 
 
-def inference_clocks(counts: Sequence[LayerCounts], table: CostTable, *, input_bytes: int) -> InferenceClocks:
-    """Clocks per frame of one hardware sequence: layers summed, plus the host input transfer.
-
-    ``input_bytes``: bytes the host sends per frame (e.g. 224*224*3 for an 8-bit RGB frame).
-    """
-    if not counts:
-        raise CostError("inference_clocks: no layers to price")
-    if not (isinstance(input_bytes, (int, float)) and input_bytes >= 0):
-        raise CostError(f"inference_clocks: input_bytes must be >= 0, got {input_bytes!r}")
-    layers = tuple(layer_clocks(c, table) for c in counts)
-    host = input_bytes * _price(table, "host_clk_per_input_byte")
-    return InferenceClocks(layers, host, host + sum(l.clk for l in layers))
+def first_frame_clocks(seq: SequenceCounts, table: CostTable) -> float:
+    """Clocks of the first frame through a hardware sequence: the sum of its stages (fill)."""
+    return sum(stage_clocks(c, table) for c in seq.layers)
 
 
-def program_clocks(program_bytes: int, table: CostTable) -> float:
-    """Clocks to program a sequence of ``program_bytes`` bytes (fixed part + per byte)."""
-    if program_bytes < 0:
-        raise CostError(f"program_clocks: program_bytes must be >= 0, got {program_bytes}")
-    return _price(table, "program_clk_fixed") + program_bytes * _price(table, "program_clk_per_byte")
+def steady_frame_clocks(seq: SequenceCounts, table: CostTable) -> float:
+    """Clocks of each further frame once the pipeline is full: the slowest stage, but no less
+    than the sequence's whole work shared over ``pipeline_depth`` stages in flight."""
+    slowest = max(stage_clocks(c, table) for c in seq.layers)
+    return max(slowest, first_frame_clocks(seq, table) / _price(table, "pipeline_depth"))
 
 
-def fps(clocks_per_frame: float, table: CostTable) -> float:
-    """Frames per second when frames are clock-bound: clock frequency / clocks per frame."""
-    if clocks_per_frame <= 0:
-        raise CostError(f"fps: clocks_per_frame must be > 0, got {clocks_per_frame}")
-    return _price(table, "clock_hz") / clocks_per_frame
+def batch_clocks(seq: SequenceCounts, table: CostTable, frames: int) -> float:
+    """Clocks of ``frames`` consecutive frames through one hardware sequence."""
+    return first_frame_clocks(seq, table) + (frames - 1) * steady_frame_clocks(seq, table)
 
 
-# --------------------------------------------------------------------------- energy and power
-
-def layer_dynamic_energy_mj(c: LayerCounts, table: CostTable) -> float:
-    """Dynamic energy of one layer per frame (mJ): synaptic ops and events priced in pJ."""
-    pj = (c.synaptic_ops * _price(table, "pj_per_synaptic_op")
-          + (c.input_events + c.output_events) * _price(table, "pj_per_event"))
-    return pj * 1e-9
+def program_clocks(seq: SequenceCounts, table: CostTable) -> float:
+    """Clocks to program one hardware sequence: per byte, plus the HRC's configuration."""
+    clk = seq.program_bytes * _price(table, "program_clk_per_byte")
+    return clk + (_price(table, "hrc_program_clk") if seq.holds_hrc else 0.0)
 
 
-def dynamic_energy_mj(counts: Sequence[LayerCounts], table: CostTable) -> float:
-    """Dynamic energy per frame (mJ), floor excluded."""
-    return sum(layer_dynamic_energy_mj(c, table) for c in counts)
+def clock_hz(table: CostTable, clock_mode: str) -> float:
+    """Clock of ``clock_mode`` (``Performance``, ``Economy``, ``LowPower``), Hz."""
+    return _price(table, "clock_hz") / _mode(table, clock_mode)[0]
 
 
-def power(counts: Sequence[LayerCounts], clocks_per_frame: float, table: CostTable) -> Mapping[str, float]:
-    """``{"floor": mW, "average": mW}``: average = floor + dynamic energy per frame x fps."""
-    floor = _price(table, "floor_power_mw")
-    # mJ/frame x frames/s = mW
-    average = floor + dynamic_energy_mj(counts, table) * fps(clocks_per_frame, table)
-    return MappingProxyType({"floor": float(floor), "average": float(average)})
+def floor_power_mw(table: CostTable, clock_mode: str) -> float:
+    """Floor power of the board in ``clock_mode``, mW."""
+    return _mode(table, clock_mode)[1]
 
 
-def energy_per_frame(counts: Sequence[LayerCounts], clocks_per_frame: float, table: CostTable) -> float:
-    """Energy per frame (mJ) including the floor power over the frame time, as the vendor reports it."""
-    return _price(table, "floor_power_mw") / fps(clocks_per_frame, table) + dynamic_energy_mj(counts, table)
+def _mode(table: CostTable, clock_mode: str) -> tuple[float, float]:
+    if clock_mode not in CLOCK_MODES:
+        raise CostError(f"clock_mode must be one of {CLOCK_MODES}, got {clock_mode!r}")
+    return (_price(table, f"{clock_mode.lower()}_slowdown"), _price(table, f"{clock_mode.lower()}_floor_mw"))
+
+
+def sub_batches(frames: int, batch_size: int) -> list[int]:
+    """Sizes of the sub-batches of a call of ``frames`` frames (``batch_size`` 0: one)."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise CostError(f"frames must be an int >= 1, got {frames!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 0:
+        raise CostError(f"batch_size must be an int >= 0, got {batch_size!r}")
+    step = batch_size or frames
+    return [min(step, frames - i) for i in range(0, frames, step)]
 
 
 # --------------------------------------------------------------------------- statistics
 
 @dataclass(frozen=True)
 class LayerStats:
-    """One row of the per-layer report (per frame)."""
+    """One row of the per-layer table, per frame.  ``stage_clk``: clocks of the layer's stage
+    (None on the host); ``dynamic_uj``: dynamic energy in µJ/frame (floor excluded)."""
 
     name: str
     kind: str
+    sequence: str
     nps: int
     input_events: float
     synaptic_ops: float
-    output_events: float
-    clk: float
-    energy: float  # dynamic energy, mJ/frame
+    stage_clk: float | None
+    dynamic_uj: float
 
 
 @dataclass(frozen=True)
-class Statistics:
-    """Estimated statistics, field names as the vendor's model statistics/metrics where it names them.
+class SequenceStats:
+    """One sequence: clocks of its first and further frames and of its programming (hardware;
+    None for software), or its synaptic ops and host seconds per frame (software; 0 for hardware)."""
 
-    ``fps`` (frames/s), ``inference_frames``, ``inference_clk`` (clocks for all frames),
-    ``program_clk`` (clocks), ``energy`` (mJ/frame, floor included), ``powers``
-    ({"floor": mW, "average": mW}); ``layers``: per-layer rows; ``clk_per_frame``.
+    name: str
+    hardware: bool
+    first_frame_clk: float | None
+    steady_frame_clk: float | None
+    program_clk: float | None
+    host_synaptic_ops: float
+    software_s: float
+
+
+@dataclass(frozen=True)
+class PowerEvent:
+    """A modelled power level from ``ts`` (s since the start of the call), in mW."""
+
+    ts: float
+    power: float
+
+
+@dataclass(frozen=True, repr=False)
+class Statistics:
+    """Estimated statistics of one call, named as the vendor's statistics/metrics where it names them.
+
+    ``fps``: frames per second including host overhead (compare with a printed "Average
+    framerate"); software sequences run at ``host_ops_per_s`` synaptic ops per second.
+    ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
+    included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std`` (and the vendor's keys
+    ``Avg``/``Min``/``Max``/``Std``).  ``*_range``: (low, high) from the validation errors of
+    the cost table: chip time within ``clk_error``, the per-call host and software time within
+    ``host_error``, the per-frame host time within ``host_frame_error``, and the 1 ms timer of
+    the printed fps.
+    Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
+    ``reprogram_clk`` (reprogramming during the call), ``first_frame_clk``, ``clk_per_frame``.
+    Seconds: ``host_s``, ``chip_s``, ``software_s``, ``time_s``.
+    ``power_events``: modelled power levels (floor while the host transfers, the active level
+    while the chip computes).  ``counts``: the counts priced, to re-price with another table.
     """
 
-    fps: float
-    inference_frames: int
-    inference_clk: float
-    program_clk: float
-    energy: float
-    powers: Mapping[str, float]
-    clk_per_frame: float
-    host_transfer_clk: float
-    layers: tuple[LayerStats, ...]
     table: str
+    clock_mode: str
+    inference_frames: int
+    fps: float
+    fps_range: tuple[float, float]
+    chip_fps: float
+    energy: float
+    energy_range: tuple[float, float]
+    powers: Mapping[str, float]
+    inference_clk: float
+    inference_clk_range: tuple[float, float]
+    program_clk: float
+    reprogram_clk: float
+    first_frame_clk: float
+    clk_per_frame: float
+    host_s: float
+    chip_s: float
+    software_s: float
+    time_s: float
+    host_ops_per_s: float
+    dynamic_mj_per_frame: float
+    sequences: tuple[SequenceStats, ...]
+    layers: tuple[LayerStats, ...]
+    power_events: tuple[PowerEvent, ...]
+    counts: tuple[SequenceCounts, ...]
 
     def __str__(self) -> str:
-        lines = [f"Estimated with cost table {self.table!r}",
-                 f"Floor power (mW): {self.powers['floor']:.2f}",
-                 f"Average framerate = {self.fps:.2f} fps",
-                 f"Average power (mW): {self.powers['average']:.2f}",
-                 f"Energy consumed (mJ/frame): {self.energy:.2f}",
-                 f"inference_frames: {self.inference_frames}",
-                 f"inference_clk: {self.inference_clk:.0f}",
-                 f"program_clk: {self.program_clk:.0f}",
-                 f"{'layer':16s} {'NPs':>4s} {'in events':>11s} {'syn. ops':>13s} {'out events':>11s} "
-                 f"{'clk':>11s} {'mJ':>9s}"]
-        for r in self.layers:
-            lines.append(f"{r.name:16s} {r.nps:4d} {r.input_events:11.0f} {r.synaptic_ops:13.0f} "
-                         f"{r.output_events:11.0f} {r.clk:11.0f} {r.energy:9.4f}")
-        return "\n".join(lines)
+        return "\n".join(_report_lines(self))
+
+    __repr__ = __str__
 
 
-def statistics(counts: Sequence[LayerCounts], table: CostTable, *, input_bytes: int, program_bytes: int,
-               frames: int = 1) -> Statistics:
-    """Price ``counts`` (per frame) for ``frames`` frames of one sequence.
+def _sig(v: float, digits: int = 4) -> str:
+    """``v`` with ``digits`` significant digits (never fewer than the integer part)."""
+    if v == 0 or not math.isfinite(v):
+        return f"{v:g}"
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(v)))))
+    return f"{v:.{decimals}f}"
 
-    ``input_bytes``: bytes sent by the host per frame; ``program_bytes``: the sequence's
-    program size (e.g. from the mapper's program model; layer shares need not add up).
+
+def _range(r: tuple[float, float]) -> str:
+    return f"  (validated range {_sig(r[0], 3)} to {_sig(r[1], 3)})"
+
+
+def _report_lines(s: Statistics) -> list[str]:
+    p = s.powers
+    lines = [f"Estimated by the cost model (table {s.table!r}, clock mode {s.clock_mode})",
+             f"Floor power (mW): {p['floor']:.2f}",
+             f"Average framerate = {_sig(s.fps)} fps{_range(s.fps_range)}",
+             f"Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
+             f"Max {p['max']:.2f} / Std {p['std']:.2f}",
+             f"Last inference energy consumed (mJ/frame): {_sig(s.energy)}{_range(s.energy_range)}",
+             "Model metrics:",
+             f"  inference_frames: {s.inference_frames}",
+             f"  inference_clk: {s.inference_clk:.0f}",
+             f"  program_clk: {s.program_clk:.0f}",
+             f"Chip fps (steady state, no host): {_sig(s.chip_fps)}; first frame {s.first_frame_clk:.0f} clk, "
+             f"reprogramming {s.reprogram_clk:.0f} clk",
+             f"Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
+             + (f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)" if s.software_s else "0")]
+    wn = max([5] + [len(r.name) for r in s.layers])
+    ws = max([8] + [len(r.sequence) for r in s.layers])
+    lines.append(f"{'layer':{wn}s}  {'sequence':{ws}s}  {'NPs':>4s}  {'in events/frame':>15s}  "
+                 f"{'syn. ops/frame':>14s}  {'stage clk/frame':>15s}  {'dynamic uJ/frame':>16s}")
+    for r in s.layers:
+        clk = "host" if r.stage_clk is None else f"{r.stage_clk:.0f}"
+        lines.append(f"{r.name:{wn}s}  {r.sequence:{ws}s}  {r.nps:4d}  {r.input_events:15.1f}  "
+                     f"{r.synaptic_ops:14.0f}  {clk:>15s}  {_sig(r.dynamic_uj):>16s}")
+    return lines
+
+
+def _validated(table: CostTable, field: str, value: float) -> tuple[float, float]:
+    k = _price(table, field)
+    return (value / k, value * k)
+
+
+def _call_clocks(hw: list[SequenceCounts], table: CostTable, parts: list[int]) -> tuple[float, float, float]:
+    """(inference clk, program clk, reprogramming clk) of a call split into sub-batches ``parts``."""
+    inference_clk = sum(batch_clocks(q, table, b) for b in parts for q in hw)
+    program_clk = sum(program_clocks(q, table) for q in hw)
+    return inference_clk, program_clk, program_clk * len(parts) if len(hw) > 1 else 0.0
+
+
+def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> tuple[float, float]:
+    """Host time of a call: (once per call, per frame and hardware sequence: round trip and input)."""
+    per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s")
+                    for q in hw if q.host_input)
+    return _price(table, "host_call_s"), frames * per_frame
+
+
+def _power_levels(floor: float, dynamic_mj: float, frames: int, chip_s: float, time_s: float) -> Mapping[str, float]:
+    """Floor while the host works, active level while the chip computes, their time average and std
+    (mW), under the vendor's keys ``Avg``/``Min``/``Max``/``Std`` and as ``floor``/``average``/
+    ``min``/``max``/``std``."""
+    average = floor + dynamic_mj * frames / time_s
+    active = floor + dynamic_mj * frames / chip_s
+    share = chip_s / time_s
+    std = (active - floor) * math.sqrt(share * (1 - share))
+    return MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std,
+                             "Avg": average, "Min": floor, "Max": active, "Std": std})
+
+
+def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,
+                 host_speed: float) -> tuple[tuple[LayerStats, ...], tuple[SequenceStats, ...]]:
+    pj = _price(table, "pj_per_synaptic_op")
+    rows, seq_stats = [], []
+    for q in seqs:
+        for c in q.layers:
+            rows.append(LayerStats(c.name, c.kind, q.name, c.nps, c.input_events, c.synaptic_ops,
+                                   None if c.on_host else stage_clocks(c, table),
+                                   0.0 if c.on_host else c.synaptic_ops * pj * 1e-6))
+        if q.hardware:
+            seq_stats.append(SequenceStats(q.name, True, first_frame_clocks(q, table), steady_frame_clocks(q, table),
+                                           program_clocks(q, table), 0.0, 0.0))
+        else:
+            ops = sum(c.synaptic_ops for c in q.layers)
+            seq_stats.append(SequenceStats(q.name, False, None, None, None, ops, ops / host_speed))
+    return tuple(rows), tuple(seq_stats)
+
+
+def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames: int, batch_size: int = 0,
+               clock_mode: str = "Performance", host_ops_per_s: float | None = None) -> Statistics:
+    """Price one call of ``frames`` frames through ``sequences`` (counts are per frame).
+
+    ``batch_size``: frames per sub-batch (0: all at once); ``host_ops_per_s``: synaptic
+    operations per second of the host running the software sequences (None: the table's
+    rough default, fitted on one published run; the vendor's CPU time is not published).
     """
-    if not isinstance(frames, int) or frames < 1:
-        raise CostError(f"statistics: frames must be an int >= 1, got {frames!r}")
-    clocks = inference_clocks(counts, table, input_bytes=input_bytes)
-    rows = tuple(LayerStats(c.name, c.kind, c.nps, c.input_events, c.synaptic_ops, c.output_events,
-                            lc.clk, layer_dynamic_energy_mj(c, table))
-                 for c, lc in zip(counts, clocks.layers))
-    return Statistics(fps=fps(clocks.total, table), inference_frames=frames,
-                      inference_clk=clocks.total * frames, program_clk=program_clocks(program_bytes, table),
-                      energy=energy_per_frame(counts, clocks.total, table),
-                      powers=power(counts, clocks.total, table), clk_per_frame=clocks.total,
-                      host_transfer_clk=clocks.host_transfer_clk, layers=rows, table=table.name)
+    seqs = tuple(sequences)
+    hw = [q for q in seqs if q.hardware]
+    if not hw:
+        raise CostError("statistics: no hardware sequence to price")
+    if host_ops_per_s is not None and (isinstance(host_ops_per_s, bool) or not isinstance(host_ops_per_s, (int, float))
+                                       or not host_ops_per_s > 0):
+        raise CostError(f"statistics: host_ops_per_s must be a number > 0 or None, got {host_ops_per_s!r}")
+    parts = sub_batches(frames, batch_size)
+    hz = clock_hz(table, clock_mode)
+    floor = floor_power_mw(table, clock_mode)
+    host_speed = _price(table, "host_ops_per_s") if host_ops_per_s is None else host_ops_per_s
+
+    inference_clk, program_clk, reprogram_clk = _call_clocks(hw, table, parts)
+    call_s, frames_s = _host_seconds(hw, table, frames)
+    host_s = call_s + frames_s
+    chip_s = (inference_clk + reprogram_clk) / hz
+    software_s = frames * sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers) / host_speed
+    time_s = host_s + chip_s + software_s
+    dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * _price(table, "pj_per_synaptic_op") * 1e-9
+    powers = _power_levels(floor, dynamic_mj, frames, chip_s, time_s)
+    fps = frames / time_s
+
+    parts_lo_hi = (_validated(table, "clk_error", chip_s), _validated(table, "host_error", call_s + software_s),
+                   _validated(table, "host_frame_error", frames_s))
+    t_lo, t_hi = sum(p[0] for p in parts_lo_hi), sum(p[1] for p in parts_lo_hi)
+    res = _price(table, "timer_resolution_s") / 2
+    rows, seq_stats = _report_rows(seqs, table, host_speed)
+    events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, powers["max"]), PowerEvent(host_s / 2 + chip_s, floor))
+    return Statistics(
+        table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps,
+        fps_range=(frames / (t_hi + res), frames / max(t_lo - res, res)),
+        chip_fps=hz / sum(steady_frame_clocks(q, table) for q in hw), energy=powers["average"] / fps,
+        energy_range=(floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj), powers=powers,
+        inference_clk=inference_clk, inference_clk_range=_validated(table, "clk_error", inference_clk),
+        program_clk=program_clk, reprogram_clk=reprogram_clk,
+        first_frame_clk=sum(first_frame_clocks(q, table) for q in hw), clk_per_frame=inference_clk / frames,
+        host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s, host_ops_per_s=host_speed,
+        dynamic_mj_per_frame=dynamic_mj, sequences=seq_stats, layers=rows, power_events=events, counts=seqs)
 
 
-__all__ = ["KINDS", "CostError", "LayerCounts", "LayerClocks", "InferenceClocks", "LayerStats", "Statistics",
-           "synaptic_ops_per_event", "layer_clocks", "inference_clocks", "program_clocks", "fps",
-           "layer_dynamic_energy_mj", "dynamic_energy_mj", "power", "energy_per_frame", "statistics"]
+__all__ = ["KINDS", "CostError", "LayerCounts", "SequenceCounts", "LayerStats", "SequenceStats", "PowerEvent",
+           "Statistics", "layer_work", "stage_clocks", "first_frame_clocks", "steady_frame_clocks",
+           "batch_clocks", "program_clocks", "clock_hz", "floor_power_mw", "sub_batches", "statistics"]

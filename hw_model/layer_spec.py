@@ -18,8 +18,9 @@ class LayerSpec:
     Units: shapes in pixels/channels, bits in bits.  ``filters`` is the number of
     output channels (``units`` for fully_connected).  ``input_bits`` is the bit
     width of the layer's input activations (8 for input_conv).
-    ``weights_all_zero``: an all-zero weight tensor sends a Conv/Sep/InputConv
-    layer to software (observed, reference 2.1).
+    ``weights_all_zero``: one of the layer's weight tensors is all zero (never set, or
+    set to zeros); a SeparableConvolutional or InputConvolutional layer then goes to
+    software (observed; see ``hw_model.rules.weights_not_all_zero``).
     """
 
     kind: str
@@ -77,25 +78,31 @@ def pooled_output(n: int, p: int, ps: int, padding: str) -> int:
     return -(-n // ps) if padding == "same" else (n - p) // ps + 1
 
 
+def _pair(v) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
 def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stride=1, padding="same",
               pool_type="none", pool_size=-1, pool_stride=-1, weights_bits=4, input_bits=4,
               activation=True, act_bits=4, weights_all_zero=False) -> LayerSpec:
-    """Build a LayerSpec, computing the output shape (square kernels/strides/pools given as ints)."""
+    """Build a LayerSpec, computing the output shape (kernels, strides and pools given as an int
+    for both axes or as an (axis 1, axis 2) pair)."""
     x, y, c = (int(v) for v in input_shape)
+    kernel, stride = _pair(1 if kind == "fully_connected" else kernel), _pair(stride)
+    pool_size, pool_stride = _pair(pool_size), _pair(pool_stride)
     if kind == "fully_connected":
         out = (1, 1, filters)
-        kernel = 1
     elif kind == "input_data":
         out = (x, y, c)
     else:
-        ox, oy = conv_output(x, kernel, stride, padding), conv_output(y, kernel, stride, padding)
+        ox, oy = (conv_output(n, k, s, padding) for n, k, s in zip((x, y), kernel, stride))
         if pool_type == "max":
-            ox, oy = pooled_output(ox, pool_size, pool_stride, padding), pooled_output(oy, pool_size, pool_stride, padding)
+            ox, oy = (pooled_output(n, p, ps, padding) for n, p, ps in zip((ox, oy), pool_size, pool_stride))
         elif pool_type == "average":
             ox = oy = 1
         out = (ox, oy, filters)
     return LayerSpec(kind=kind, name=name, input_shape=(x, y, c), output_shape=out, filters=filters,
-                     kernel=(kernel, kernel), stride=(stride, stride), padding=padding, pool_type=pool_type,
-                     pool_size=(pool_size, pool_size), pool_stride=(pool_stride, pool_stride),
+                     kernel=kernel, stride=stride, padding=padding, pool_type=pool_type,
+                     pool_size=pool_size, pool_stride=pool_stride,
                      weights_bits=weights_bits, input_bits=input_bits, activation=activation,
                      act_bits=act_bits, weights_all_zero=weights_all_zero)

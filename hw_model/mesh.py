@@ -2,7 +2,7 @@
 
 Every number in ``_AKD1000_TABLE`` was observed on the vendor's virtual device
 (``akida.AKD1000()`` of akida 2.19.3, public API only; see
-``/work/shared/reference/akd1000_mapping.md`` section 1).  Users can build other
+``../shared/reference/akd1000_mapping.md`` section 1).  Users can build other
 meshes (what-if studies) with :func:`make_mesh` or by constructing :class:`Mesh`.
 """
 from __future__ import annotations
@@ -73,9 +73,37 @@ class MapLimits:
     gap_max_width: int = 32             # observed message "With average pooling, input height cannot exceed 32."
 
 
+#: The AKD1000's hardware version string (observed ``device.version``).
+AKD1000_HW_VERSION = "BC.00.000.002"
+@dataclass(frozen=True)
+class VersionRules:
+    """What the vendor's mapper does differently by hardware version (observed: models mapped on
+    the AKD1000's and the 2-node IP's meshes under both version strings).
+
+    ``multi_pass``: a model too big for the mesh runs as one sequence of several passes, the NPs
+    reprogrammed between passes (else it is cut into several sequences).
+    ``one_channel_parity``: a 1-input-channel conv needs an even number of 8-filter groups per NP
+    (the 2-node IP maps 24 and 40 such filters on one NP).
+    ``max_pool_3``: max pooling of size 3 on a CNP (the AKD1000 refuses it, naming ``name``).
+    ``name``: the version's name in the vendor's messages.
+    """
+
+    multi_pass: bool
+    one_channel_parity: bool
+    max_pool_3: bool
+    name: str
+
+
+VERSION_RULES = {
+    AKD1000_HW_VERSION: VersionRules(multi_pass=False, one_channel_parity=True, max_pool_3=False, name="NSoC_v2"),
+    "BC.A1.003.006": VersionRules(multi_pass=True, one_channel_parity=False, max_pool_3=True, name="TwoNodesIP_v1"),
+}
+
+
 @dataclass(frozen=True)
 class Mesh:
-    """A mesh of NPs.  ``slots`` are all NP positions (DMA slots excluded)."""
+    """A mesh of NPs.  ``slots`` are all NP positions (DMA slots excluded); ``hw_version``: the
+    hardware version string of the IP (its programs differ, see ``program.version_header_bytes``)."""
 
     name: str
     ip_version: int
@@ -85,6 +113,7 @@ class Mesh:
     hrc: tuple[int, int, int] | None
     sram: SramSize
     limits: MapLimits = field(default_factory=MapLimits)
+    hw_version: str = AKD1000_HW_VERSION
 
     @property
     def nodes(self) -> tuple[tuple[int, int], ...]:
@@ -93,6 +122,21 @@ class Mesh:
             if (s.col, s.row) not in seen:
                 seen.append((s.col, s.row))
         return tuple(seen)
+
+    @property
+    def version_rules(self) -> VersionRules:
+        """The mapper's rules for this hardware version (the AKD1000's for a version not seen)."""
+        return VERSION_RULES.get(self.hw_version, VERSION_RULES[AKD1000_HW_VERSION])
+
+    @property
+    def multi_pass(self) -> bool:
+        """Whether consecutive hardware layers that do not fit at once run as passes of one sequence."""
+        return self.version_rules.multi_pass
+
+    @property
+    def one_channel_parity(self) -> bool:
+        """Whether a 1-input-channel conv needs an even number of 8-filter groups per NP."""
+        return self.version_rules.one_channel_parity
 
     def count(self, t: NPType) -> int:
         return sum(1 for s in self.slots if s.can_be(t))
@@ -162,7 +206,8 @@ def akd1000() -> Mesh:
 
 
 def make_mesh(name: str, slots: Iterable[NPSlot], *, sram: SramSize, limits: MapLimits | None = None,
-              dma_event=(1, 1, 0), dma_conf=(1, 1, 1), hrc=(0, 0, 0), ip_version: int = 1) -> Mesh:
+              dma_event=(1, 1, 0), dma_conf=(1, 1, 1), hrc=(0, 0, 0), ip_version: int = 1,
+              hw_version: str = AKD1000_HW_VERSION) -> Mesh:
     """Build a what-if mesh from explicit slots."""
     return Mesh(name=name, ip_version=ip_version, slots=tuple(slots), dma_event=dma_event,
-                dma_conf=dma_conf, hrc=hrc, sram=sram, limits=limits or MapLimits())
+                dma_conf=dma_conf, hrc=hrc, sram=sram, limits=limits or MapLimits(), hw_version=hw_version)

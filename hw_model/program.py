@@ -9,16 +9,19 @@ does not depend on weight values, input bits or the spatial extent of a layer
               + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP items need - 1)
 
 with NP bytes = per-NP header + per-filter record + packed weights.
-All constants are calibrations (source: /tmp/hw sweeps, NOTES.md there).
+All constants are calibrations: program lengths of layers swept one factor at a time.
 """
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import NamedTuple, Sequence
 
 from .layer_spec import LayerSpec
 
 SEQ_HEADER = 408            # bytes per HW sequence (calibration: 1-, 2-, 3-layer conv models)
+PASS_HEADER = 64            # bytes per pass after the first of a multi-pass sequence (calibration:
+                            # AkidaNet-0.5/96 and /224 on the 2-node IP, 3 passes)
 LAYER_HEADER = 56           # bytes per HW layer (calibration)
 CNP_HEADER = 224            # bytes per conv NP (calibration: 1,2,4,7 NP spatial splits)
 SEP_HEADER = 232            # bytes per separable NP (calibration)
@@ -100,7 +103,7 @@ def np_chunk_items(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_t
     conv: [header, filter records, weights]; separable: [header, filter records, depthwise words,
     pointwise words]; FC: one item.  Calibration (vendor API, Minimal program lengths): sequences
     with a chunked layer in the random multi-layer sweeps, and single conv/separable layers split
-    over several 256 KiB chunks (sepsweep.py, sepsweep2.py, convsweep.py), chosen so that the item
+    over several 256 KiB chunks, chosen so that the item
     splits compared (whole block per NP, header merged with records, depthwise or pointwise
     words, weights halved) give different program lengths."""
     b = np_bytes(spec, filters, np_type, first_tile)
@@ -148,6 +151,39 @@ HRC_CHAIN_EXTRA = 56          # extra bytes when the HRC feeds NPs in the same s
 HRC_RAW_OUTPUT_SAVING = 4     # ... 4 bytes fewer when the sequence ends without activation
                               # (calibration: input conv + FC/Conv/Sep models and the zoo models)
 HRC_WEIGHT_BYTES = {3: 12, 5: 36, 7: 72}   # weight bytes per filter per input channel by kernel (calibration)
+HRC_FILTER_BLOCK = 192        # the HRC's filters are held in blocks of 192; each block after the first
+                              # adds a CHUNK_HEADER (calibration: 1-channel 3x3 input convs of 8..512
+                              # filters alone and chained, all modes: +24 B from 193, +48 B from 385)
+
+
+class VersionHeader(NamedTuple):
+    """Sequence-header bytes an IP version adds to the AKD1000's (see ``version_header_bytes``)."""
+
+    on_np: int            # the sequence starts on an NP
+    on_hrc: int           # it starts on the HRC and feeds NPs (an HRC alone adds nothing)
+    cnp_raw_output: int   # it ends on a conv/separable layer without activation
+    hrc_raw_output: int   # it starts on the HRC and ends without activation
+
+
+# Programs for the hardware version of the vendor's 2-node Akida 1.0 IP hold a longer sequence
+# header than the AKD1000's, whatever the mesh (calibration: IC/conv/separable/FC first and last
+# layers, with and without activation, mapped on the AKD1000 mesh under both version strings,
+# and the zoo models on the 2-node mesh); the AKD1000's 4 B HRC_RAW_OUTPUT_SAVING does not apply
+# (hrc_raw_output states it relative to the AKD1000's program, where the saving is counted).
+VERSION_HEADERS = {"BC.A1.003.006": VersionHeader(on_np=20, on_hrc=8, cnp_raw_output=-12, hrc_raw_output=4)}
+
+
+def version_header_bytes(hw_version: str, layers: Sequence[LayerSpec], starts_on_hrc: bool) -> int:
+    """Sequence-header bytes the IP version ``hw_version`` adds to the AKD1000's for a hardware
+    sequence of ``layers`` (the first on the HRC when ``starts_on_hrc``)."""
+    h = VERSION_HEADERS.get(hw_version)
+    if h is None or (starts_on_hrc and len(layers) == 1):
+        return 0
+    last = layers[-1]
+    raw = not last.activation
+    return ((h.on_hrc if starts_on_hrc else h.on_np)
+            + (h.cnp_raw_output if raw and last.kind in ("conv", "separable") else 0)
+            + (h.hrc_raw_output if raw and starts_on_hrc else 0))
 
 
 def chunk_overhead(np_blocks: list[int]) -> int:
@@ -169,4 +205,5 @@ def hrc_bytes(spec: LayerSpec) -> int:
     if k not in HRC_WEIGHT_BYTES:
         raise KeyError(f"layer {spec.name!r}: no HRC packing known for kernel {k}")
     head = HRC_HEADER_C1_K3 if (c, k) == (1, 3) else HRC_HEADER
-    return head + spec.filters * (FILTER_RECORD + c * HRC_WEIGHT_BYTES[k])
+    blocks = -(-spec.filters // HRC_FILTER_BLOCK)
+    return head + spec.filters * (FILTER_RECORD + c * HRC_WEIGHT_BYTES[k]) + CHUNK_HEADER * (blocks - 1)

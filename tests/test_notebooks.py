@@ -142,6 +142,9 @@ def test_mesh_what_if_study(monkeypatch, capsys):
     nps = [r["nps"] for r in sweep]
     assert nps == sorted(nps) and nps[-1] <= 78 and nps[0] <= 8  # 2 nodes hold at most 8 NPs
     assert all(r["fps"] > 0 and r["mw"] > 0 and r["mj"] > 0 and r["program_kb"] > 0 for r in sweep)
-    fps = {line.split(":")[0].strip(): float(line.split(":")[1].split("fps")[0])
-           for line in out.splitlines() if "fps," in line}
-    assert fps["half clock"] == pytest.approx(fps["AKD1000"] / 2, rel=1e-6)
+    chip = [r["chip_fps"] for r in sweep]
+    assert chip == sorted(chip) and chip[-1] > 2 * chip[0]   # fewer NPs, fewer fps
+    chip_fps = {line.split(":")[0].strip(): float(line.split("chip")[1].split("fps")[0])
+                for line in out.splitlines() if "chip" in line and "fps," in line}
+    assert chip_fps["half clock"] == pytest.approx(chip_fps["AKD1000"] / 2, rel=1e-3)
+    assert chip_fps["Performance"] > chip_fps["Economy"] > chip_fps["LowPower"]

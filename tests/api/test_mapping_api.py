@@ -145,6 +145,7 @@ def test_statistics_unmapped_then_mapped():
     assert s.inference_frames == 4 and s.inference_clk > 0 and s.program_clk > 0
     assert s.powers["average"] > s.powers["floor"] > 0 and s.energy > 0 and s.fps > 0
     assert [r.name for r in s.layers] == ["c1", "s2", "fc"]
+    assert s.inference_clk_range[0] < s.inference_clk < s.inference_clk_range[1]
     assert s.layers[0].input_events == np.count_nonzero(x) / 4
     assert np.array_equal(y, small_model().forward(x))  # mapping never changes the integers
 
@@ -160,7 +161,7 @@ def test_statistics_scale_with_events():
     low = m.statistics
     m.forward(dense)
     high = m.statistics
-    assert high.clk_per_frame > low.clk_per_frame and high.energy > low.energy
+    assert high.clk_per_frame > low.clk_per_frame and high.dynamic_mj_per_frame > low.dynamic_mj_per_frame
 
 
 def test_what_if_device_with_a_faster_clock_and_fewer_nps():
@@ -171,10 +172,12 @@ def test_what_if_device_with_a_faster_clock_and_fewer_nps():
     x = np.full((1, 16, 16, 8), 7, np.uint8)
     m.map(base)
     m.forward(x)
-    fps_base = m.statistics.fps
+    base_stats = m.statistics
     m.map(fast)
     m.forward(x)
-    assert m.statistics.fps == pytest.approx(2 * fps_base)
+    assert m.statistics.chip_s == pytest.approx(base_stats.chip_s / 2)
+    assert m.statistics.chip_fps == pytest.approx(2 * base_stats.chip_fps)
+    assert m.statistics.host_s == pytest.approx(base_stats.host_s)   # the host is not faster
     small = ak.Device(make_mesh("8 NPs", base.hw_mesh.slots[:8], sram=base.hw_mesh.sram))
     m.map(small)
     assert sum(len(l.mapping.nps) for l in m.layers if l.mapping) <= 8
@@ -198,3 +201,41 @@ def test_model_mapped_entirely_to_software_reports_host_statistics():
     assert [s.backend for s in m.sequences] == [ak.BackendType.Software]
     m.forward(np.ones((2, 8, 8, 3), np.uint8))
     assert m.statistics.fps > 0 and m.statistics.inference_clk is None
+
+
+def test_never_set_weights_map_like_the_vendor():
+    """A never-set (all-zero) Convolutional or FullyConnected layer maps to hardware; a
+    SeparableConvolutional with an all-zero depthwise or pointwise tensor goes to software."""
+    m = ak.Model()
+    m.add(ak.InputData(input_shape=(16, 16, 8), input_bits=4))
+    m.add(ak.Convolutional(kernel_size=(3, 3), filters=8, weights_bits=4, act_bits=4, name="c"))
+    m.add(ak.SeparableConvolutional(kernel_size=(3, 3), filters=8, weights_bits=4, act_bits=4, name="s"))
+    m.add(ak.Convolutional(kernel_size=(3, 3), filters=8, weights_bits=4, act_bits=4, name="d"))
+    m.map(ak.AKD1000())
+    assert [(s.name, s.backend) for s in m.sequences] == [
+        ("HW/c", ak.BackendType.Hardware), ("SW/s", ak.BackendType.Software), ("HW/d", ak.BackendType.Hardware)]
+    s = m.get_layer("s")
+    s.set_variable("weights", np.ones_like(s.get_variable("weights")))
+    m.map(ak.AKD1000())
+    assert [q.name for q in m.sequences] == ["HW/c", "SW/s", "HW/d"]   # pointwise still all zero
+    s.set_variable("weights_pw", np.ones_like(s.get_variable("weights_pw")))
+    m.map(ak.AKD1000())
+    assert [q.name for q in m.sequences] == ["HW/c-d"]
+    with pytest.raises(RuntimeError, match="All weights in a separable CNP layer cannot be zeroes"):
+        s.set_variable("weights", np.zeros_like(s.get_variable("weights")))
+        m.map(ak.AKD1000(), hw_only=True)
+
+
+def test_reprs_of_sequences_passes_and_components():
+    m = small_model()
+    m.map(ak.AKD1000())
+    (seq,) = m.sequences
+    comp = m.get_layer("fc").mapping.nps[0]
+    assert repr(comp) == (f"<akida_sim.NP.Component, ident={comp.ident}, type=Type.FNP3, filters=5, "
+                          f"single_buffer=True>")
+    assert "single_buffer=False" in repr(m.get_layer("c1").mapping.nps[0])
+    text = repr(seq)
+    assert text.startswith("<akida_sim.Sequence, name=HW/c1-fc, backend=Hardware, passes=[<akida_sim.Pass, layers=[")
+    assert text.endswith(f"]>], program_size={len(seq.program)}>")
+    assert repr(seq.passes[0]) in text and text.count("<akida_sim.NP.Component") == 32 + 16 + 1
+    assert "program_size" not in repr(small_model().sequences[0])

@@ -202,9 +202,12 @@ def test_mapping_user_guide_flow(capsys):
     metrics = model.metrics
     assert metrics["inference_frames"] == 3 and metrics["inference_clk"] > 0 and metrics["program_clk"] > 0
     assert str(model.statistics)
-    events = model.power_events
-    assert [e.ts for e in events] == [metrics["inference_start"], metrics["inference_end"]]
-    assert all(e.power == pytest.approx(model.statistics.powers["average"]) for e in events)
+    events, s = model.power_events, model.statistics
+    assert events[0].ts == metrics["inference_start"] and events[0].voltage is None
+    assert [e.power for e in events] == [s.powers["floor"], s.powers["max"], s.powers["floor"]]
+    ts = [e.ts for e in events] + [metrics["inference_start"] + s.time_s * 1e3]
+    held = sum(e.power * (t1 - t0) for e, t0, t1 in zip(events, ts, ts[1:]))
+    assert held / (s.time_s * 1e3) == pytest.approx(s.powers["average"])   # the levels average as modelled
     model.map(None)
     assert model.power_events == [] and model.device is None
     assert "HW/" in capsys.readouterr().out

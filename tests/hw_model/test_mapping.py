@@ -1,212 +1,312 @@
-"""hw_model against golden results observed from the vendor mapper (akida 2.19.3, AKD1000 virtual device).
+"""hw_model's mapper: its documented rules and invariants (no vendor data here).
 
-The golden file ``data/akd1000_golden.json`` holds, for ~100 random single-layer and multi-layer
-models, what the vendor's public API returned: sequence names, NPs per layer (count, types, filters
-per NP), program length and the hw_only error text.  Goldens are used here because the oracle is an
-optional dependency; ``tests/oracle/test_oracle_mapping.py`` re-checks against the live oracle.
+The oracle suite (tests/oracle/test_oracle_mapping.py, test_oracle_model_map.py) compares the
+mapper with the vendor's live; these tests check what the modules document: each design rule
+fires on its condition, NPs are dealt as described, sequences are cut where described, and
+program bytes follow the program model's formulas.
 """
 from __future__ import annotations
 
-import json
-from collections import Counter
-from pathlib import Path
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hw_model import (LayerSpec, MappingError, NPType, akd1000, make_mesh, make_spec, map_layers,
-                      NPSlot, SramSize)
+from hw_model import (MappingError, NPSlot, NPType, SramSize, akd1000, check_layer, make_mesh, make_spec,
+                      map_layers)
+from hw_model import program
+from hw_model.allocation import deal, one_channel_split_ok
+from hw_model.capacity import cnp_filter_cap, cnp_min_groups, cnp_spatial_split, layer_need
+from hw_model.rules import HRC_MAX_FILTERS, MAXPOOL_LAST_MSG, ZERO_WEIGHTS_MSG
 
-GOLDEN = json.loads((Path(__file__).parent / "data" / "akd1000_golden.json").read_text())
-CASES = GOLDEN["cases"]
 MODES = ("AllNps", "HwPr", "Minimal")
 
 
-def specs_of(desc: dict) -> list[LayerSpec]:
-    """Turn a golden model description into LayerSpecs (shapes chained, input bits = previous act bits)."""
-    specs, shape, bits = [], tuple(desc["input"]), desc["input_bits"]
-    for L in desc["layers"]:
-        kind = L["kind"]
-        sp = make_spec(kind, L["name"], shape, L["filters"], kernel=L.get("k", 1), stride=L.get("s", 1),
-                       padding=L.get("padding", "same"), pool_type=L.get("pool", "none"),
-                       pool_size=L.get("ps", -1), pool_stride=L.get("pst", -1), weights_bits=L.get("wb", 4),
-                       input_bits=8 if kind == "input_conv" else bits, act_bits=L.get("ab", 4),
-                       activation=L.get("act", True))
+def conv(name, shape, filters, **kw):
+    kw.setdefault("kernel", 3)
+    return make_spec("conv", name, shape, filters, **kw)
+
+
+def chain(*layers):
+    """Specs chained: each layer's input is the previous output (layers: (kind, name, filters, kw))."""
+    specs, shape = [], None
+    for kind, name, filters, kw in layers:
+        shape = kw.pop("input_shape", shape)
+        sp = make_spec(kind, name, shape, filters, **kw)
         specs.append(sp)
-        shape, bits = sp.output_shape, L.get("ab", 4)
+        shape = sp.output_shape
     return specs
 
 
-def summary(mapping) -> list:
-    out = []
-    for s in mapping.sequences:
-        layers = {L.name: [len(L.nps), dict(Counter(n.type.value for n in L.nps)),
-                           dict(Counter(str(n.filters) for n in L.nps))] for L in s.layers}
-        out.append([s.name, s.program_bytes, layers])
-    return out
+# ----------------------------------------------------------------------------- the mesh
 
-
-def _ids():
-    return [c["id"] for c in CASES]
-
-
-@pytest.mark.parametrize("case", CASES, ids=_ids())
-@pytest.mark.parametrize("mode", MODES)
-def test_golden_mapping(case, mode):
-    obs = case["observed"][mode]
-    if case["id"] in GOLDEN["known_misses"].get(mode, []):
-        pytest.xfail("known miss of the model (see golden file 'known_misses')")
-    got = summary(map_layers(specs_of(case["desc"]), mode=mode))
-    assert [s[0] for s in got] == [s[0] for s in obs], "sequence names"
-    for (gname, gprog, glayers), (oname, oprog, olayers) in zip(got, obs):
-        for name, (n, types, filters) in olayers.items():
-            assert glayers[name][0] == n, f"{name}: NP count"
-            assert glayers[name][1] == types, f"{name}: NP types"
-            assert glayers[name][2] == filters, f"{name}: filters per NP"
-        if oprog is None:
-            assert gprog is None
-        else:
-            assert gprog == pytest.approx(oprog, rel=0.01), f"{oname}: program bytes"
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.get("hw_only_error")], ids=lambda c: c["id"])
-def test_golden_hw_only_message(case):
-    if case["id"] in GOLDEN["known_misses"].get("hw_only", []):
-        pytest.xfail("known miss of the model")
-    with pytest.raises(MappingError) as e:
-        map_layers(specs_of(case["desc"]), hw_only=True)
-    assert str(e.value) == case["hw_only_error"]
-
-
-def test_golden_exact_rate():
-    """Program bytes are exact (not only within 1 %) on most golden cases."""
-    exact = total = 0
-    for case in CASES:
-        got = summary(map_layers(specs_of(case["desc"]), mode="AllNps"))
-        obs = case["observed"]["AllNps"]
-        total += 1
-        exact += [s[1] for s in got] == [s[1] for s in obs]
-    assert exact / total >= 0.85
-
-
-def test_akd1000_mesh_facts():
+def test_akd1000_mesh_is_the_published_80_slots():
+    """20 nodes x 4 slots = the published 80 NPUs, two of them the DMAs: 78 NPs, all CNP1-capable."""
     m = akd1000()
-    assert len(m.slots) == 78 and len(m.nodes) == 20
-    assert m.count(NPType.CNP1) == 78 and m.count(NPType.CNP2) == 54
-    assert m.count(NPType.FNP3) == 18 and m.count(NPType.FNP2) == 4
-    assert m.dma_event == (3, 1, 0) and m.dma_conf == (3, 1, 1) and m.hrc == (0, 0, 0)
-    assert (m.sram.input_bytes, m.sram.weight_bytes) == (43008, 44800)
+    assert len(m.nodes) == 20 and len(m.slots) == 20 * 4 - 2
+    assert m.count(NPType.CNP1) == len(m.slots)
+    assert m.dma_event not in [s.ident for s in m.slots] and m.dma_conf not in [s.ident for s in m.slots]
     order = m.allocation_order(NPType.CNP1)
-    assert [s.ident for s in order[:3]] == [(3, 1, 2), (3, 1, 3), (1, 3, 1)]
-    assert order[-1].types == (NPType.CNP1, NPType.FNP2)
+    assert order[0].types == (NPType.CNP1,) and order[-1].can_be(NPType.FNP2)
+    assert len({s.ident for s in order}) == len(order)
 
 
-def test_single_conv_minimal_and_allnps():
-    sp = make_spec("conv", "c", (32, 32, 64), 64, kernel=3, weights_bits=4, input_bits=4)
-    mi = map_layers([sp], mode="Minimal")
-    assert mi.sequence_names == ["HW/c"] and mi.n_nps == 1 and mi.program_bytes == 25776
-    al = map_layers([sp], mode="AllNps")
-    assert al.n_nps == 64 and al.program_bytes == 539648
+# ----------------------------------------------------------------------------- design rules
+
+@pytest.mark.parametrize("spec, rule", [
+    (conv("c", (8, 8, 16), 8, padding="valid"), "padding_same_only"),
+    (conv("c", (8, 8, 16), 8, weights_bits=8), "cnp_weight_bits"),
+    (make_spec("separable", "s", (8, 8, 16), 8, kernel=3, weights_bits=1), "cnp_weight_bits"),
+    (conv("c", (8, 8, 16), 8, kernel=5, stride=2), "conv_stride_needs_3x3"),
+    (conv("c", (48, 8, 16), 8, pool_type="average"), "gap_max_width"),
+    (make_spec("fully_connected", "f", (1, 1, 57335), 4), "fc_max_inputs"),
+    (make_spec("fully_connected", "f", (1, 1, 64), 4, weights_bits=8), "fc_weight_bits"),
+    (make_spec("input_conv", "i", (32, 32, 3), 193, kernel=3, input_bits=8), "hrc_max_filters"),
+    (make_spec("input_conv", "i", (32, 4, 3), 8, kernel=3, input_bits=8), "hrc_min_rows"),
+    (make_spec("input_conv", "i", (32, 32, 3), 8, kernel=3, input_bits=8, activation=False), "hrc_needs_activation"),
+    (conv("c", (16, 16, 1024), 8), "filter_fits_cnp"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=1, input_bits=8), "hrc_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 3), 8, kernel=9, input_bits=8), "hrc_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 2), 8, kernel=3, input_bits=8), "hrc_input_channels"),
+    (conv("c", (8, 8, 16), 8, kernel=9), "cnp_kernel_size"),
+    (make_spec("separable", "s", (8, 8, 16), 8, kernel=1), "cnp_kernel_size"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=(3, 5), input_bits=8), "hrc_symmetric_kernel"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=3, stride=(1, 4), input_bits=8), "hrc_strides"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=3, pool_type="max", pool_size=(2, 3), input_bits=8),
+     "hrc_max_pool_size"),
+    (conv("c", (8, 8, 16), 8, kernel=(3, 5)), "cnp_square_kernel"),
+    (conv("c", (8, 8, 16), 8, stride=(1, 2)), "cnp_equal_strides"),
+    (conv("c", (9, 9, 16), 8, stride=3), "cnp_stride_values"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=4), "cnp_max_pool_size"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=3), "cnp_max_pool_size"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=(2, 1)), "cnp_square_max_pool"),
+    (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=2, pool_stride=(1, 2)), "cnp_equal_pool_strides"),
+])
+def test_each_rule_fires_on_its_condition(spec, rule):
+    assert rule in [v.rule for v in check_layer(spec)]
+    m = map_layers([spec])
+    assert m.sequences[0].backend == "Software"
+    with pytest.raises(MappingError, match=rf"^Cannot map layer '{spec.name}'\. "):
+        map_layers([spec], hw_only=True)
 
 
-def test_hw_only_raises_vendor_text():
-    sp = make_spec("conv", "c", (8, 8, 16), 8, kernel=3, padding="valid")
-    with pytest.raises(MappingError, match=r"^Cannot map layer 'c'\. Only padding same is supported\.$"):
-        map_layers([sp], hw_only=True)
-    m = map_layers([sp])
-    assert m.sequence_names == ["SW/c"] and m.sequences[0].program_bytes is None
+def test_fc_input_limit_is_the_documented_57334():
+    assert not check_layer(make_spec("fully_connected", "f", (1, 1, 57334), 4))
+    assert check_layer(make_spec("fully_connected", "f", (1, 1, 57335), 4))
 
 
-def test_what_if_mesh_with_fewer_nps_splits_sequences():
+@pytest.mark.parametrize("key", sorted(HRC_MAX_FILTERS))
+def test_hrc_filter_limits_follow_the_documented_table(key):
+    c, k = key
+    lim = HRC_MAX_FILTERS[key]
+    ok = make_spec("input_conv", "i", (32, 32, c), lim, kernel=k, input_bits=8)
+    bad = make_spec("input_conv", "i", (32, 32, c), lim + 1, kernel=k, input_bits=8)
+    assert "hrc_max_filters" not in [v.rule for v in check_layer(ok)]
+    assert [v.message for v in check_layer(bad) if v.rule == "hrc_max_filters"] == [
+        f"The parameter num_neurons should be set between 1 and {lim}."]
+
+
+@pytest.mark.parametrize("kind", ["conv", "separable", "input_conv", "fully_connected"])
+def test_all_zero_weights_send_separable_and_input_conv_to_software(kind):
+    shape = (1, 1, 64) if kind == "fully_connected" else (16, 16, 3 if kind == "input_conv" else 8)
+    spec = make_spec(kind, "L", shape, 8, kernel=1 if kind == "fully_connected" else 3,
+                     input_bits=8 if kind == "input_conv" else 4, weights_all_zero=True)
+    backends = [s.backend for s in map_layers([spec]).sequences]
+    if kind in ZERO_WEIGHTS_MSG:
+        assert backends == ["Software"]
+        with pytest.raises(MappingError, match=ZERO_WEIGHTS_MSG[kind]):
+            map_layers([spec], hw_only=True)
+    else:
+        assert backends == ["Hardware"]
+
+
+def test_max_pooling_never_ends_a_hardware_sequence():
+    specs = chain(("conv", "a", 8, dict(input_shape=(16, 16, 8), kernel=3)),
+                  ("conv", "b", 8, dict(kernel=3, pool_type="max", pool_size=2, pool_stride=2)))
+    m = map_layers(specs)
+    assert m.sequence_names == ["HW/a", "SW/b"]
+    with pytest.raises(MappingError, match=MAXPOOL_LAST_MSG):
+        map_layers(specs, hw_only=True)
+    specs.append(make_spec("conv", "c", specs[-1].output_shape, 8, kernel=3))
+    assert map_layers(specs).sequence_names == ["HW/a-c"]
+
+
+# ----------------------------------------------------------------------------- capacities and dealing
+
+@given(filters=st.integers(1, 600), groups=st.integers(1, 80))
+@settings(max_examples=60, deadline=None)
+def test_deal_gives_every_filter_once(filters, groups):
+    groups = min(groups, filters)
+    out = deal(filters, groups)
+    assert len(out) == groups and sum(out) == filters and min(out) >= 1
+    assert max(out) == math.ceil(filters / groups) or max(out) - min(out) <= 1
+
+
+@given(k=st.sampled_from([1, 3, 5, 7]), c=st.sampled_from([1, 8, 64, 128, 256]),
+       bits=st.sampled_from([1, 2, 4]), f=st.sampled_from([1, 8, 64, 200, 504]))
+@settings(max_examples=40, deadline=None)
+def test_minimal_groups_are_the_fewest_that_fit_one_cnp(k, c, bits, f):
+    spec = conv("c", (16, 16, c), f, kernel=k, weights_bits=bits)
+    mesh = akd1000()
+    g = cnp_min_groups(spec, mesh)
+    cap = cnp_filter_cap(spec, mesh)
+    if cap == 0:
+        assert g == 0
+        return
+    assert 1 <= g <= f and math.ceil(f / g) <= cap
+    if g > 1:
+        assert math.ceil(f / (g - 1)) > cap or math.ceil(f / (g - 1)) > mesh.limits.cnp_max_filters
+
+
+def test_spatial_split_grows_with_the_input_and_follows_the_width_limit():
+    mesh = akd1000()
+    tiles = [cnp_spatial_split(conv("c", (x, 16, 8), 8), mesh) for x in (16, 32, 33, 64, 128)]
+    assert tiles == sorted(tiles) and tiles[0] == tiles[1] == 1 and tiles[2] >= 2
+    assert all(t >= math.ceil(x / mesh.limits.cnp_max_width) for t, x in zip(tiles, (16, 32, 33, 64, 128)))
+    rows = [cnp_spatial_split(conv("c", (16, y, 128), 8), mesh) for y in (20, 80, 160, 320)]
+    assert rows == sorted(rows) and rows[-1] > rows[0]
+
+
+def test_one_channel_split_rule():
+    """Every NP's filter count / 8, rounded up, must be even; 16 filters or fewer are exempt."""
+    spec = conv("c", (16, 16, 1), 96)
+    assert one_channel_split_ok(spec, 3)        # 3 x 32: 32 / 8 = 4
+    assert not one_channel_split_ok(spec, 4)    # 4 x 24: 24 / 8 = 3
+    assert one_channel_split_ok(conv("c", (16, 16, 1), 16), 3)
+    assert one_channel_split_ok(conv("c", (16, 16, 8), 96), 4)
+
+
+# ----------------------------------------------------------------------------- invariants of a mapping
+
+LAYER = st.fixed_dictionaries({
+    "kind": st.sampled_from(["conv", "separable"]), "filters": st.sampled_from([1, 8, 32, 64, 128, 256]),
+    "kernel": st.sampled_from([3, 5]), "bits": st.sampled_from([2, 4])})
+
+
+@given(layers=st.lists(LAYER, min_size=1, max_size=5), shape=st.sampled_from([(8, 8, 8), (16, 16, 16), (32, 24, 32)]),
+       fc=st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_mapping_invariants(layers, shape, fc):
+    specs, s = [], shape
+    for i, L in enumerate(layers):
+        sp = make_spec(L["kind"], f"l{i}", s, L["filters"], kernel=L["kernel"], weights_bits=L["bits"],
+                       pool_type="average" if fc and i == len(layers) - 1 else "none")
+        specs.append(sp)
+        s = sp.output_shape
+    if fc:
+        specs.append(make_spec("fully_connected", "fc", s, 10))
+    mesh = akd1000()
+    maps = {mode: map_layers(specs, mode=mode) for mode in MODES}
+    assert maps["HwPr"] == maps["AllNps"].__class__(**{**maps["AllNps"].__dict__, "mode": "HwPr"})
+    for mode, m in maps.items():
+        names = [L.name for q in m.sequences for L in q.layers]
+        assert names == [sp.name for sp in specs], "every layer once, in order"
+        for q in m.sequences:
+            idents = [n.ident for L in q.layers for n in L.nps]
+            assert len(idents) == len(set(idents)), "an NP serves one layer of a sequence"
+            assert q.n_nps <= len(mesh.slots)
+            if q.backend == "Hardware":
+                assert q.program_bytes > program.SEQ_HEADER
+                for L in q.layers:
+                    spec = next(sp for sp in specs if sp.name == L.name)
+                    if spec.kind in ("conv", "separable"):
+                        tiles = layer_need(spec, mesh).spatial
+                        assert sum(n.filters for n in L.nps) == spec.filters * tiles
+            else:
+                assert q.program_bytes is None and all(not L.nps for L in q.layers)
+    hw = lambda m: [q.name for q in m.sequences if q.backend == "Hardware"]  # noqa: E731
+    if hw(maps["Minimal"]) == hw(maps["AllNps"]):
+        assert maps["Minimal"].n_nps <= maps["AllNps"].n_nps
+        assert maps["Minimal"].program_bytes <= maps["AllNps"].program_bytes
+
+
+def test_a_smaller_mesh_cuts_the_model_into_sequences():
     slots = [NPSlot(1, r, i, (NPType.CNP1, NPType.FNP3) if i == 0 else (NPType.CNP1,))
              for r in (1, 2) for i in range(4)]
     small = make_mesh("tiny", slots, sram=SramSize(43008, 44800))
-    specs = [make_spec("conv", f"c{i}", (32, 32, 64), 64, kernel=3) for i in range(12)]
+    specs = [conv(f"c{i}", (32, 32, 64), 64) for i in range(12)]
     m = map_layers(specs, small, mode="Minimal")
-    assert m.sequence_names == ["HW/c0-c7", "HW/c8-c11"]
-    assert m.n_nps == 12
-    big = [make_spec("conv", "big", (32, 32, 256), 256, kernel=3)]   # needs 16 CNPs
+    assert len(m.sequences) > 1 and all(q.backend == "Hardware" for q in m.sequences)
+    assert all(q.n_nps <= 8 for q in m.sequences)
+    big = [conv("big", (32, 32, 256), 256)]
     assert map_layers(big, small, mode="Minimal").sequence_names == ["SW/big"]
     with pytest.raises(MappingError, match="Not enough hardware components of type CNP1 available"):
         map_layers(big, small, hw_only=True)
 
 
-def _chain(input_shape, input_bits, layers):
-    """Specs for a chain given as (kind, name, filters, kernel, stride, weights_bits, act_bits, extra)."""
-    return specs_of({"input": list(input_shape), "input_bits": input_bits,
-                     "layers": [dict(kind=k, name=n, filters=f, k=ks, s=st, wb=wb, ab=ab, **extra)
-                                for k, n, f, ks, st, wb, ab, extra in layers]})
+# ----------------------------------------------------------------------------- program bytes
+
+def test_program_grows_with_nps_and_ignores_the_spatial_extent():
+    a = map_layers([conv("c", (16, 16, 64), 64)], mode="Minimal")
+    b = map_layers([conv("c", (16, 16, 64), 64)], mode="AllNps")
+    assert b.n_nps > a.n_nps and b.program_bytes > a.program_bytes
+    # one NP either way: the program does not depend on x, y
+    assert (map_layers([conv("c", (8, 8, 64), 64)], mode="Minimal").program_bytes == a.program_bytes)
 
 
-def _filters(mapping):
-    return {L.name: sorted(L.filters_per_np) for s in mapping.sequences for L in s.layers}
-
-
-def test_one_channel_conv_stops_allnps_spreading():
-    # vendor (akida 2.19.3, AllNps): conv96 on one channel -> 3 x 32 (4 x 24 would break the
-    # parity rule), and the whole model stops at 32 filters per NP
-    specs = _chain((8, 8, 1), 2, [("conv", "l0", 96, 5, 1, 4, 1, {}), ("conv", "l1", 96, 1, 1, 2, 1, {}),
-                                  ("separable", "l2", 384, 3, 2, 4, 2, {}),
-                                  ("conv", "l3", 200, 3, 1, 1, 4, {"pool": "average"})])
-    m = map_layers(specs, mode="AllNps")
-    assert _filters(m) == {"l0": [32] * 3, "l1": [32] * 3, "l2": [32] * 12, "l3": [26] + [29] * 6}
-    assert m.program_bytes == 241400
-    assert map_layers(specs, mode="Minimal").program_bytes == 188672
-
-
-def test_one_channel_conv_mapped_when_spread():
-    # vendor: conv200 on one channel is software in Minimal (25 groups of 8: odd) but 2 tiles x
-    # 8 NPs x 25 filters in AllNps (7 x 29 and 8 x 25 valid, 9 x 23 not)
-    specs = _chain((40, 8, 1), 2, [("conv", "l0", 200, 7, 1, 4, 4, {}), ("conv", "l1", 256, 3, 2, 4, 4, {}),
-                                   ("separable", "l2", 48, 3, 2, 4, 1, {}), ("conv", "l3", 16, 3, 1, 4, 2, {})])
-    mi = map_layers(specs, mode="Minimal")
-    assert mi.sequence_names == ["SW/l0", "HW/l1-l3"] and mi.sequences[1].program_bytes == 742008
-    al = map_layers(specs, mode="AllNps")
-    assert al.sequence_names == ["HW/l0-l3"] and al.program_bytes == 1133896
-    assert _filters(al) == {"l0": [25] * 16, "l1": [16, 16] + [24] * 20, "l2": [24, 24], "l3": [16]}
-
-
-# Spatial tiles of single 8-filter layers (Minimal, 1 filter group) observed on the vendor mapper
-# (akida 2.19.3, sweeps /tmp/hw/data/sp{A,B,C,P}.json and the seed 700-707 sweeps): row halo
-# thresholds (2 tiles up to 2R-(k-1) rows, 3+ tiles ny*(R-(k-1))), 1-bit rows byte-aligned,
-# odd-C rows 32-bit aligned, max-pooled tiles rounded to the pool size.
-SPATIAL_CASES = [
-    # (x, y, C, k, input_bits, kind, pool, tiles)
-    (16, 82, 128, 3, 4, "conv", "none", 2),
-    (16, 84, 128, 3, 4, "conv", "none", 3),
-    (16, 120, 128, 3, 4, "conv", "none", 3),
-    (16, 122, 128, 3, 4, "conv", "none", 4),
-    (128, 64, 64, 7, 4, "conv", "none", 8),
-    (56, 64, 256, 3, 4, "conv", "none", 14),
-    (100, 100, 43, 3, 4, "conv", "none", 7),
-    (100, 100, 39, 3, 4, "conv", "none", 6),
-    (25, 32, 384, 3, 1, "conv", "none", 2),
-    (56, 56, 200, 3, 1, "conv", "none", 3),
-    (90, 110, 275, 7, 1, "separable", "none", 15),
-    (85, 90, 256, 7, 4, "separable", "max", 55),
-    (258, 50, 128, 7, 4, "conv", "max", 34),
-]
-
-
-@pytest.mark.parametrize("x,y,c,k,ib,kind,pool,tiles", SPATIAL_CASES)
-def test_spatial_split_matches_vendor(x, y, c, k, ib, kind, pool, tiles):
-    from hw_model.mapping import cnp_spatial_split
-    ps = 2 if pool == "max" else -1
-    spec = make_spec(kind, "c", (x, y, c), 8, kernel=k, pool_type=pool, pool_size=ps, pool_stride=ps,
-                     weights_bits=2, input_bits=ib)
-    assert cnp_spatial_split(spec, akd1000()) == tiles
-
-
-# Vendor observations (akida 2.19.3, Minimal, len(seq.program)) of single layers whose NP items
-# straddle 256 KiB chunk boundaries (sweeps /tmp/hw/data3/convsweep*.py, sepsweep.py): the chunk
-# items are [header, filter records, weights] (conv) and [header, records, dw, pw] (separable).
-@pytest.mark.parametrize("kind, shape, ib, filters, k, wb, program", [
-    ("conv", (48, 128, 200), 4, 384, 3, 1, 3147632),
-    ("conv", (160, 128, 200), 1, 512, 3, 1, 3357448),
-    ("conv", (128, 32, 512), 4, 512, 1, 1, 2680600),
-    ("separable", (96, 64, 384), 4, 256, 3, 2, 1504904),
-    ("separable", (48, 128, 384), 4, 256, 7, 2, 3533264),
-])
-def test_program_chunk_items_match_vendor(kind, shape, ib, filters, k, wb, program):
-    spec = make_spec(kind, "L0", shape, filters, kernel=k, weights_bits=wb, input_bits=ib, act_bits=4)
+def test_sequence_program_is_the_sum_of_its_parts():
+    spec = conv("c", (16, 16, 32), 16, weights_bits=4)
     m = map_layers([spec], mode="Minimal")
-    assert [s.program_bytes for s in m.sequences] == [program]
+    items = program.np_chunk_items(spec, 16)
+    assert m.program_bytes == program.SEQ_HEADER + program.LAYER_HEADER + sum(items) + program.chunk_overhead(items)
+
+
+def test_chunk_overhead_counts_256_kib_chunks():
+    assert program.chunk_overhead([100, 200]) == 0
+    assert program.chunk_overhead([program.CHUNK_BYTES, 1]) == program.CHUNK_HEADER
+    assert program.chunk_overhead([program.CHUNK_BYTES // 2 + 1] * 3) == 2 * program.CHUNK_HEADER
+
+
+@pytest.mark.parametrize("filters", [8, 192, 193, 384, 385, 512])
+def test_hrc_filters_are_held_in_blocks_of_192(filters):
+    spec = make_spec("input_conv", "i", (64, 64, 1), filters, kernel=3, input_bits=8)
+    blocks = math.ceil(filters / program.HRC_FILTER_BLOCK)
+    expected = (program.HRC_HEADER_C1_K3 + filters * (program.FILTER_RECORD + program.HRC_WEIGHT_BYTES[3])
+                + program.CHUNK_HEADER * (blocks - 1))
+    assert program.hrc_bytes(spec) == expected
+    alone = map_layers([spec]).program_bytes
+    assert alone == program.SEQ_HEADER + program.LAYER_HEADER + expected
+
+
+def test_fnp2_for_heavy_fully_connected_layers():
+    light = make_spec("fully_connected", "f", (1, 1, 64), 10)
+    heavy = make_spec("fully_connected", "f", (1, 1, 4096), 512)
+    assert program.fc_weight_bytes(light) <= akd1000().limits.fnp3_max_weight_bytes < program.fc_weight_bytes(heavy)
+    assert map_layers([light]).sequences[0].layers[0].nps[0].type == NPType.FNP3
+    assert map_layers([heavy]).sequences[0].layers[0].nps[0].type == NPType.FNP2
+    assert program.external_memory_bytes(heavy, "FNP2") == program.fc_weight_bytes(heavy)
+
+
+def _chain():
+    """Twelve 1-NP conv layers, max pooling on the eighth (it would end an 8-NP chunk)."""
+    specs, shape = [], (32, 32, 8)
+    for i in range(12):
+        sp = conv(f"c{i}", shape, 8, pool_type="max" if i == 7 else "none", pool_size=2 if i == 7 else -1)
+        specs.append(sp)
+        shape = sp.output_shape
+    return specs
+
+
+def _two_nodes(hw_version):
+    slots = [NPSlot(1, r, i, (NPType.CNP1, NPType.CNP2)) for r in (2, 3) for i in range(4)]
+    return make_mesh("two", slots, sram=akd1000().sram, hw_version=hw_version)
+
+
+def test_a_multi_pass_version_runs_what_does_not_fit_as_passes_of_one_sequence():
+    single, multi = _two_nodes("BC.00.000.002"), _two_nodes("BC.A1.003.006")
+    assert not single.multi_pass and multi.multi_pass
+    names = [f"c{i}" for i in range(12)]
+    cut = map_layers(_chain(), single, mode="Minimal")
+    # a sequence may not end on max pooling: the AKD1000's version starts the next one there
+    assert [[L.name for L in s.layers] for s in cut.sequences] == [names[:7], names[7:]]
+    passes = map_layers(_chain(), multi, mode="Minimal")
+    assert len(passes.sequences) == 1
+    seq = passes.sequences[0]
+    assert [p.layers for p in seq.passes] == [tuple(names[:8]), tuple(names[8:])]   # a pass may end on it
+    assert seq.program_bytes == sum(p.program_bytes for p in seq.passes)
+    header = program.SEQ_HEADER + program.VERSION_HEADERS["BC.A1.003.006"].on_np
+    assert seq.program_bytes == cut.program_bytes - 2 * program.SEQ_HEADER + header + program.PASS_HEADER
+    # every pass starts from the whole mesh: NPs are reused
+    idents = [n.ident for L in seq.layers for n in L.nps]
+    assert len(set(idents)) == 8 < len(idents) == 12

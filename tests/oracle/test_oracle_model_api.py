@@ -272,13 +272,16 @@ def test_two_nodes_mapping_alike(name, mode):
     assert [(s.name, s.backend.name) for s in sim.sequences] == [(s.name, s.backend.name) for s in vendor.sequences]
 
 
-@pytest.mark.xfail(strict=True, reason="hw_model: on TwoNodesIPv1 the vendor's programs are 12 bytes longer, and a "
-                                       "model too big for 8 NPs runs as one sequence of several passes")
-@pytest.mark.parametrize("name", ["mnist", "akidanet_05_96"])
-def test_two_nodes_programs_and_passes_alike(name):
-    sim, vendor = _map_on_two_nodes(name, "AllNps")
-    assert [(s.name, len(s.passes), len(s.program)) for s in sim.sequences] == \
-        [(s.name, len(s.passes), len(s.program)) for s in vendor.sequences]
+@pytest.mark.parametrize("mode", ["AllNps", "Minimal"])
+@pytest.mark.parametrize("name", ["mnist", "dscnn_kws", "akidanet_05_96", "akidanet_05_224"])
+def test_two_nodes_programs_and_passes_alike(name, mode):
+    """Programs, and a model too big for 8 NPs run as one sequence of several passes."""
+    sim, vendor = _map_on_two_nodes(name, mode)
+    assert [(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes],
+             None if s.program is None else len(s.program)) for s in sim.sequences] == \
+        [(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes],
+          None if s.program is None else len(s.program)) for s in vendor.sequences]
+    assert _layer_nps(sim, tuple) == _layer_nps(vendor, vendor_ident)
 
 
 @oracle_settings(30)

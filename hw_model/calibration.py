@@ -1,0 +1,104 @@
+"""Fitting the cost table on published runs, and leave-one-out validation (pure functions).
+
+The counts of the published networks come from whoever runs them (akida_sim's zoo models in
+``tests/api/test_published_figures.py``); this module only solves for prices and reports
+how far each published run is from the prices fitted without it.  Every sub-model is linear
+in its prices and is fitted by least squares on *relative* errors, so that a run of 668
+clocks weighs as much as one of 43 million.
+
+Sub-models (see ``docs/cost_model.md``):
+- clocks: ``clk_per_event`` and ``1/ops_per_clk`` from the first-frame and steady-state
+  clocks of the DS-CNN and AkidaNet runs, ``clk_per_layer`` from the FC 50->1 run;
+- programming: ``program_clk_per_byte`` and ``hrc_program_clk`` from the three programs;
+- host and clock: ``host_call_s`` and ``1/clock_hz`` from the printed fps of five runs
+  (their published clocks as input), ``host_frame_s`` from a 10,000-frame MNIST run;
+- energy: ``pj_per_synaptic_op`` from the AkidaNet runs' average power above the floor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .cost_table import CostTable, Price
+from .costs import SequenceCounts, first_frame_clocks, stage_clocks
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One measured value ``target`` and the features that multiply the fitted prices.
+
+    ``fixed``: the part of the prediction that does not depend on the fitted prices.
+    """
+
+    key: str
+    features: tuple[float, ...]
+    fixed: float
+    target: float
+
+
+def fit_linear(obs: Sequence[Observation]) -> np.ndarray:
+    """Prices minimising the sum of squared relative errors of ``obs``."""
+    a = np.array([[f / o.target for f in o.features] for o in obs], dtype=np.float64)
+    b = np.array([1.0 - o.fixed / o.target for o in obs], dtype=np.float64)
+    x, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return x
+
+
+def predict(o: Observation, prices: np.ndarray) -> float:
+    """The value ``prices`` give for observation ``o``."""
+    return o.fixed + float(np.dot(o.features, prices))
+
+
+def leave_one_out(obs: Sequence[Observation], keys: Sequence[str] | None = None,
+                  refit: Callable[[Sequence[Observation]], np.ndarray] = fit_linear) -> dict[str, float]:
+    """For each observation in ``keys`` (default all): prediction / measurement when the
+    prices are fitted on the other observations."""
+    out = {}
+    for o in obs:
+        if keys is not None and o.key not in keys:
+            continue
+        prices = refit([p for p in obs if p is not o])
+        out[o.key] = predict(o, prices) / o.target
+    return out
+
+
+def error_factor(ratios: dict[str, float]) -> float:
+    """The validation error as a factor >= 1: max over runs of max(ratio, 1/ratio)."""
+    return max(max(r, 1.0 / r) for r in ratios.values())
+
+
+# ----------------------------------------------------------------------------- clocks
+
+def first_frame_features(seq: SequenceCounts, hrc_clk_per_value: float) -> tuple[tuple[float, ...], float]:
+    """Features (sum of np_events, sum of np_ops, stages) and the HRC's fixed clocks of a first frame."""
+    ev = sum(c.np_events for c in seq.layers if c.kind != "input_conv")
+    ops = sum(c.np_ops for c in seq.layers if c.kind != "input_conv")
+    fixed = sum(c.input_values * hrc_clk_per_value for c in seq.layers if c.kind == "input_conv")
+    return (ev, ops, float(len(seq.layers))), fixed
+
+
+def steady_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
+    """Features of the clocks of further frames under ``table``: the slowest stage, or the
+    first frame over ``pipeline_depth`` when that bound paces (see ``costs.steady_frame_clocks``)."""
+    slowest = max(seq.layers, key=lambda c: stage_clocks(c, table))
+    depth = table.pipeline_depth.value
+    if first_frame_clocks(seq, table) / depth > stage_clocks(slowest, table):
+        f, fixed = first_frame_features(seq, table.hrc_clk_per_value.value)
+        return tuple(v / depth for v in f), fixed / depth
+    if slowest.kind == "input_conv":
+        return (0.0, 0.0, 1.0), slowest.input_values * table.hrc_clk_per_value.value
+    return (slowest.np_events, slowest.np_ops, 1.0), 0.0
+
+
+def clock_table(table: CostTable, prices: np.ndarray) -> CostTable:
+    """``table`` with the clock prices (clk_per_event, 1/ops_per_clk, clk_per_layer) replaced."""
+    return replace(table,
+                   clk_per_event=Price(float(prices[0]), table.clk_per_event.unit, table.clk_per_event.source),
+                   ops_per_clk=Price(float(1.0 / prices[1]), table.ops_per_clk.unit, table.ops_per_clk.source),
+                   clk_per_layer=Price(float(prices[2]), table.clk_per_layer.unit, table.clk_per_layer.source))
+
+
+__all__ = ["Observation", "fit_linear", "predict", "leave_one_out", "error_factor", "first_frame_features",
+           "steady_features", "clock_table"]

@@ -1,0 +1,111 @@
+"""Where sequences are cut: consecutive hardware layers share a sequence while their NPs fit
+the mesh; a max-pooling layer never ends one; software layers form their own sequences."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .allocation import cnp_budget, cnps_at
+from .capacity import LayerNeed
+from .mapped import MappingError, Violation
+from .mesh import Mesh, NPType
+from .rules import CNP_KINDS, MAXPOOL_LAST_MSG
+
+def seq_name(prefix: str, names: Sequence[str]) -> str:
+    return f"{prefix}/{names[0]}" if len(names) == 1 else f"{prefix}/{names[0]}-{names[-1]}"
+
+
+
+def fits_in_one_sequence(mesh: Mesh, needs: Sequence[LayerNeed], f: int | None = None) -> bool:
+    cnps = sum(cnps_at(n, f) for n in needs)
+    fnp3 = sum(1 for n in needs if n.fnp_type == NPType.FNP3)
+    fnp2 = sum(1 for n in needs if n.fnp_type == NPType.FNP2)
+    n_f3, n_f2 = mesh.count(NPType.FNP3), mesh.count(NPType.FNP2)
+    if fnp2 > n_f2 or fnp3 + fnp2 > n_f3 + n_f2:
+        return False
+    return cnps <= cnp_budget(mesh, needs)
+
+
+
+def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[Violation]], mesh: Mesh,
+               hw_only: bool, all_viols: list[Violation], f: int | None) -> list[tuple[bool, list[LayerNeed]]]:
+    """Greedy sequence partition; layers cost their CNPs at filters-per-NP target ``f`` (None: minimum).
+
+    On a multi-pass mesh the hardware chunks cut on capacity are the passes of one sequence
+    (see ``group_passes``), and a pass may end on a max-pooling layer (observed: AkidaNet-0.5/96 on
+    the 2-node IP, passes ending on its max-pooling separable layers)."""
+    def fail(name: str, msgs: list[str]):
+        raise MappingError(f"Cannot map layer '{name}'. " + " ".join(msgs))
+
+    # group consecutive HW-capable layers; cut on capacity; max-pool may not end a sequence
+    chunks: list[tuple[bool, list[LayerNeed]]] = []
+    i = 0
+    while i < len(needs):
+        if not hw[i]:
+            if hw_only:
+                fail(needs[i].spec.name, [v.message for v in viols[needs[i].spec.name]])
+            chunks.append((False, [needs[i]]))
+            i += 1
+            continue
+        cur: list[LayerNeed] = []
+        while i < len(needs) and hw[i]:
+            if cur and not fits_in_one_sequence(mesh, cur + [needs[i]], f):
+                break
+            if not cur and not fits_in_one_sequence(mesh, [needs[i]], f):
+                if hw_only:
+                    n = needs[i]
+                    fail(n.spec.name, [f"Not enough hardware components of type CNP1 available. "
+                                       f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
+                chunks.append((False, [needs[i]]))
+                i += 1
+                break
+            cur.append(needs[i])
+            i += 1
+        if cur:
+            # a conv/sep with max pooling cannot end a sequence
+            tail: list[LayerNeed] = []
+            next_pass = False
+            if i < len(needs) and hw[i]:
+                # cut on capacity: max-pool layers at the end start the next sequence instead of
+                # going to software; if nothing else is left, the first one goes to software
+                # (calibration: sequence partitions of the random multi-layer sweeps, vendor API).
+                # A pass of a multi-pass sequence keeps its max-pool layers at the end, but a pass
+                # of max-pool layers only is cut as a sequence (observed: AkidaNet-0.5/96 and /224
+                # on the 2-node IP)
+                start, end = i - len(cur), i
+                while cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
+                    cur.pop()
+                    i -= 1
+                if not cur:
+                    cur, i = [needs[start]], start + 1
+                elif mesh.multi_pass:
+                    cur, i, next_pass = list(needs[start:end]), end, True
+            while not next_pass and cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
+                if hw_only:
+                    fail(cur[-1].spec.name, [MAXPOOL_LAST_MSG])
+                all_viols.append(Violation("maxpool_not_last", cur[-1].spec.name, MAXPOOL_LAST_MSG))
+                tail.insert(0, cur.pop())
+            if cur:
+                chunks.append((True, cur))
+            for t in tail:
+                chunks.append((False, [t]))
+    # merge consecutive SW chunks
+    merged: list[tuple[bool, list[LayerNeed]]] = []
+    for is_hw, ns in chunks:
+        if merged and not is_hw and not merged[-1][0]:
+            merged[-1][1].extend(ns)
+        else:
+            merged.append((is_hw, list(ns)))
+    return merged
+
+
+
+def group_passes(chunks: list[tuple[bool, list[LayerNeed]]], mesh: Mesh) -> list[tuple[bool, list[list[LayerNeed]]]]:
+    """Sequences as lists of passes: on a multi-pass mesh consecutive hardware chunks join one
+    sequence, elsewhere every chunk is a sequence of one pass."""
+    out: list[tuple[bool, list[list[LayerNeed]]]] = []
+    for is_hw, ns in chunks:
+        if is_hw and mesh.multi_pass and out and out[-1][0]:
+            out[-1][1].append(ns)
+        else:
+            out.append((is_hw, [ns]))
+    return out
