@@ -17,6 +17,26 @@ from .enums import LayerType, PoolType
 from .geometry import pad_before, window_output_size
 from .variables import step_sixteenths
 
+#: Bytes the potentials of one layer may take for one chunk of a streamed
+#: batch: a forward pass runs the batch through the layers in chunks of
+#: samples whose largest per-layer potentials stay near this size, so that
+#: they stay in the CPU's outer cache and the memory a forward pass holds is
+#: bounded whatever the batch size.
+STREAM_BYTES = 16 * 2 ** 20
+
+
+def _potential_bytes(layer):
+    """Bytes of one sample's int32 potentials in ``layer`` (before pooling)."""
+    if layer.layer_type == LayerType.FullyConnected:
+        return 4 * int(np.prod(layer.output_dims))
+    ox, oy = layer.conv_output_dims(layer.input_dims[:2])
+    return 4 * ox * oy * max(layer._args["filters"], layer.input_dims[2])
+
+
+def stream_samples(layers):
+    """Samples per chunk when a batch streams through the neural ``layers``."""
+    return max(1, STREAM_BYTES // max(_potential_bytes(layer) for layer in layers))
+
 
 def _conv_geometry(layer, input_dims):
     (kx, ky), (sx, sy) = layer._args["kernel_size"], layer._args["kernel_stride"]

@@ -10,7 +10,7 @@ from .device import Device
 from .enums import BackendType, LayerType, MapMode
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError
 from .hardware import Sequence, external_memory_size, map_model
-from .inference import activate, dequantize, layer_potentials, run_layer
+from .inference import activate, dequantize, layer_potentials, run_layer, stream_samples
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
@@ -247,6 +247,7 @@ class Model:
     def _batched(self, inputs, batch_size, last_raw):
         x = self._check_inputs(inputs)
         step = self._check_batch_size(batch_size) or x.shape[0]
+        step = min(step, stream_samples(self._neural_layers()))  # bounded memory
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
         start = time.perf_counter()
