@@ -11,8 +11,12 @@ Two exact forms, chosen by the density of the input:
   of the filters. Zero inputs cost nothing.
 * dense form: each output row gathers its input patches and every filter
   is a register-tiled dot product (``patch_dot``, shared with the pointwise
-  step of the separable kernel). It does twice the multiply-accumulates at
-  50 % density but keeps its sums in registers, and wins above about 25 % (``EVENT_DENSITY``).
+  step of the separable kernel). It does every multiply-accumulate but keeps
+  its sums in registers.
+
+The event form wins below a density that grows with the channel count
+(``event_crossover``): with few channels the per-event bookkeeping weighs
+more against the filters each event feeds.
 
 Both wrap their int32 sums modulo 2**32, so they agree bit for bit.
 """
@@ -21,11 +25,21 @@ from numba import prange
 
 from .config import parallel_for, parallel_jit, serial_jit
 
-#: Inputs with fewer non-zero values than this fraction take the event form,
-#: denser ones the dense form. Measured break-even of the two kernels on one
-#: AVX-512 core (3x3 kernels, 16 to 128 channels, 32 to 128 filters): 0.25
-#: to 0.35 of the inputs non-zero.
-EVENT_DENSITY = 0.25
+#: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
+#: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
+#: 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. ``event_crossover``
+#: interpolates in log2(channels) and clips to the measured range.
+CROSSOVER_AT_16_CHANNELS = 0.12
+CROSSOVER_PER_DOUBLING = 0.08
+CROSSOVER_RANGE = (0.05, 0.35)
+
+FORMS = ("event", "dense")
+
+
+def event_crossover(channels):
+    """Input density below which the event form is the faster one."""
+    d = CROSSOVER_AT_16_CHANNELS + CROSSOVER_PER_DOUBLING * np.log2(max(channels, 1) / 16)
+    return float(np.clip(d, *CROSSOVER_RANGE))
 
 
 @serial_jit
@@ -255,7 +269,7 @@ def _conv_rows_dense_par(x, weights_t, kx, ky, stride, pad_before, pad_value, ou
                          n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
-def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
+def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None):
     """Cross-correlate ``x`` with ``weights`` into ``out``.
 
     x: (N, H, W, C) uint8 activations, C-contiguous.
@@ -264,15 +278,21 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
     pad_value: int, the value of every padded input cell (0..255).
     out: (N, OH, OW, F) int32, written; sums wrap modulo 2**32 like the
     chip's int32 accumulator.
+    form: "event", "dense", or None to choose from the input's density
+    (``event_crossover``). Both give the same result.
     """
     kx, ky, channels, filters = weights.shape
     n_tasks = out.shape[0] * out.shape[1]
     work = out.size * kx * ky * channels
     density = np.count_nonzero(x) / max(x.size, 1)
-    if density < EVENT_DENSITY:
+    if form is None:
+        form = "event" if density < event_crossover(channels) else "dense"
+    if form == "event":
         parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, work * density,
                      x, weights, stride, pad_before, int(pad_value), out)
-    else:
+    elif form == "dense":
         weights_t = np.ascontiguousarray(weights.reshape(kx * ky * channels, filters).T)
         parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
                      x, weights_t, kx, ky, stride, pad_before, int(pad_value), out)
+    else:
+        raise ValueError(f"conv2d_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")
