@@ -50,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import workloads  # noqa: E402  (the benchmark folder is not a package)
 
 from akida_sim import zoo  # noqa: E402
+from kernels.config import num_threads  # noqa: E402
 
 NET_NAMES = list(workloads.NETS)
 CONV_NAMES = [f"conv56@{int(d * 100)}%" for d in workloads.CONV56_DENSITIES]
@@ -204,7 +205,7 @@ def main(argv=None):
         tf_ok = True
     except ImportError:
         tf_ok = False
-    threads = numba.get_num_threads()
+    threads = num_threads()  # starts the kernels' thread pool with their OpenMP wait policy
     peaks = cpu_peaks(threads)
     print(f"akida_sim {akida_sim.__version__}, numba {numba.__version__}, python {platform.python_version()}, "
           f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, vendor {'yes' if akida else 'absent'}, "
