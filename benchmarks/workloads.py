@@ -46,10 +46,16 @@ def _model(layers):
 
 
 def inputs(model, n, rng, density):
-    """n uint8 inputs within the model's input bit width, ``density`` of them non-zero."""
+    """n uint8 inputs within the model's input bit width, ``density`` of them non-zero.
+
+    Drawn one sample at a time, so that a large batch costs only its own bytes.
+    """
     top = (1 << min(model.layers[0].input_bits, 8)) - 1
-    x = rng.integers(1, top + 1, size=(n, *model.input_shape), dtype=np.uint8)
-    x[rng.random(x.shape) >= density] = 0
+    shape = tuple(model.input_shape)
+    x = np.empty((n, *shape), np.uint8)
+    for i in range(n):
+        x[i] = rng.integers(1, top + 1, size=shape, dtype=np.uint8)
+        x[i][rng.random(shape) >= density] = 0
     return x
 
 
