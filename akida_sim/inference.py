@@ -87,15 +87,14 @@ def separable_conv_potentials(layer, x, cache):
 def fully_connected_potentials(layer, x, cache):
     """FullyConnected: column-major flatten of (x, y, c), 20-bit saturated sum."""
     n, h, w, c = x.shape
-    weights = cache.get("w")
-    if weights is None:
+    if "w" not in cache:
         units = layer._args["units"]
         flat = layer._variables["weights"].reshape(c, w, h, units)
         # Reorder rows from column-major (a + H*b + H*W*c) to NHWC C-order.
-        weights = cache["w"] = np.ascontiguousarray(
-            flat.transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32))
-    out = np.empty((n, weights.shape[1]), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), weights, out)
+        cache["w"] = np.ascontiguousarray(flat.transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32))
+        cache["w_t"] = np.ascontiguousarray(cache["w"].T)
+    out = np.empty((n, cache["w"].shape[1]), np.int32)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), cache["w"], cache["w_t"], out)
     return out.reshape(n, 1, 1, -1)
 
 

@@ -190,21 +190,23 @@ def dense_cases(draw):
     return x, wt
 
 
-def run_dense(x, wt):
+def run_dense(x, wt, form=None):
     """Reorder column-major weight rows to the C-order flatten the kernel receives."""
     n, h, w, c = x.shape
     units = wt.shape[3]
-    rows = wt[0, 0].reshape(c, w, h, units).transpose(2, 1, 0, 3).reshape(h * w * c, units)
+    rows = wt[0, 0].reshape(c, w, h, units).transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32)
     out = np.empty((n, units), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows.astype(np.int32)), out)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows),
+                     np.ascontiguousarray(rows.T), out, form)
     return out.reshape(n, 1, 1, units)
 
 
-@settings(max_examples=EXAMPLES)
-@given(dense_cases())
-def test_dense_matches_naive(case):
+@pytest.mark.parametrize("form", [None, "event", "dense"])
+@settings(max_examples=EXAMPLES // 2)
+@given(case=dense_cases())
+def test_dense_matches_naive(form, case):
     x, wt = case
-    np.testing.assert_array_equal(run_dense(x, wt), naive.fully_connected(x, wt))
+    np.testing.assert_array_equal(run_dense(x, wt, form), naive.fully_connected(x, wt))
 
 
 def test_dense_column_major_flatten_one_hot():
@@ -226,16 +228,17 @@ def test_dense_column_major_flatten_one_hot():
     ("max", naive.SAT_MAX),
     ("min", naive.SAT_MIN),
 ])
-def test_dense_saturates_final_sum_only(value, expected):
+@pytest.mark.parametrize("form", ["event", "dense"])
+def test_dense_saturates_final_sum_only(value, expected, form):
     if value == "mixed":
         wt = np.concatenate([np.full(400, 127), np.full(300, -128)]).astype(np.int8)
     else:
         wt = np.full(1000, 127 if value == "max" else -128, np.int8)
     x = np.full((1, 1, 1, wt.size), 15, np.uint8)
-    out = run_dense(x, wt.reshape(1, 1, -1, 1))
+    out = run_dense(x, wt.reshape(1, 1, -1, 1), form)
     assert out[0, 0, 0, 0] == expected
     # the reverse order gives the same result
-    out_rev = run_dense(x, wt[::-1].copy().reshape(1, 1, -1, 1))
+    out_rev = run_dense(x, wt[::-1].copy().reshape(1, 1, -1, 1), form)
     assert out_rev[0, 0, 0, 0] == expected
 
 
@@ -248,7 +251,8 @@ def test_dense_edges_of_20_bit_range():
         q, r = divmod(abs(total), 127)
         wt = np.array([127 * sign] * q + ([r * sign] if r else []), np.int8)
         x = np.ones((1, 1, 1, wt.size), np.uint8)
-        assert run_dense(x, wt.reshape(1, 1, -1, 1))[0, 0, 0, 0] == expected
+        for form in ("event", "dense"):
+            assert run_dense(x, wt.reshape(1, 1, -1, 1), form)[0, 0, 0, 0] == expected
 
 
 # ----------------------------------------------------------------------------- threaded path

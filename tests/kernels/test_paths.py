@@ -1,7 +1,7 @@
 """Every execution path forced, against the float64/int64 references of tests/naive.py.
 
-Paths: the event and dense forms of the convolution (chosen per call from
-the input density), each kernel on the calling thread and split over the
+Paths: the event and dense forms of the convolution and of the fully
+connected layer (chosen per call from the input density), each kernel on the calling thread and split over the
 thread pool, and the forward pass streaming the batch in chunks of any size.
 """
 import contextlib
@@ -15,6 +15,7 @@ import akida_sim
 import akida_sim.inference as inference
 import kernels.config as config
 import kernels.convolution as convolution
+import kernels.dense as dense
 from akida_sim import zoo
 from akida_sim.enums import PoolType
 from kernels.activation import step_activation
@@ -63,11 +64,11 @@ def test_separable_on_each_threading_path(threading_path, case):
 
 @each_threading_path
 @settings(max_examples=max(EXAMPLES // 4, 5))
-@given(case=dense_cases())
-def test_dense_on_each_threading_path(threading_path, case):
+@given(case=dense_cases(), form=st.sampled_from(dense.FORMS))
+def test_dense_forms_on_each_threading_path(threading_path, case, form):
     with forced(threading_path):
         x, wt = case
-        np.testing.assert_array_equal(run_dense(x, wt), naive.fully_connected(x, wt))
+        np.testing.assert_array_equal(run_dense(x, wt, form), naive.fully_connected(x, wt))
 
 
 @each_threading_path
@@ -106,6 +107,8 @@ def test_unknown_form_is_rejected():
     x = np.zeros((1, 3, 3, 1), np.uint8)
     with pytest.raises(ValueError, match="form"):
         run_conv(x, np.zeros((1, 1, 1, 1), np.int8), (1, 1), False, 0, "gemm")
+    with pytest.raises(ValueError, match="form"):
+        run_dense(x, np.zeros((1, 1, 9, 2), np.int8), "gemm")
 
 
 # ----------------------------------------------------------------------------- whole forward passes
