@@ -30,7 +30,7 @@ tile were no faster than the int32 4x2 tile below.
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, serial_jit
+from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
 
 #: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
 #: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
@@ -295,7 +295,7 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None)
     if form is None:
         form = "event" if density < event_crossover(channels) else "dense"
     if form == "event":
-        parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, work * density,
+        parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, EVENT_MAC_COST * work * density,
                      x, weights, stride, pad_before, int(pad_value), out)
     elif form == "dense":
         weights_t = np.ascontiguousarray(weights.reshape(kx * ky * channels, filters).T)

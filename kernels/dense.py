@@ -16,7 +16,7 @@ before the saturation, so they agree bit for bit.
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, serial_jit
+from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
 from .convolution import patch_dot
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
@@ -79,13 +79,13 @@ def dense_potentials(x, weights, weights_t, out, form=None):
     form: "event", "dense", or None to choose from the density and units.
     """
     units = weights.shape[1]
-    work = x.size * units
+    events = np.count_nonzero(x)
     if form is None:
-        dense = units < EVENT_MIN_UNITS or np.count_nonzero(x) >= EVENT_DENSITY * x.size
-        form = "dense" if dense else "event"
+        form = "dense" if units < EVENT_MIN_UNITS or events >= EVENT_DENSITY * x.size else "event"
     if form == "event":
-        parallel_for(_dense_rows_events, _dense_rows_events_par, x.shape[0], work // 2, x, weights, out)
+        parallel_for(_dense_rows_events, _dense_rows_events_par, x.shape[0], EVENT_MAC_COST * events * units,
+                     x, weights, out)
     elif form == "dense":
-        parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], work, x, weights_t, out)
+        parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], x.size * units, x, weights_t, out)
     else:
         raise ValueError(f"dense_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")
