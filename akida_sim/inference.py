@@ -4,6 +4,12 @@ One registry (``POTENTIAL_FUNCTIONS``) maps each layer type to the function
 that computes its int32 potentials with the kernels of ``kernels/``; pooling
 and the step activation are shared. Arrays reaching the kernels have been
 validated by the layer and model (dtype, shape, value range).
+
+Every kernel is a pure function of NumPy arrays that writes a caller-given
+output array and picks its own exact form (event or dense) from the data;
+another backend (a GPU one) would supply functions of the same signatures
+for the same entries. The model streams a batch through the layers in
+chunks of ``stream_samples`` samples.
 """
 import numpy as np
 
