@@ -42,6 +42,11 @@ CROSSOVER_RANGE = (0.05, 0.35)
 
 FORMS = ("event", "dense")
 
+#: The dense form pads the dot products' depth with zeros to a multiple of
+#: this (16 int32 lanes, one 512-bit vector): a depth such as 9 or 27 then
+#: runs in full vectors instead of a scalar remainder loop.
+DEPTH_MULTIPLE = 16
+
 
 def event_crossover(channels):
     """Input density below which the event form is the faster one."""
@@ -228,10 +233,11 @@ def _conv_rows_events(x, weights, stride, pad_before, pad_value, out, lo, hi):
 def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, lo, hi):
     """Output rows ``lo <= task < hi`` of ``conv2d_potentials``, dense form.
 
-    weights_t: (F, KX*KY*C) int32, the weights flattened then transposed.
-    Each output row gathers its (OW, KX*KY*C) input patches (padding
-    included), then every filter is a dot product over contiguous patch
-    entries (``patch_dot``).
+    weights_t: (F, D) int32, the weights flattened then transposed, D >=
+    KX*KY*C with zero columns past KX*KY*C. Each output row gathers its
+    (OW, KX*KY*C) input patches (padding included), kernel row by kernel row
+    where a row lies inside the input, then every filter is a dot product
+    over contiguous patch entries (``patch_dot``).
     """
     n_batch, height, width, channels = x.shape
     filters, depth = weights_t.shape
@@ -240,16 +246,28 @@ def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, l
     sx, sy = stride[0], stride[1]
     px, py = pad_before[0], pad_before[1]
     pad = np.int32(pad_value)
-    patch = np.empty((out_w, depth), np.int32)
+    # One kernel row of a patch, (KY, C) cells, is contiguous in an NHWC row.
+    rows = x.reshape(n_batch, height, width * channels)
+    span = ky * channels
+    # Columns past KX*KY*C (padding of the depth, zero weights) stay zero.
+    patch = np.zeros((out_w, depth), np.int32)
     for task in range(lo, hi):
         n = task // out_h
         i = task % out_h
         for j in range(out_w):
-            k = 0
+            b0 = j * sy - py
+            inside = b0 >= 0 and b0 + ky <= width
             for u in range(kx):
                 a = i * sx + u - px
+                k = u * span
+                if inside and 0 <= a < height:
+                    src = rows[n, a]
+                    first = b0 * channels
+                    for t in range(span):
+                        patch[j, k + t] = src[first + t]
+                    continue
                 for v in range(ky):
-                    b = j * sy + v - py
+                    b = b0 + v
                     if 0 <= a < height and 0 <= b < width:
                         for c in range(channels):
                             patch[j, k + c] = x[n, a, b, c]
@@ -298,7 +316,9 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None)
         parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, EVENT_MAC_COST * work * density,
                      x, weights, stride, pad_before, int(pad_value), out)
     elif form == "dense":
-        weights_t = np.ascontiguousarray(weights.reshape(kx * ky * channels, filters).T)
+        depth = kx * ky * channels
+        weights_t = np.zeros((filters, -(-depth // DEPTH_MULTIPLE) * DEPTH_MULTIPLE), np.int32)
+        weights_t[:, :depth] = weights.reshape(depth, filters).T
         parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
                      x, weights_t, kx, ky, stride, pad_before, int(pad_value), out)
     else:
