@@ -42,6 +42,11 @@ CROSSOVER_RANGE = (0.05, 0.35)
 
 FORMS = ("event", "dense")
 
+#: Output pixels the dense form gathers before one ``patch_dot``: whole
+#: rows are grouped up to about this many pixels (shared with the separable
+#: kernel's pointwise step).
+BLOCK_PIXELS = 64
+
 #: The dense form pads the dot products' depth with zeros to a multiple of
 #: this (16 int32 lanes, one 512-bit vector): a depth such as 9 or 27 then
 #: runs in full vectors instead of a scalar remainder loop.
@@ -249,33 +254,41 @@ def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, l
     # One kernel row of a patch, (KY, C) cells, is contiguous in an NHWC row.
     rows = x.reshape(n_batch, height, width * channels)
     span = ky * channels
+    # Consecutive tasks are consecutive pixel rows of the flattened output;
+    # whole rows are grouped so that narrow maps still fill the pixel tiles.
+    flat = out.reshape(n_batch * out_h * out_w, filters)
+    block = max(1, BLOCK_PIXELS // out_w)
     # Columns past KX*KY*C (padding of the depth, zero weights) stay zero.
-    patch = np.zeros((out_w, depth), np.int32)
-    for task in range(lo, hi):
-        n = task // out_h
-        i = task % out_h
-        for j in range(out_w):
-            b0 = j * sy - py
-            inside = b0 >= 0 and b0 + ky <= width
-            for u in range(kx):
-                a = i * sx + u - px
-                k = u * span
-                if inside and 0 <= a < height:
-                    src = rows[n, a]
-                    first = b0 * channels
-                    for t in range(span):
-                        patch[j, k + t] = src[first + t]
-                    continue
-                for v in range(ky):
-                    b = b0 + v
-                    if 0 <= a < height and 0 <= b < width:
-                        for c in range(channels):
-                            patch[j, k + c] = x[n, a, b, c]
-                    else:
-                        for c in range(channels):
-                            patch[j, k + c] = pad
-                    k += channels
-        patch_dot(patch, weights_t, out[n, i])
+    patch = np.zeros((block * out_w, depth), np.int32)
+    for first_task in range(lo, hi, block):
+        last_task = min(first_task + block, hi)
+        for task in range(first_task, last_task):
+            n = task // out_h
+            i = task % out_h
+            base = (task - first_task) * out_w
+            for j in range(out_w):
+                b0 = j * sy - py
+                inside = b0 >= 0 and b0 + ky <= width
+                for u in range(kx):
+                    a = i * sx + u - px
+                    k = u * span
+                    if inside and 0 <= a < height:
+                        src = rows[n, a]
+                        first = b0 * channels
+                        for t in range(span):
+                            patch[base + j, k + t] = src[first + t]
+                        continue
+                    for v in range(ky):
+                        b = b0 + v
+                        if 0 <= a < height and 0 <= b < width:
+                            for c in range(channels):
+                                patch[base + j, k + c] = x[n, a, b, c]
+                        else:
+                            for c in range(channels):
+                                patch[base + j, k + c] = pad
+                        k += channels
+        pixels = (last_task - first_task) * out_w
+        patch_dot(patch[:pixels], weights_t, flat[first_task * out_w:first_task * out_w + pixels])
 
 
 @parallel_jit

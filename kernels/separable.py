@@ -8,13 +8,7 @@ import numpy as np
 from numba import prange
 
 from .config import parallel_for, parallel_jit, serial_jit
-from .convolution import patch_dot
-
-
-#: Output pixels whose depthwise values are gathered before one pointwise
-#: ``patch_dot``: whole rows are grouped up to about this many pixels, so
-#: that narrow maps (5 or 7 pixels a row) still fill the 4-pixel tiles.
-BLOCK_PIXELS = 64
+from .convolution import BLOCK_PIXELS, patch_dot
 
 
 @serial_jit
