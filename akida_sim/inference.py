@@ -4,6 +4,12 @@ One registry (``POTENTIAL_FUNCTIONS``) maps each layer type to the function
 that computes its int32 potentials with the kernels of ``kernels/``; pooling
 and the step activation are shared. Arrays reaching the kernels have been
 validated by the layer and model (dtype, shape, value range).
+
+Every kernel is a pure function of NumPy arrays that writes a caller-given
+output array and picks its own exact form (event or dense) from the data;
+another backend (a GPU one) would supply functions of the same signatures
+for the same entries. The model streams a batch through the layers in
+chunks of ``stream_samples`` samples.
 """
 import numpy as np
 
@@ -16,6 +22,26 @@ from kernels.separable import separable_potentials
 from .enums import LayerType, PoolType
 from .geometry import pad_before, window_output_size
 from .variables import step_sixteenths
+
+#: Bytes the potentials of one layer may take for one chunk of a streamed
+#: batch: a forward pass runs the batch through the layers in chunks of
+#: samples whose largest per-layer potentials stay near this size, so that
+#: they stay in the CPU's outer cache and the memory a forward pass holds is
+#: bounded whatever the batch size.
+STREAM_BYTES = 16 * 2 ** 20
+
+
+def _potential_bytes(layer):
+    """Bytes of one sample's int32 potentials in ``layer`` (before pooling)."""
+    if layer.layer_type == LayerType.FullyConnected:
+        return 4 * int(np.prod(layer.output_dims))
+    ox, oy = layer.conv_output_dims(layer.input_dims[:2])
+    return 4 * ox * oy * max(layer._args["filters"], layer.input_dims[2])
+
+
+def stream_samples(layers):
+    """Samples per chunk when a batch streams through the neural ``layers``."""
+    return max(1, STREAM_BYTES // max(_potential_bytes(layer) for layer in layers))
 
 
 def _conv_geometry(layer, input_dims):
@@ -67,15 +93,14 @@ def separable_conv_potentials(layer, x, cache):
 def fully_connected_potentials(layer, x, cache):
     """FullyConnected: column-major flatten of (x, y, c), 20-bit saturated sum."""
     n, h, w, c = x.shape
-    weights = cache.get("w")
-    if weights is None:
+    if "w" not in cache:
         units = layer._args["units"]
         flat = layer._variables["weights"].reshape(c, w, h, units)
         # Reorder rows from column-major (a + H*b + H*W*c) to NHWC C-order.
-        weights = cache["w"] = np.ascontiguousarray(
-            flat.transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32))
-    out = np.empty((n, weights.shape[1]), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), weights, out)
+        cache["w"] = np.ascontiguousarray(flat.transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32))
+        cache["w_t"] = np.ascontiguousarray(cache["w"].T)
+    out = np.empty((n, cache["w"].shape[1]), np.int32)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), cache["w"], cache["w_t"], out)
     return out.reshape(n, 1, 1, -1)
 
 

@@ -15,7 +15,7 @@ from .device import Device
 from .enums import BackendType, IpVersion, LayerType, MapMode, NPType
 from .errors import ModelFileError, SimRuntimeError, SimTypeError, SimValueError, shape_text
 from .hardware import Sequence, external_memory_size, map_model
-from .inference import activate, dequantize, layer_potentials, run_layer
+from .inference import activate, dequantize, layer_potentials, run_layer, stream_samples
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
 from .metrics import Metrics, inference_power_events
@@ -278,7 +278,8 @@ class Model:
 
     def _batched(self, inputs, batch_size, last_raw, verbose):
         x = self._check_inputs(inputs)
-        step = self._check_batch_size(batch_size)
+        batch = self._check_batch_size(batch_size)
+        step = min(batch or x.shape[0], stream_samples(self._neural_layers()))  # bounded memory
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
         start, started_ms = time.perf_counter(), int(time.monotonic() * 1000)
@@ -287,7 +288,7 @@ class Model:
         self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0],
-                                        step if step < x.shape[0] else 0)
+                                        batch if batch < x.shape[0] else 0)
             self._power_events = inference_power_events(self._inference_window, self._statistics)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)

@@ -14,7 +14,7 @@ akida_v1_semantics.md §3, with the 28-bit numerator established since.
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, vector_jit
+from .config import ACTIVATION_COST, parallel_for, parallel_jit, vector_jit
 from .fixed_point import STEP_FIELD_BITS
 
 NUMERATOR_MASK = (1 << STEP_FIELD_BITS) - 1
@@ -60,5 +60,5 @@ def step_activation(pot, threshold, step_q, bits, out):
     >= 1. bits: activation bits (1 to 4).
     out: (M, F) uint8, written.
     """
-    parallel_for(_activation_rows, _activation_rows_par, pot.shape[0], 8 * pot.size,
+    parallel_for(_activation_rows, _activation_rows_par, pot.shape[0], ACTIVATION_COST * pot.size,
                  pot, threshold, step_q, int(bits), out)

@@ -11,21 +11,52 @@ Two exact forms, chosen by the density of the input:
   of the filters. Zero inputs cost nothing.
 * dense form: each output row gathers its input patches and every filter
   is a register-tiled dot product (``patch_dot``, shared with the pointwise
-  step of the separable kernel). It does twice the multiply-accumulates at
-  50 % density but keeps its sums in registers, and wins above about 25 % (``EVENT_DENSITY``).
+  step of the separable kernel). It does every multiply-accumulate but keeps
+  its sums in registers.
+
+The event form wins below a density that grows with the channel count
+(``event_crossover``): with few channels the per-event bookkeeping weighs
+more against the filters each event feeds.
 
 Both wrap their int32 sums modulo 2**32, so they agree bit for bit.
+
+Measured and not used: a float32 GEMM through numpy's OpenBLAS (exact while
+every partial sum stays below 2**24), with or without im2col, ran the
+56x56x64 3x3 convolution at about half the dense form's speed, and
+OpenBLAS's own worker threads slowed the kernels' pool when both ran in
+turn; int16 operands (hoping for 16-bit multiply-adds) and a 4x4 register
+tile were no faster than the int32 4x2 tile below.
 """
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, serial_jit
+from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
 
-#: Inputs with fewer non-zero values than this fraction take the event form,
-#: denser ones the dense form. Measured break-even of the two kernels on one
-#: AVX-512 core (3x3 kernels, 16 to 128 channels, 32 to 128 filters): 0.25
-#: to 0.35 of the inputs non-zero.
-EVENT_DENSITY = 0.25
+#: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
+#: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
+#: 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. ``event_crossover``
+#: interpolates in log2(channels) and clips to the measured range.
+CROSSOVER_AT_16_CHANNELS = 0.12
+CROSSOVER_PER_DOUBLING = 0.08
+CROSSOVER_RANGE = (0.05, 0.35)
+
+FORMS = ("event", "dense")
+
+#: Output pixels the dense form gathers before one ``patch_dot``: whole
+#: rows are grouped up to about this many pixels (shared with the separable
+#: kernel's pointwise step).
+BLOCK_PIXELS = 64
+
+#: The dense form pads the dot products' depth with zeros to a multiple of
+#: this (16 int32 lanes, one 512-bit vector): a depth such as 9 or 27 then
+#: runs in full vectors instead of a scalar remainder loop.
+DEPTH_MULTIPLE = 16
+
+
+def event_crossover(channels):
+    """Input density below which the event form is the faster one."""
+    d = CROSSOVER_AT_16_CHANNELS + CROSSOVER_PER_DOUBLING * np.log2(max(channels, 1) / 16)
+    return float(np.clip(d, *CROSSOVER_RANGE))
 
 
 @serial_jit
@@ -207,10 +238,11 @@ def _conv_rows_events(x, weights, stride, pad_before, pad_value, out, lo, hi):
 def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, lo, hi):
     """Output rows ``lo <= task < hi`` of ``conv2d_potentials``, dense form.
 
-    weights_t: (F, KX*KY*C) int32, the weights flattened then transposed.
-    Each output row gathers its (OW, KX*KY*C) input patches (padding
-    included), then every filter is a dot product over contiguous patch
-    entries (``patch_dot``).
+    weights_t: (F, D) int32, the weights flattened then transposed, D >=
+    KX*KY*C with zero columns past KX*KY*C. Each output row gathers its
+    (OW, KX*KY*C) input patches (padding included), kernel row by kernel row
+    where a row lies inside the input, then every filter is a dot product
+    over contiguous patch entries (``patch_dot``).
     """
     n_batch, height, width, channels = x.shape
     filters, depth = weights_t.shape
@@ -219,24 +251,44 @@ def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, l
     sx, sy = stride[0], stride[1]
     px, py = pad_before[0], pad_before[1]
     pad = np.int32(pad_value)
-    patch = np.empty((out_w, depth), np.int32)
-    for task in range(lo, hi):
-        n = task // out_h
-        i = task % out_h
-        for j in range(out_w):
-            k = 0
-            for u in range(kx):
-                a = i * sx + u - px
-                for v in range(ky):
-                    b = j * sy + v - py
-                    if 0 <= a < height and 0 <= b < width:
-                        for c in range(channels):
-                            patch[j, k + c] = x[n, a, b, c]
-                    else:
-                        for c in range(channels):
-                            patch[j, k + c] = pad
-                    k += channels
-        patch_dot(patch, weights_t, out[n, i])
+    # One kernel row of a patch, (KY, C) cells, is contiguous in an NHWC row.
+    rows = x.reshape(n_batch, height, width * channels)
+    span = ky * channels
+    # Consecutive tasks are consecutive pixel rows of the flattened output;
+    # whole rows are grouped so that narrow maps still fill the pixel tiles.
+    flat = out.reshape(n_batch * out_h * out_w, filters)
+    block = max(1, BLOCK_PIXELS // out_w)
+    # Columns past KX*KY*C (padding of the depth, zero weights) stay zero.
+    patch = np.zeros((block * out_w, depth), np.int32)
+    for first_task in range(lo, hi, block):
+        last_task = min(first_task + block, hi)
+        for task in range(first_task, last_task):
+            n = task // out_h
+            i = task % out_h
+            base = (task - first_task) * out_w
+            for j in range(out_w):
+                b0 = j * sy - py
+                inside = b0 >= 0 and b0 + ky <= width
+                for u in range(kx):
+                    a = i * sx + u - px
+                    k = u * span
+                    if inside and 0 <= a < height:
+                        src = rows[n, a]
+                        first = b0 * channels
+                        for t in range(span):
+                            patch[base + j, k + t] = src[first + t]
+                        continue
+                    for v in range(ky):
+                        b = b0 + v
+                        if 0 <= a < height and 0 <= b < width:
+                            for c in range(channels):
+                                patch[base + j, k + c] = x[n, a, b, c]
+                        else:
+                            for c in range(channels):
+                                patch[base + j, k + c] = pad
+                        k += channels
+        pixels = (last_task - first_task) * out_w
+        patch_dot(patch[:pixels], weights_t, flat[first_task * out_w:first_task * out_w + pixels])
 
 
 @parallel_jit
@@ -255,7 +307,7 @@ def _conv_rows_dense_par(x, weights_t, kx, ky, stride, pad_before, pad_value, ou
                          n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
-def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
+def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None):
     """Cross-correlate ``x`` with ``weights`` into ``out``.
 
     x: (N, H, W, C) uint8 activations, C-contiguous.
@@ -264,15 +316,23 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out):
     pad_value: int, the value of every padded input cell (0..255).
     out: (N, OH, OW, F) int32, written; sums wrap modulo 2**32 like the
     chip's int32 accumulator.
+    form: "event", "dense", or None to choose from the input's density
+    (``event_crossover``). Both give the same result.
     """
     kx, ky, channels, filters = weights.shape
     n_tasks = out.shape[0] * out.shape[1]
     work = out.size * kx * ky * channels
     density = np.count_nonzero(x) / max(x.size, 1)
-    if density < EVENT_DENSITY:
-        parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, work * density,
+    if form is None:
+        form = "event" if density < event_crossover(channels) else "dense"
+    if form == "event":
+        parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, EVENT_MAC_COST * work * density,
                      x, weights, stride, pad_before, int(pad_value), out)
-    else:
-        weights_t = np.ascontiguousarray(weights.reshape(kx * ky * channels, filters).T)
+    elif form == "dense":
+        depth = kx * ky * channels
+        weights_t = np.zeros((filters, -(-depth // DEPTH_MULTIPLE) * DEPTH_MULTIPLE), np.int32)
+        weights_t[:, :depth] = weights.reshape(depth, filters).T
         parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
                      x, weights_t, kx, ky, stride, pad_before, int(pad_value), out)
+    else:
+        raise ValueError(f"conv2d_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")

@@ -1,14 +1,36 @@
-"""Fully connected potentials with the 20-bit saturation of the final sum."""
+"""Fully connected potentials with the 20-bit saturation of the final sum.
+
+Two exact forms, chosen from the input density and the number of units:
+
+* event form: each non-zero input adds its weight row to the accumulators
+  of all units (zeros cost nothing; the add runs over contiguous units);
+* dense form: every unit is a register-tiled dot product over the inputs
+  of four samples at a time (``patch_dot``), zeros included.
+
+Measured (``benchmarks/bench_crossover.py``, batch 128): with tens of units
+the dense form wins at any density (the event form's add over ten units is
+mostly loop overhead); with 500 to 1000 units the event form wins below
+about 15 % of the inputs non-zero. Both wrap their int32 sums modulo 2**32
+before the saturation, so they agree bit for bit.
+"""
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, serial_jit
+from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
+from .convolution import patch_dot
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
+
+#: The event form needs at least this many units to pay ...
+EVENT_MIN_UNITS = 256
+#: ... and fewer non-zero inputs than this fraction.
+EVENT_DENSITY = 0.15
+
+FORMS = ("event", "dense")
 
 
 @serial_jit
-def _dense_rows(x, weights, out, lo, hi):
-    """Samples ``lo <= n < hi`` of ``dense_potentials``."""
+def _dense_rows_events(x, weights, out, lo, hi):
+    """Samples ``lo <= n < hi`` of ``dense_potentials``, event form."""
     depth = x.shape[1]
     units = weights.shape[1]
     acc = np.empty(units, np.int32)
@@ -24,18 +46,46 @@ def _dense_rows(x, weights, out, lo, hi):
             out[n, u] = min(max(acc[u], POTENTIAL_MIN), POTENTIAL_MAX)
 
 
+@serial_jit
+def _dense_rows_dots(x, weights_t, out, lo, hi):
+    """Samples ``lo <= n < hi`` of ``dense_potentials``, dense form."""
+    patch_dot(x[lo:hi], weights_t, out[lo:hi])
+    for n in range(lo, hi):
+        for u in range(out.shape[1]):
+            out[n, u] = min(max(out[n, u], POTENTIAL_MIN), POTENTIAL_MAX)
+
+
 @parallel_jit
-def _dense_rows_par(x, weights, out, n_tasks, chunks):
-    """``_dense_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+def _dense_rows_events_par(x, weights, out, n_tasks, chunks):
+    """``_dense_rows_events`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
     for k in prange(chunks):
-        _dense_rows(x, weights, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+        _dense_rows_events(x, weights, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
-def dense_potentials(x, weights, out):
+@parallel_jit
+def _dense_rows_dots_par(x, weights_t, out, n_tasks, chunks):
+    """``_dense_rows_dots`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _dense_rows_dots(x, weights_t, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+
+def dense_potentials(x, weights, weights_t, out, form=None):
     """``out[n, u] = clip(wrap32(sum_d x[n, d] * weights[d, u]), -2**19, 2**19-1)``.
 
-    x: (N, D) uint8 activations, C-contiguous (zeros are skipped).
-    weights: (D, U) int32, C-contiguous.
-    out: (N, U) int32, written.
+    x: (N, D) uint8 activations, C-contiguous.
+    weights: (D, U) int32, C-contiguous; weights_t: the same transposed,
+    (U, D) C-contiguous (the event form reads the first, the dense form the
+    second). out: (N, U) int32, written.
+    form: "event", "dense", or None to choose from the density and units.
     """
-    parallel_for(_dense_rows, _dense_rows_par, x.shape[0], x.size * weights.shape[1] // 2, x, weights, out)
+    units = weights.shape[1]
+    events = np.count_nonzero(x)
+    if form is None:
+        form = "dense" if units < EVENT_MIN_UNITS or events >= EVENT_DENSITY * x.size else "event"
+    if form == "event":
+        parallel_for(_dense_rows_events, _dense_rows_events_par, x.shape[0], EVENT_MAC_COST * events * units,
+                     x, weights, out)
+    elif form == "dense":
+        parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], x.size * units, x, weights_t, out)
+    else:
+        raise ValueError(f"dense_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")

@@ -6,7 +6,7 @@ pooling stage is enabled.
 import numpy as np
 from numba import prange
 
-from .config import parallel_for, parallel_jit, serial_jit
+from .config import GLOBAL_SUM_COST, MAX_POOL_COST, parallel_for, parallel_jit, serial_jit
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
 
@@ -51,7 +51,7 @@ def max_pool(pot, size, stride, pad_before, out):
     one real cell.
     out: (N, OH, OW, F) int32, written.
     """
-    work = out.size * int(size[0]) * int(size[1])
+    work = MAX_POOL_COST * out.size * int(size[0]) * int(size[1])
     parallel_for(_max_pool_rows, _max_pool_rows_par, out.shape[0] * out.shape[1], work,
                  pot, size, stride, pad_before, out)
 
@@ -87,4 +87,4 @@ def global_sum_pool(pot, out):
     potentials are not clipped first.
     out: (N, 1, 1, F) int32, written.
     """
-    parallel_for(_global_sum_rows, _global_sum_rows_par, pot.shape[0], 2 * pot.size, pot, out)
+    parallel_for(_global_sum_rows, _global_sum_rows_par, pot.shape[0], GLOBAL_SUM_COST * pot.size, pot, out)

@@ -8,7 +8,7 @@ import numpy as np
 from numba import prange
 
 from .config import parallel_for, parallel_jit, serial_jit
-from .convolution import patch_dot
+from .convolution import BLOCK_PIXELS, patch_dot
 
 
 @serial_jit
@@ -20,24 +20,31 @@ def _separable_rows(x, depthwise, pointwise_t, stride, pad_before, out, lo, hi):
     out_w = out.shape[2]
     sx, sy = stride[0], stride[1]
     px, py = pad_before[0], pad_before[1]
-    dw = np.empty((out_w, channels), np.int32)
-    for task in range(lo, hi):
-        n = task // out_h
-        i = task % out_h
+    # Consecutive tasks are consecutive pixel rows of the flattened output.
+    flat = out.reshape(out.shape[0] * out_h * out_w, out.shape[3])
+    block = max(1, BLOCK_PIXELS // out_w)
+    dw = np.empty((block * out_w, channels), np.int32)
+    for first in range(lo, hi, block):
+        last = min(first + block, hi)
         dw[:] = 0
-        for j in range(out_w):
-            for u in range(kx):
-                a = i * sx + u - px
-                if a < 0 or a >= height:
-                    continue
-                for v in range(ky):
-                    b = j * sy + v - py
-                    if b < 0 or b >= width:
+        for task in range(first, last):
+            n = task // out_h
+            i = task % out_h
+            base = (task - first) * out_w
+            for j in range(out_w):
+                for u in range(kx):
+                    a = i * sx + u - px
+                    if a < 0 or a >= height:
                         continue
-                    for c in range(channels):
-                        dw[j, c] += np.int32(np.int32(x[n, a, b, c]) * depthwise[u, v, c])
+                    for v in range(ky):
+                        b = j * sy + v - py
+                        if b < 0 or b >= width:
+                            continue
+                        for c in range(channels):
+                            dw[base + j, c] += np.int32(np.int32(x[n, a, b, c]) * depthwise[u, v, c])
         # Pointwise: dot products over contiguous channels, register-tiled.
-        patch_dot(dw, pointwise_t, out[n, i])
+        pixels = (last - first) * out_w
+        patch_dot(dw[:pixels], pointwise_t, flat[first * out_w:first * out_w + pixels])
 
 
 @parallel_jit

@@ -36,13 +36,13 @@ def conv_cases(draw, max_c=6, max_f=5, pad_values=True):
     return x, weights, (sx, sy), same, pad_value
 
 
-def run_conv(x, weights, stride, same, pad_value=0):
+def run_conv(x, weights, stride, same, pad_value=0, form=None):
     kx, ky, _, f = weights.shape
     pads = [naive.tf_pads(x.shape[1], kx, stride[0], same)[0], naive.tf_pads(x.shape[2], ky, stride[1], same)[0]]
     out = np.empty((x.shape[0], naive.out_size(x.shape[1], kx, stride[0], same),
                     naive.out_size(x.shape[2], ky, stride[1], same), f), np.int32)
     conv2d_potentials(np.ascontiguousarray(x), np.ascontiguousarray(weights.astype(np.int32)),
-                      np.array(stride, np.int64), np.array(pads, np.int64), pad_value, out)
+                      np.array(stride, np.int64), np.array(pads, np.int64), pad_value, out, form)
     return out
 
 
@@ -190,21 +190,23 @@ def dense_cases(draw):
     return x, wt
 
 
-def run_dense(x, wt):
+def run_dense(x, wt, form=None):
     """Reorder column-major weight rows to the C-order flatten the kernel receives."""
     n, h, w, c = x.shape
     units = wt.shape[3]
-    rows = wt[0, 0].reshape(c, w, h, units).transpose(2, 1, 0, 3).reshape(h * w * c, units)
+    rows = wt[0, 0].reshape(c, w, h, units).transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32)
     out = np.empty((n, units), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows.astype(np.int32)), out)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows),
+                     np.ascontiguousarray(rows.T), out, form)
     return out.reshape(n, 1, 1, units)
 
 
-@settings(max_examples=EXAMPLES)
-@given(dense_cases())
-def test_dense_matches_naive(case):
+@pytest.mark.parametrize("form", [None, "event", "dense"])
+@settings(max_examples=EXAMPLES // 2)
+@given(case=dense_cases())
+def test_dense_matches_naive(form, case):
     x, wt = case
-    np.testing.assert_array_equal(run_dense(x, wt), naive.fully_connected(x, wt))
+    np.testing.assert_array_equal(run_dense(x, wt, form), naive.fully_connected(x, wt))
 
 
 def test_dense_column_major_flatten_one_hot():
@@ -226,16 +228,17 @@ def test_dense_column_major_flatten_one_hot():
     ("max", naive.SAT_MAX),
     ("min", naive.SAT_MIN),
 ])
-def test_dense_saturates_final_sum_only(value, expected):
+@pytest.mark.parametrize("form", ["event", "dense"])
+def test_dense_saturates_final_sum_only(value, expected, form):
     if value == "mixed":
         wt = np.concatenate([np.full(400, 127), np.full(300, -128)]).astype(np.int8)
     else:
         wt = np.full(1000, 127 if value == "max" else -128, np.int8)
     x = np.full((1, 1, 1, wt.size), 15, np.uint8)
-    out = run_dense(x, wt.reshape(1, 1, -1, 1))
+    out = run_dense(x, wt.reshape(1, 1, -1, 1), form)
     assert out[0, 0, 0, 0] == expected
     # the reverse order gives the same result
-    out_rev = run_dense(x, wt[::-1].copy().reshape(1, 1, -1, 1))
+    out_rev = run_dense(x, wt[::-1].copy().reshape(1, 1, -1, 1), form)
     assert out_rev[0, 0, 0, 0] == expected
 
 
@@ -248,7 +251,8 @@ def test_dense_edges_of_20_bit_range():
         q, r = divmod(abs(total), 127)
         wt = np.array([127 * sign] * q + ([r * sign] if r else []), np.int8)
         x = np.ones((1, 1, 1, wt.size), np.uint8)
-        assert run_dense(x, wt.reshape(1, 1, -1, 1))[0, 0, 0, 0] == expected
+        for form in ("event", "dense"):
+            assert run_dense(x, wt.reshape(1, 1, -1, 1), form)[0, 0, 0, 0] == expected
 
 
 # ----------------------------------------------------------------------------- threaded path
@@ -269,18 +273,11 @@ def test_large_calls_split_over_threads_match_naive():
     np.testing.assert_array_equal(run_dense(xd, wt), naive.fully_connected(xd, wt))
 
 
-@pytest.mark.parametrize("event_density", [0.0, 1.01], ids=["dense form", "event form"])
+@pytest.mark.parametrize("form", ["dense", "event"])
 @settings(max_examples=max(EXAMPLES // 2, 5))
 @given(case=conv_cases())
-def test_both_conv_forms_match_naive(event_density, case):
+def test_both_conv_forms_match_naive(form, case):
     """Each of the two exact forms, forced whatever the input density, equals the reference."""
-    import kernels.convolution as conv
-
     x, weights, stride, same, pad_value = case
-    saved = conv.EVENT_DENSITY
-    conv.EVENT_DENSITY = event_density
-    try:
-        out = run_conv(x, weights, stride, same, pad_value)
-    finally:
-        conv.EVENT_DENSITY = saved
+    out = run_conv(x, weights, stride, same, pad_value, form)
     np.testing.assert_array_equal(out, naive.wrap32(naive.correlate(x, weights, stride, same, pad_value)))
