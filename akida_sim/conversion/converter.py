@@ -171,7 +171,7 @@ def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels,
     return report
 
 
-def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=8, samples=None,
+def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None,
             labels=None, calibration_percentile=99.9, input_bits=4, return_report=False,
             weight_quantization=None, activ_quantization=None, input_weight_quantization=None):
     """Convert a Keras model (Keras 3 or tf_keras) to an akida_sim Model.
@@ -181,7 +181,9 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     > [BatchNormalization] > ReLU(max_value)`` (the last block may end without
     activation; a final Activation/Softmax is dropped with a warning). Float
     layers are quantized after training (per output channel, ``weights_bits``;
-    ``input_weights_bits`` for the InputConvolutional); layers quantized by
+    ``input_weights_bits`` for the first neural layer, as the vendor's
+    ``input_weight_quantization``: by default 8 for an InputConvolutional and
+    ``weights_bits`` for a first layer after InputData); layers quantized by
     the vendor's legacy flow (QuantizedConv2D, QuantizedReLU, ...) keep their
     quantizers and convert to the same integers as the vendor's converter.
     ``weights_bits`` and ``act_bits`` may be dicts {Keras layer name: bits}

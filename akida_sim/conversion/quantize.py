@@ -37,7 +37,8 @@ MAX_SCALE_FACTOR = np.float32(1000)
 MIN_WEIGHT_RANGE = np.float32(1e-10)
 #: Quantizer class names of the vendor's legacy flow -> per output channel?
 LEGACY_QUANTIZERS = {"MaxPerAxisQuantizer": True, "MaxQuantizer": False}
-#: Defaults of the bit-width arguments (also used for blocks a per-layer dict does not name).
+#: Defaults of the bit-width arguments (also used for blocks a per-layer dict does not name);
+#: the input default is an InputConvolutional's (a first layer after InputData takes weights_bits).
 DEFAULT_WEIGHTS_BITS = 4
 DEFAULT_ACT_BITS = 4
 DEFAULT_INPUT_WEIGHTS_BITS = 8
@@ -134,8 +135,10 @@ def quantize_weights(block, weights_bits, input_weights_bits):
     if legacy:
         bits, per_axis = _legacy_quantizer(neural, "quantizer", block)
     else:
-        if block.akida_class.__name__ == "InputConvolutional":
-            setting, argument, default = input_weights_bits, "input_weights_bits", DEFAULT_INPUT_WEIGHTS_BITS
+        input_conv = block.akida_class.__name__ == "InputConvolutional"
+        if block.first and (input_weights_bits is not None or input_conv):
+            setting = DEFAULT_INPUT_WEIGHTS_BITS if input_weights_bits is None else input_weights_bits
+            argument, default = "input_weights_bits", DEFAULT_INPUT_WEIGHTS_BITS
         else:
             setting, argument, default = weights_bits, "weights_bits", DEFAULT_WEIGHTS_BITS
         bits = _check_bits(bits_for(setting, block, default, argument), legal_weight_bits(block), argument, block)

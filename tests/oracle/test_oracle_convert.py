@@ -129,7 +129,7 @@ def quantized(model, image, rng_seed):
     rng = np.random.default_rng(rng_seed)
     weights = int(rng.choice([2, 4]))
     activations = int(rng.choice([1, 2, 4]))
-    input_weights = int(rng.choice([2, 4, 8])) if image else weights
+    input_weights = int(rng.choice([2, 4, 8])) if image else int(rng.choice([2, 4]))
     return cnn2snn.quantize(model, weight_quantization=weights, activ_quantization=activations,
                             input_weight_quantization=input_weights), (weights, activations, input_weights)
 
@@ -348,3 +348,18 @@ def test_a_legacy_quantized_depthwise_conv_alone_is_refused_as_by_the_vendor():
         cnn2snn.convert(cnn2snn.quantize(model, 4, 4, 8))
     with pytest.raises(ValueError, match="'qdw' .*DepthwiseConv2D alone"):
         akida_sim.convert(model)
+
+
+@pytest.mark.parametrize("input_weights", [2, 4, 8])
+def test_input_weights_bits_of_a_first_layer_after_input_data_match_the_vendor(input_weights):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((6, 6, 4)), layers.Conv2D(6, 3, padding="same"), layers.ReLU(1.0),
+                              layers.Flatten(), layers.Dense(3)])
+    rng = np.random.default_rng(input_weights)
+    set_random_weights(model, rng)
+    qmodel = cnn2snn.quantize(model, 2, 2, input_weights)
+    theirs = cnn2snn.convert(qmodel)
+    inputs = rng.integers(0, 16, (4, 6, 6, 4)).astype(np.uint8)
+    assert_same_models(akida_sim.convert(qmodel), theirs, inputs)
+    assert_same_models(akida_sim.convert(model, weights_bits=2, act_bits=2, input_weights_bits=input_weights),
+                       theirs, inputs)
