@@ -62,7 +62,8 @@ def exact_models(draw):
         blocks.append(block)
     return dict(image=image, spatial=spatial, channels=channels, blocks=blocks,
                 input_exponent=draw(st.integers(0, 1)), offset=draw(st.sampled_from([0, 3, 128])) if image else 0,
-                weights_bits=draw(st.sampled_from([2, 4])), input_weights_bits=draw(st.sampled_from([4, 8] if image else [2, 4])),
+                weights_bits=draw(st.sampled_from([2, 4])),
+                input_weights_bits=draw(st.sampled_from([4, 8] if image else [2, 4])),
                 seed=draw(st.integers(0, 2 ** 31)))
 
 

@@ -227,6 +227,21 @@ def test_bad_samples(keras, samples, phrase):
     refused(model, [], phrase, samples=samples)
 
 
+def test_calibration_percentile_must_be_a_number_in_0_100(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3), keras.layers.ReLU(2.0))
+    for percentile in ("99", 0, 101, float("nan")):
+        refused(model, [], "calibration_percentile", calibration_percentile=percentile)
+
+
+def test_a_vendor_alias_and_its_argument_with_different_values(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3), keras.layers.ReLU(2.0),
+                       keras.layers.Conv2D(4, 3))
+    refused(model, ["weight_quantization", "weights_bits"], "give one of them", weights_bits=2,
+            weight_quantization=4)
+    converted = akida_sim.convert(model, weights_bits=2, weight_quantization=2)
+    assert converted.layers[1].parameters.weights_bits == 2
+
+
 def test_a_keras_layer_is_not_a_model(keras):
     with pytest.raises(TypeError, match="must be a Keras model"):
         akida_sim.convert(keras.layers.Dense(3))
