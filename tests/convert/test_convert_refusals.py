@@ -265,3 +265,25 @@ def test_final_softmax_is_dropped_with_a_warning(keras):
     with pytest.warns(UserWarning, match="'fc/softmax'.*dropped"):
         converted = akida_sim.convert(model)
     assert not converted.layers[-1].parameters.activation
+
+
+def test_a_custom_activation_function_before_a_neural_layer(keras, tf_keras):
+    """A lambda serializes as a dict in the config: refused by layer name, fused or in an Activation."""
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        custom = lambda t: t * 2  # noqa: E731
+        for body in ([layers.Conv2D(4, 3, activation=custom, name="c")],
+                     [layers.Conv2D(4, 3), layers.Activation(custom, name="c")]):
+            model = sequential(keras_module, (8, 8, 3), *body, layers.Flatten(), layers.Dense(2))
+            refused(model, [], "only accepted as the model's last layer")
+
+
+def test_a_custom_final_activation_function_is_dropped_and_runs_on_samples(keras, tf_keras):
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        model = random_weights(sequential(keras_module, (8, 8, 3), layers.Conv2D(4, 3), layers.ReLU(2.0),
+                                          layers.Flatten(), layers.Dense(2, activation=lambda t: t * 2)))
+        samples = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+        with pytest.warns(UserWarning, match="dropped"):
+            _, report = akida_sim.convert(model, samples=samples, return_report=True)
+        assert report.output_error is not None
