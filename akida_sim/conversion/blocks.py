@@ -260,7 +260,8 @@ def group_blocks(layers, image_input):
         if first and image_input and role != "conv":
             raise _refuse(neural, "the model input is an 8-bit image (H, W, 1 or 3), so the first neural layer "
                                   "must be a Conv2D (it becomes the InputConvolutional, the only Akida 1.0 layer "
-                                  "taking 8-bit inputs)")
+                                  "taking 8-bit inputs); for a Dense first, give the model a flat (H*W*C,) input "
+                                  "of input_bits-bit values, which becomes an InputData")
         if role == "dense":
             shape = tuple(neural.input_shape)
             if len(shape) != 1 and shape[:2] != (1, 1):
