@@ -144,6 +144,9 @@ def quantize_weights(block, weights_bits, input_weights_bits):
         bits = _check_bits(bits_for(setting, block, default, argument), legal_weight_bits(block), argument, block)
         per_axis = True
     kernel = neural.weights[kernel_at]
+    if not all(np.all(np.isfinite(w)) for w in neural.weights):
+        raise ConversionError(f"Keras layer '{neural.name}' ({neural.kind}): its weights (BatchNormalization "
+                              f"folded) hold NaN or infinite values; a trained model has finite weights")
     weights, scale = quantize_kernel(kernel, bits, per_axis)
     if role != "separable":
         return weights, None, scale, bias, bits, (kernel,), (scale,)

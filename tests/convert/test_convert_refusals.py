@@ -287,3 +287,12 @@ def test_a_custom_final_activation_function_is_dropped_and_runs_on_samples(keras
         with pytest.warns(UserWarning, match="dropped"):
             _, report = akida_sim.convert(model, samples=samples, return_report=True)
         assert report.output_error is not None
+
+
+def test_non_finite_weights(keras):
+    layers = keras.layers
+    model = random_weights(sequential(keras, (8, 8, 3), layers.Conv2D(4, 3, name="c"), layers.ReLU(2.0)))
+    kernel, bias = model.layers[0].get_weights()
+    kernel[0, 0, 0, 0] = np.nan
+    model.layers[0].set_weights([kernel, bias])
+    refused(model, ["c"], "NaN or infinite")
