@@ -296,3 +296,9 @@ def test_non_finite_weights(keras):
     kernel[0, 0, 0, 0] = np.nan
     model.layers[0].set_weights([kernel, bias])
     refused(model, ["c"], "NaN or infinite")
+
+
+def test_a_first_reshape_of_a_flat_input_into_an_image(keras):
+    layers = keras.layers
+    model = sequential(keras, (64,), layers.Reshape((8, 8, 1), name="rs"), layers.Conv2D(4, 3), layers.ReLU(2.0))
+    refused(model, ["rs"], "give the model the input shape (8, 8, 1) instead")
