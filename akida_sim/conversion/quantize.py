@@ -90,7 +90,8 @@ def bits_for(setting, block, default, argument):
     if isinstance(setting, dict):
         unknown = [k for k in setting if not isinstance(k, str)]
         if unknown:
-            raise ConversionError(f"convert: argument '{argument}' must map Keras layer names to bits, got keys {unknown}")
+            raise ConversionError(f"convert: argument '{argument}' must map Keras layer names to bits, got keys "
+                                  f"{unknown}")
         named = [setting[name] for name in block.keras_names if name in setting]
         return named[0] if named else default
     return setting
