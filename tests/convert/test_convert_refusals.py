@@ -278,6 +278,7 @@ def test_a_custom_activation_function_before_a_neural_layer(keras, tf_keras):
             refused(model, [], "only accepted as the model's last layer")
 
 
+@pytest.mark.filterwarnings("ignore:The object being serialized includes a `lambda`")
 def test_a_custom_final_activation_function_is_dropped_and_runs_on_samples(keras, tf_keras):
     for keras_module in (keras, tf_keras):
         layers = keras_module.layers
