@@ -184,12 +184,14 @@ def _check_pool(pool, neural):
                                 f"MaxPooling2D first)")
 
 
-def _check_reshape(layer):
+def _check_reshape(layer, first):
+    """Refuse a Reshape other than (N,) <-> (1, 1, N); ``first``: it reshapes the model input."""
     src, dst = tuple(layer.input_shape), tuple(layer.output_shape)
     flat_to_map = len(src) == 1 and dst == (1, 1, src[0])
     map_to_flat = len(dst) == 1 and src == (1, 1, dst[0])
     if not (flat_to_map or map_to_flat or src == dst):
-        raise _refuse(layer, f"a Reshape may only turn (N,) into (1, 1, N) or back, got {src} -> {dst}")
+        hint = f" (give the model the input shape {dst} instead)" if first else ""
+        raise _refuse(layer, f"a Reshape may only turn (N,) into (1, 1, N) or back, got {src} -> {dst}{hint}")
 
 
 def _unexpected(layer, after):
@@ -250,7 +252,7 @@ def group_blocks(layers, image_input):
                 if following is None or NEURAL_KINDS.get(following.kind) != "dense":
                     raise _refuse(layer, "a Flatten is only accepted directly before a Dense")
             else:
-                _check_reshape(layer)
+                _check_reshape(layer, first=not blocks)
             previous, i = layer, i + 1
             continue
         if layer.kind not in NEURAL_KINDS:
@@ -260,7 +262,8 @@ def group_blocks(layers, image_input):
         if first and image_input and role != "conv":
             raise _refuse(neural, "the model input is an 8-bit image (H, W, 1 or 3), so the first neural layer "
                                   "must be a Conv2D (it becomes the InputConvolutional, the only Akida 1.0 layer "
-                                  "taking 8-bit inputs)")
+                                  "taking 8-bit inputs); for a Dense first, give the model a flat (H*W*C,) input "
+                                  "of input_bits-bit values, which becomes an InputData")
         if role == "dense":
             shape = tuple(neural.input_shape)
             if len(shape) != 1 and shape[:2] != (1, 1):

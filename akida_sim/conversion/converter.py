@@ -18,7 +18,7 @@ from .emit import emit_model
 from .errors import ConversionError
 from .fold import prepare
 from .keras_graph import read_keras_model
-from .quantize import quantize_block
+from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS, quantize_block
 from .report import ConversionReport, error_statistics, weight_errors
 
 #: Bits of the uint8 images an InputConvolutional takes.
@@ -114,6 +114,24 @@ def _check_layer_names(blocks, settings):
                                       f"of the converted blocks; known layers: {known}")
 
 
+#: The vendor's argument names accepted as aliases.
+VENDOR_ALIASES = {"weights_bits": "weight_quantization", "act_bits": "activ_quantization",
+                  "input_weights_bits": "input_weight_quantization"}
+
+
+def _check_aliases(given, own):
+    """Refuse a vendor alias given together with a different value of the argument it names.
+
+    ``given``: {argument: alias value} of the aliases passed; ``own``:
+    {argument: (value passed, its default)}.
+    """
+    for argument, alias_value in given.items():
+        value, default = own[argument]
+        if value != default and value != alias_value:
+            raise ConversionError(f"convert: '{VENDOR_ALIASES[argument]}'={alias_value!r} and '{argument}'={value!r} "
+                                  f"name the same bit width; give one of them")
+
+
 def _labels(labels, count):
     labels = np.asarray(labels)
     if labels.ndim == 2:
@@ -171,7 +189,7 @@ def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels,
     return report
 
 
-def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=8, samples=None,
+def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None,
             labels=None, calibration_percentile=99.9, input_bits=4, return_report=False,
             weight_quantization=None, activ_quantization=None, input_weight_quantization=None):
     """Convert a Keras model (Keras 3 or tf_keras) to an akida_sim Model.
@@ -181,7 +199,9 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     > [BatchNormalization] > ReLU(max_value)`` (the last block may end without
     activation; a final Activation/Softmax is dropped with a warning). Float
     layers are quantized after training (per output channel, ``weights_bits``;
-    ``input_weights_bits`` for the InputConvolutional); layers quantized by
+    ``input_weights_bits`` for the first neural layer, as the vendor's
+    ``input_weight_quantization``: by default 8 for an InputConvolutional and
+    ``weights_bits`` for a first layer after InputData); layers quantized by
     the vendor's legacy flow (QuantizedConv2D, QuantizedReLU, ...) keep their
     quantizers and convert to the same integers as the vendor's converter.
     ``weights_bits`` and ``act_bits`` may be dicts {Keras layer name: bits}
@@ -204,13 +224,15 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     ``activ_quantization`` and ``input_weight_quantization`` are the vendor's
     names for the three bit widths.
     """
-    aliases = {"weights_bits": weight_quantization, "act_bits": activ_quantization,
-               "input_weights_bits": input_weight_quantization}
+    aliases = dict(zip(VENDOR_ALIASES, (weight_quantization, activ_quantization, input_weight_quantization)))
     given = {name: value for name, value in aliases.items() if value is not None}
+    _check_aliases(given, {"weights_bits": (weights_bits, DEFAULT_WEIGHTS_BITS),
+                           "act_bits": (act_bits, DEFAULT_ACT_BITS), "input_weights_bits": (input_weights_bits, None)})
     weights_bits = given.get("weights_bits", weights_bits)
     act_bits = given.get("act_bits", act_bits)
     input_weights_bits = given.get("input_weights_bits", input_weights_bits)
-    if not 0 < calibration_percentile <= 100:
+    if (isinstance(calibration_percentile, bool) or not isinstance(calibration_percentile, numbers.Real)
+            or not 0 < calibration_percentile <= 100):
         raise ConversionError(f"convert: calibration_percentile must be in (0, 100], got {calibration_percentile!r}")
     if samples is not None:
         samples = _float_samples(samples)

@@ -87,13 +87,13 @@ def _keras_flavour(model):
         f"got {type(model).__module__}.{type(model).__name__}")
 
 
-def _activation_layer(flavour, name):
-    """A Keras Activation layer of the model's Keras package (it takes numpy inputs, as the other layers)."""
+def _activation_layer(flavour, function):
+    """A Keras Activation layer of ``function`` in the model's Keras package (it takes numpy inputs)."""
     if flavour == "tf_keras":
         import tf_keras as keras_module
     else:
         import keras as keras_module
-    return keras_module.layers.Activation(name)
+    return keras_module.layers.Activation(function)
 
 
 def _model_input_shape(model):
@@ -248,31 +248,31 @@ def read_keras_model(model):
         _refuse_current_flow(layer)
         config = layer.get_config()
         weights = tuple(np.asarray(w) for w in layer.get_weights())
-        activation = config.get("activation")
+        activation = config.get("activation")  # a name, or a dict for a lambda or custom function
         fused = kind != "Activation" and activation not in LINEAR_ACTIVATIONS
-        if fused and not isinstance(activation, str):
-            activation = str(activation)
+        relu = isinstance(activation, str) and activation in RELU_ACTIVATIONS
         body = _without_activation(layer, shape) if fused else layer
         step = _keras_step(body)
         out_shape = _output_shape(layer, step, shape)
         if kind == "Activation" and config.get("activation") in LINEAR_ACTIVATIONS:
             kind = "Identity"
-        elif kind == "Activation" and config.get("activation") in RELU_ACTIVATIONS:
+        elif kind == "Activation" and relu:
             kind, config = "ReLU", _relu_config(layer.name, RELU_ACTIVATIONS[config["activation"]])
         layers.append(KerasLayer(layer.name, kind, config, weights, shape, out_shape, len(steps),
                                  (layer.name,)))
         steps.append(step)
         shape = out_shape
         if fused:
-            name = f"{layer.name}/{activation}"
-            if activation in RELU_ACTIVATIONS:
+            label = activation if isinstance(activation, str) else getattr(layer.activation, "__name__", "function")
+            name = f"{layer.name}/{label}"
+            if relu:
                 max_value = RELU_ACTIVATIONS[activation]
                 act = KerasLayer(name, "ReLU", _relu_config(name, max_value), (), shape, shape, len(steps),
                                  (layer.name,))
                 steps.append(_relu_step(max_value))
             else:
-                act = KerasLayer(name, "Activation", {"name": name, "activation": activation},
+                act = KerasLayer(name, "Activation", {"name": name, "activation": label},
                                  (), shape, shape, len(steps), (layer.name,))
-                steps.append(_keras_step(_activation_layer(flavour, activation)))
+                steps.append(_keras_step(_activation_layer(flavour, layer.activation)))
             layers.append(act)
     return layers, FloatChain(steps), input_shape

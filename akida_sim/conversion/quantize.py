@@ -37,7 +37,8 @@ MAX_SCALE_FACTOR = np.float32(1000)
 MIN_WEIGHT_RANGE = np.float32(1e-10)
 #: Quantizer class names of the vendor's legacy flow -> per output channel?
 LEGACY_QUANTIZERS = {"MaxPerAxisQuantizer": True, "MaxQuantizer": False}
-#: Defaults of the bit-width arguments (also used for blocks a per-layer dict does not name).
+#: Defaults of the bit-width arguments (also used for blocks a per-layer dict does not name);
+#: the input default is an InputConvolutional's (a first layer after InputData takes weights_bits).
 DEFAULT_WEIGHTS_BITS = 4
 DEFAULT_ACT_BITS = 4
 DEFAULT_INPUT_WEIGHTS_BITS = 8
@@ -89,7 +90,8 @@ def bits_for(setting, block, default, argument):
     if isinstance(setting, dict):
         unknown = [k for k in setting if not isinstance(k, str)]
         if unknown:
-            raise ConversionError(f"convert: argument '{argument}' must map Keras layer names to bits, got keys {unknown}")
+            raise ConversionError(f"convert: argument '{argument}' must map Keras layer names to bits, got keys "
+                                  f"{unknown}")
         named = [setting[name] for name in block.keras_names if name in setting]
         return named[0] if named else default
     return setting
@@ -134,13 +136,18 @@ def quantize_weights(block, weights_bits, input_weights_bits):
     if legacy:
         bits, per_axis = _legacy_quantizer(neural, "quantizer", block)
     else:
-        if block.akida_class.__name__ == "InputConvolutional":
-            setting, argument, default = input_weights_bits, "input_weights_bits", DEFAULT_INPUT_WEIGHTS_BITS
+        input_conv = block.akida_class.__name__ == "InputConvolutional"
+        if block.first and (input_weights_bits is not None or input_conv):
+            setting = DEFAULT_INPUT_WEIGHTS_BITS if input_weights_bits is None else input_weights_bits
+            argument, default = "input_weights_bits", DEFAULT_INPUT_WEIGHTS_BITS
         else:
             setting, argument, default = weights_bits, "weights_bits", DEFAULT_WEIGHTS_BITS
         bits = _check_bits(bits_for(setting, block, default, argument), legal_weight_bits(block), argument, block)
         per_axis = True
     kernel = neural.weights[kernel_at]
+    if not all(np.all(np.isfinite(w)) for w in neural.weights):
+        raise ConversionError(f"Keras layer '{neural.name}' ({neural.kind}): its weights (BatchNormalization "
+                              f"folded) hold NaN or infinite values; a trained model has finite weights")
     weights, scale = quantize_kernel(kernel, bits, per_axis)
     if role != "separable":
         return weights, None, scale, bias, bits, (kernel,), (scale,)

@@ -90,6 +90,6 @@ class ConversionReport:
                 text += f", output rel. err {row['output_relative_error']:.4f}"
             lines.append(text)
         if self.float_accuracy is not None:
-            lines.append(f"  accuracy: float {self.float_accuracy:.4f}, converted "
-                         f"{self.converted_accuracy if self.converted_accuracy is None else round(self.converted_accuracy, 4)}")
+            converted = None if self.converted_accuracy is None else round(self.converted_accuracy, 4)
+            lines.append(f"  accuracy: float {self.float_accuracy:.4f}, converted {converted}")
         return "\n".join(lines)

@@ -62,7 +62,8 @@ def exact_models(draw):
         blocks.append(block)
     return dict(image=image, spatial=spatial, channels=channels, blocks=blocks,
                 input_exponent=draw(st.integers(0, 1)), offset=draw(st.sampled_from([0, 3, 128])) if image else 0,
-                weights_bits=draw(st.sampled_from([2, 4])), input_weights_bits=draw(st.sampled_from([4, 8])),
+                weights_bits=draw(st.sampled_from([2, 4])),
+                input_weights_bits=draw(st.sampled_from([4, 8] if image else [2, 4])),
                 seed=draw(st.integers(0, 2 ** 31)))
 
 
@@ -76,7 +77,7 @@ def build(keras, spec):
     flattened = False
     for k, block in enumerate(spec["blocks"]):
         first = k == 0
-        bits = spec["input_weights_bits"] if (first and spec["image"]) else spec["weights_bits"]
+        bits = spec["input_weights_bits"] if first else spec["weights_bits"]
         own = []
         if block["role"] == "dense":
             if not flattened:

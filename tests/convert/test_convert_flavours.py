@@ -227,3 +227,15 @@ def test_fused_final_activation_runs_on_samples_in_both_keras_packages(keras, tf
         with pytest.warns(UserWarning, match="dropped"):
             _, report = akida_sim.convert(model, samples=samples, labels=np.arange(16) % 3, return_report=True)
         assert report.float_accuracy is not None and report.output_error is not None
+
+
+def test_input_weights_bits_set_the_first_neural_layer_after_input_data_only_when_given(keras):
+    """As the vendor's input_weight_quantization: the first neural layer; by default weights_bits after InputData."""
+    layers = keras.layers
+    model = random_weights(keras.Sequential([keras.Input((6, 6, 4)), layers.Conv2D(4, 3, name="c1"),
+                                             layers.ReLU(2.0), layers.Conv2D(4, 3, name="c2"), layers.ReLU(2.0)]))
+    default = akida_sim.convert(model, weights_bits=2)
+    given = akida_sim.convert(model, weights_bits=2, input_weights_bits=4)
+    assert [l.parameters.weights_bits for l in default.layers[1:]] == [2, 2]
+    assert [l.parameters.weights_bits for l in given.layers[1:]] == [4, 2]
+    assert np.abs(given.layers[1].get_variable("weights")).max() == 7

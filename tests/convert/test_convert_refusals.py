@@ -227,6 +227,21 @@ def test_bad_samples(keras, samples, phrase):
     refused(model, [], phrase, samples=samples)
 
 
+def test_calibration_percentile_must_be_a_number_in_0_100(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3), keras.layers.ReLU(2.0))
+    for percentile in ("99", 0, 101, float("nan")):
+        refused(model, [], "calibration_percentile", calibration_percentile=percentile)
+
+
+def test_a_vendor_alias_and_its_argument_with_different_values(keras):
+    model = sequential(keras, (8, 8, 3), keras.layers.Conv2D(4, 3), keras.layers.ReLU(2.0),
+                       keras.layers.Conv2D(4, 3))
+    refused(model, ["weight_quantization", "weights_bits"], "give one of them", weights_bits=2,
+            weight_quantization=4)
+    converted = akida_sim.convert(model, weights_bits=2, weight_quantization=2)
+    assert converted.layers[1].parameters.weights_bits == 2
+
+
 def test_a_keras_layer_is_not_a_model(keras):
     with pytest.raises(TypeError, match="must be a Keras model"):
         akida_sim.convert(keras.layers.Dense(3))
@@ -250,3 +265,41 @@ def test_final_softmax_is_dropped_with_a_warning(keras):
     with pytest.warns(UserWarning, match="'fc/softmax'.*dropped"):
         converted = akida_sim.convert(model)
     assert not converted.layers[-1].parameters.activation
+
+
+def test_a_custom_activation_function_before_a_neural_layer(keras, tf_keras):
+    """A lambda serializes as a dict in the config: refused by layer name, fused or in an Activation."""
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        custom = lambda t: t * 2  # noqa: E731
+        for body in ([layers.Conv2D(4, 3, activation=custom, name="c")],
+                     [layers.Conv2D(4, 3), layers.Activation(custom, name="c")]):
+            model = sequential(keras_module, (8, 8, 3), *body, layers.Flatten(), layers.Dense(2))
+            refused(model, [], "only accepted as the model's last layer")
+
+
+@pytest.mark.filterwarnings("ignore:The object being serialized includes a `lambda`")
+def test_a_custom_final_activation_function_is_dropped_and_runs_on_samples(keras, tf_keras):
+    for keras_module in (keras, tf_keras):
+        layers = keras_module.layers
+        model = random_weights(sequential(keras_module, (8, 8, 3), layers.Conv2D(4, 3), layers.ReLU(2.0),
+                                          layers.Flatten(), layers.Dense(2, activation=lambda t: t * 2)))
+        samples = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+        with pytest.warns(UserWarning, match="dropped"):
+            _, report = akida_sim.convert(model, samples=samples, return_report=True)
+        assert report.output_error is not None
+
+
+def test_non_finite_weights(keras):
+    layers = keras.layers
+    model = random_weights(sequential(keras, (8, 8, 3), layers.Conv2D(4, 3, name="c"), layers.ReLU(2.0)))
+    kernel, bias = model.layers[0].get_weights()
+    kernel[0, 0, 0, 0] = np.nan
+    model.layers[0].set_weights([kernel, bias])
+    refused(model, ["c"], "NaN or infinite")
+
+
+def test_a_first_reshape_of_a_flat_input_into_an_image(keras):
+    layers = keras.layers
+    model = sequential(keras, (64,), layers.Reshape((8, 8, 1), name="rs"), layers.Conv2D(4, 3), layers.ReLU(2.0))
+    refused(model, ["rs"], "give the model the input shape (8, 8, 1) instead")

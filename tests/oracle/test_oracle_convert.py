@@ -129,7 +129,7 @@ def quantized(model, image, rng_seed):
     rng = np.random.default_rng(rng_seed)
     weights = int(rng.choice([2, 4]))
     activations = int(rng.choice([1, 2, 4]))
-    input_weights = int(rng.choice([2, 4, 8])) if image else weights
+    input_weights = int(rng.choice([2, 4, 8])) if image else int(rng.choice([2, 4]))
     return cnn2snn.quantize(model, weight_quantization=weights, activ_quantization=activations,
                             input_weight_quantization=input_weights), (weights, activations, input_weights)
 
@@ -348,3 +348,62 @@ def test_a_legacy_quantized_depthwise_conv_alone_is_refused_as_by_the_vendor():
         cnn2snn.convert(cnn2snn.quantize(model, 4, 4, 8))
     with pytest.raises(ValueError, match="'qdw' .*DepthwiseConv2D alone"):
         akida_sim.convert(model)
+
+
+@pytest.mark.parametrize("input_weights", [2, 4, 8])
+def test_input_weights_bits_of_a_first_layer_after_input_data_match_the_vendor(input_weights):
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((6, 6, 4)), layers.Conv2D(6, 3, padding="same"), layers.ReLU(1.0),
+                              layers.Flatten(), layers.Dense(3)])
+    rng = np.random.default_rng(input_weights)
+    set_random_weights(model, rng)
+    qmodel = cnn2snn.quantize(model, 2, 2, input_weights)
+    theirs = cnn2snn.convert(qmodel)
+    inputs = rng.integers(0, 16, (4, 6, 6, 4)).astype(np.uint8)
+    assert_same_models(akida_sim.convert(qmodel), theirs, inputs)
+    assert_same_models(akida_sim.convert(model, weights_bits=2, act_bits=2, input_weights_bits=input_weights),
+                       theirs, inputs)
+
+
+def _special_model(name):
+    """(tf_keras float model, input_scaling, input shape, input range) of structures the random models skip."""
+    layers = keras.layers
+    if name == "flat_dense":  # a (N,) input: InputData then FullyConnected layers
+        body, scaling, shape, high = [keras.Input((20,)), layers.Dense(8), layers.ReLU(1.0), layers.Dense(4),
+                                      layers.BatchNormalization(), layers.ReLU(2.0), layers.Dense(2)], (1, 0), (20,), 16
+    elif name == "flat_reshape_conv":  # (N,) -> (1, 1, N) -> 1x1 conv
+        body, scaling, shape, high = [keras.Input((20,)), layers.Reshape((1, 1, 20)), layers.Conv2D(8, 1),
+                                      layers.ReLU(1.0), layers.Flatten(), layers.Dense(2)], (1, 0), (20,), 16
+    elif name == "separable_first":  # InputData then a SeparableConvolutional
+        body, scaling, shape, high = [keras.Input((8, 8, 6)), layers.SeparableConv2D(8, 3, padding="same"),
+                                      layers.MaxPooling2D(padding="same"), layers.ReLU(1.0), layers.Flatten(),
+                                      layers.Dense(2)], (2, 0), (8, 8, 6), 8
+    elif name == "gap_of_256_pixels":
+        body, scaling, shape, high = [keras.Input((16, 16, 3)), layers.Conv2D(4, 3, padding="same"),
+                                      layers.ReLU(1.0), layers.Conv2D(8, 3, padding="same"),
+                                      layers.GlobalAveragePooling2D(), layers.BatchNormalization(), layers.ReLU(1.0),
+                                      layers.Dense(3)], (255, 0), (16, 16, 3), 256
+    else:  # geometry: non-square kernels and strides, pool stride below its size, valid padding
+        body, scaling, shape, high = [keras.Input((12, 10, 1)), layers.Conv2D(4, (3, 5), strides=(1, 2),
+                                                                              padding="same"),
+                                      layers.ReLU(1.0), layers.Conv2D(4, 3, strides=(2, 1), padding="valid"),
+                                      layers.MaxPooling2D((3, 2), (2, 1), padding="valid"), layers.ReLU(1.0),
+                                      layers.Flatten(), layers.Dense(2)], (128, 128), (12, 10, 1), 256
+    model = keras.Sequential(body)
+    set_random_weights(model, np.random.default_rng(len(name)))
+    return model, scaling, shape, high
+
+
+@pytest.mark.parametrize("name", ["flat_dense", "flat_reshape_conv", "separable_first", "gap_of_256_pixels",
+                                  "geometry"])
+@pytest.mark.parametrize("bits", [(4, 4, 4), (2, 1, 2), (4, 2, 8)])
+def test_structures_outside_the_random_models_convert_to_the_vendors_integers(name, bits):
+    model, scaling, shape, high = _special_model(name)
+    weights, activations, input_weights = bits
+    qmodel = cnn2snn.quantize(model, weights, activations, input_weights)
+    theirs = cnn2snn.convert(qmodel, input_scaling=scaling)
+    akida_shape = (1, 1) + shape if len(shape) == 1 else shape
+    inputs = np.random.default_rng(0).integers(0, high, (4,) + akida_shape).astype(np.uint8)
+    assert_same_models(akida_sim.convert(qmodel, input_scaling=scaling), theirs, inputs)
+    assert_same_models(akida_sim.convert(model, input_scaling=scaling, weights_bits=weights, act_bits=activations,
+                                         input_weights_bits=input_weights), theirs, inputs)
