@@ -37,7 +37,9 @@ def layer_spec(layer):
     if kind == "input_data":
         return LayerSpec(**common)
     a = layer._args
-    common.update(weights_bits=a["weights_bits"], activation=a["activation"], act_bits=a["act_bits"])
+    registers = {name: tuple(layer._variables[var].ravel().tolist())
+                 for name, var in (("thresholds", "threshold"), ("act_steps", "act_step")) if var in layer._variables}
+    common.update(weights_bits=a["weights_bits"], activation=a["activation"], act_bits=a["act_bits"], **registers)
     if kind == "fully_connected":
         return LayerSpec(filters=a["units"], **common)
     weights_all_zero = any(not layer._variables[name].any()

@@ -45,14 +45,18 @@ def _top_table(model, n_sequences, extra=()):
 
 def _layer_table(header, blocks):
     """blocks: list of (banner text, rows); rows of one sequence are separated
-    by '_' lines, and a last '_' line closes the table."""
-    widths = _widths([header] + [r for _, rows in blocks for r in rows])
+    by '_' lines, and a last '_' line closes the table. A row that is a string
+    (e.g. "pass 2") is a banner in place of the separator."""
+    widths = _widths([header] + [r for _, rows in blocks for r in rows if not isinstance(r, str)])
     width = _table_width(widths)
     lines = ["_" * width, _row(header, widths)]
     for title, rows in blocks:
         lines += ["", _banner(title, width), ""]
         for i, row in enumerate(rows):
-            if i:
+            if isinstance(row, str):
+                lines.append(_banner(row, width))
+                continue
+            if i and not isinstance(rows[i - 1], str):
                 lines.append("_" * width)
             lines.append(_row(row, widths))
     lines.append("_" * width)
@@ -124,7 +128,12 @@ def mapped_summary_text(model, sequences):
             title = f"{seq.name} (Hardware) - size: {len(seq.program)} bytes"
         else:
             title = f"{seq.name} (Software)"
-        blocks.append((title, [r for l in seq.layers for r in _layer_rows(l, _components(l))]))
+        rows = []
+        for k, p in enumerate(seq.passes):
+            if k:
+                rows.append(f"pass {k + 1}")   # the vendor's banner between the passes of a sequence
+            rows += [r for l in p.layers for r in _layer_rows(l, _components(l))]
+        blocks.append((title, rows))
     lines += [""] + _layer_table(["Layer (type)", "Output shape", "Kernel shape", "Components"], blocks)
     return "\n".join(lines) + "\n"
 

@@ -21,6 +21,8 @@ class LayerSpec:
     ``weights_all_zero``: one of the layer's weight tensors is all zero (never set, or
     set to zeros); a SeparableConvolutional or InputConvolutional layer then goes to
     software (observed; see ``hw_model.rules.weights_not_all_zero``).
+    ``thresholds``, ``act_steps``: the layer's variables, flattened (empty: not known); the
+    hardware holds them in fixed-width registers (see ``hw_model.mapping.check_register_values``).
     """
 
     kind: str
@@ -39,6 +41,8 @@ class LayerSpec:
     activation: bool = True
     act_bits: int = 4
     weights_all_zero: bool = False
+    thresholds: tuple[int, ...] = ()
+    act_steps: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -84,7 +88,7 @@ def _pair(v) -> tuple[int, int]:
 
 def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stride=1, padding="same",
               pool_type="none", pool_size=-1, pool_stride=-1, weights_bits=4, input_bits=4,
-              activation=True, act_bits=4, weights_all_zero=False) -> LayerSpec:
+              activation=True, act_bits=4, weights_all_zero=False, thresholds=(), act_steps=()) -> LayerSpec:
     """Build a LayerSpec, computing the output shape (kernels, strides and pools given as an int
     for both axes or as an (axis 1, axis 2) pair)."""
     x, y, c = (int(v) for v in input_shape)
@@ -105,4 +109,5 @@ def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stri
                      kernel=kernel, stride=stride, padding=padding, pool_type=pool_type,
                      pool_size=pool_size, pool_stride=pool_stride,
                      weights_bits=weights_bits, input_bits=input_bits, activation=activation,
-                     act_bits=act_bits, weights_all_zero=weights_all_zero)
+                     act_bits=act_bits, weights_all_zero=weights_all_zero, thresholds=tuple(thresholds),
+                     act_steps=tuple(act_steps))

@@ -114,7 +114,37 @@ def map_layers(specs: Sequence[LayerSpec], mesh: Mesh | None = None, mode: str =
             if not bad:
                 break
             revoked |= bad
-    return _map(specs, mesh, mode, hw_only, revoked)[0]
+    mapping = _map(specs, mesh, mode, hw_only, revoked)[0]
+    check_register_values(mapping, specs)
+    return mapping
+
+
+THRESHOLD_BITS = {"input_conv": 24}   # signed register width of a threshold (others: 20 bits; observed)
+NP_MAX_ACT_STEP = 65535                # largest act_step of a CNP or FNP (observed)
+
+
+def check_register_values(mapping: ModelMapping, specs: Sequence[LayerSpec]) -> None:
+    """Raise the vendor's error when a hardware layer's threshold or act_step does not fit its
+    register: whatever ``hw_only``, the first such layer, its first such value; a layer without
+    activation is not checked (observed)."""
+    for seq in mapping.sequences:
+        if seq.backend != "Hardware":
+            continue
+        for L in seq.layers:
+            sp = _spec_named(specs, L.name)
+            if not sp.activation:
+                continue
+            bits = THRESHOLD_BITS.get(sp.kind, 20)
+            bad = next((t for t in sp.thresholds if not -(1 << bits - 1) <= t < 1 << bits - 1), None)
+            if bad is not None:
+                raise MappingError(f"Cannot map layer '{sp.name}'. Error: {bad} cannot fit in a {bits}-bit "
+                                   f"signed integer.")
+            if sp.kind != "input_conv":
+                step = next((v for v in sp.act_steps if not 0 <= v <= NP_MAX_ACT_STEP), None)
+                if step is not None:
+                    engine = "FullyConnected" if sp.kind == "fully_connected" else "CNP"
+                    raise MappingError(f"Cannot map layer '{sp.name}'. Error: Backend hardware({engine}): act_step "
+                                       f"should be between 0 and {NP_MAX_ACT_STEP}. Receives act_step {int(step)}..")
 
 
 def _spec_named(specs: Sequence[LayerSpec], name: str) -> LayerSpec:

@@ -7,6 +7,7 @@ does not depend on weight values, input bits or the spatial extent of a layer
 
     program = SEQ_HEADER + sum(LAYER_HEADER per HW layer) + sum(bytes per NP)
               + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP items need - 1)
+              + PASS_HEADER * (passes - 1) + the IP version's header bytes (VERSION_HEADERS)
 
 with NP bytes = per-NP header + per-filter record + packed weights.
 All constants are calibrations: program lengths of layers swept one factor at a time.

@@ -177,6 +177,18 @@ def hrc_symmetric_kernel(n: LayerNeed, mesh: Mesh) -> str | None:
     return None
 
 
+def hrc_act_bits(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "input_conv" and n.spec.act_bits not in (1, 2, 4):
+        return "The parameter act_bits should be 1, 2 or 4."
+    return None
+
+
+def fc_input_bits(n: LayerNeed, mesh: Mesh) -> str | None:
+    if n.spec.kind == "fully_connected" and n.spec.input_bits not in (1, 2, 4):
+        return "Input bitwidth should be 1, 2 or 4."
+    return None
+
+
 def hrc_strides(n: LayerNeed, mesh: Mesh) -> str | None:
     if n.spec.kind != "input_conv":
         return None
@@ -208,6 +220,18 @@ def hrc_kernel_size(n: LayerNeed, mesh: Mesh) -> str | None:
 def hrc_input_channels(n: LayerNeed, mesh: Mesh) -> str | None:
     if n.spec.kind == "input_conv" and n.spec.in_channels not in HRC_CHANNELS:
         return "The parameter input_channels must be 1 or 3."
+    return None
+
+
+HRC_MAX_ACT_STEP = 1048575    # observed: larger act_steps send an InputConvolutional to software
+
+
+def hrc_act_step_range(n: LayerNeed, mesh: Mesh) -> str | None:
+    sp = n.spec
+    if sp.kind == "input_conv" and sp.activation:
+        bad = next((v for v in sp.act_steps if not 0 <= v <= HRC_MAX_ACT_STEP), None)
+        if bad is not None:
+            return f"The parameter act_step should be between 0 and {HRC_MAX_ACT_STEP}. Receives act_step {int(bad)}."
     return None
 
 
@@ -278,11 +302,11 @@ def gap_no_spatial_split(n: LayerNeed, mesh: Mesh) -> str | None:
 # this order (observed on the sweeps' hw_only failures): parameters, then weight bits, then capacity,
 # then the sequence rule for max pooling.
 PHASE1_RULES: tuple[Rule, ...] = (
-    hrc_symmetric_kernel, hrc_kernel_size, hrc_input_channels, hrc_strides, hrc_max_filters, hrc_min_rows,
-    hrc_no_average_pool, hrc_max_pool_size, hrc_maxpool_rows, hrc_needs_activation,
+    hrc_symmetric_kernel, hrc_kernel_size, hrc_act_bits, hrc_input_channels, hrc_strides, hrc_max_filters, hrc_min_rows,
+    hrc_no_average_pool, hrc_max_pool_size, hrc_maxpool_rows, hrc_needs_activation, hrc_act_step_range,
     cnp_square_kernel, cnp_equal_strides, cnp_stride_values, conv_stride_needs_3x3, padding_same_only,
     cnp_max_pool_size, cnp_square_max_pool, cnp_equal_pool_strides, gap_max_width, gap_no_spatial_split,
-    gap_min_rows, fc_weight_bits, fc_max_inputs,
+    gap_min_rows, fc_input_bits, fc_weight_bits, fc_max_inputs,
 )
 PHASE2_RULES: tuple[Rule, ...] = (cnp_kernel_size, cnp_weight_bits)
 PHASE3_RULES: tuple[Rule, ...] = (

@@ -38,17 +38,23 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
 
     # group consecutive HW-capable layers; cut on capacity; max-pool may not end a sequence
     chunks: list[tuple[bool, list[LayerNeed]]] = []
+    fnp2_passed = False   # an earlier pass of the current multi-pass sequence uses an FNP2
     i = 0
     while i < len(needs):
         if not hw[i]:
             if hw_only:
                 fail(needs[i].spec.name, [v.message for v in viols[needs[i].spec.name]])
             chunks.append((False, [needs[i]]))
+            fnp2_passed = False
             i += 1
             continue
         cur: list[LayerNeed] = []
+        fnp2_cut = False
         while i < len(needs) and hw[i]:
             if cur and not fits_in_one_sequence(mesh, cur + [needs[i]], f):
+                break
+            if cur and mesh.multi_pass and fnp2_passed and fnp2_again(cur, needs[i], mesh):
+                fnp2_cut = True   # the layer would take the FNP2 again: it starts a sequence
                 break
             if not cur and not fits_in_one_sequence(mesh, [needs[i]], f):
                 if hw_only:
@@ -86,6 +92,7 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
                 tail.insert(0, cur.pop())
             if cur:
                 chunks.append((True, cur))
+                fnp2_passed = not fnp2_cut and (fnp2_passed or uses_fnp2(cur, mesh))
             for t in tail:
                 chunks.append((False, [t]))
     # merge consecutive SW chunks
@@ -99,12 +106,28 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
 
 
 
+def uses_fnp2(needs: Sequence[LayerNeed], mesh: Mesh) -> bool:
+    """Whether a pass of ``needs`` puts a FullyConnected layer on an FNP2 (its weights are too
+    large for an FNP3, or the FNP3s are taken)."""
+    fcs = [n for n in needs if n.engine == "FNP"]
+    return any(n.fnp_type == NPType.FNP2 for n in fcs) or len(fcs) > mesh.count(NPType.FNP3)
+
+
+def fnp2_again(current: Sequence[LayerNeed], nxt: LayerNeed, mesh: Mesh) -> bool:
+    """Whether adding ``nxt`` to the pass ``current`` makes it use an FNP2 it did not use."""
+    return not uses_fnp2(current, mesh) and uses_fnp2(list(current) + [nxt], mesh)
+
+
 def group_passes(chunks: list[tuple[bool, list[LayerNeed]]], mesh: Mesh) -> list[tuple[bool, list[list[LayerNeed]]]]:
     """Sequences as lists of passes: on a multi-pass mesh consecutive hardware chunks join one
-    sequence, elsewhere every chunk is a sequence of one pass."""
+    sequence, except where a layer would take an FNP2 that an earlier pass used: it ends the
+    sequence (observed: chains of 3, 4 and 5 FullyConnected layers on the 2-node IP give
+    [f0-f1][f2] then a sequence from f3); elsewhere every chunk is a sequence of one pass."""
     out: list[tuple[bool, list[list[LayerNeed]]]] = []
     for is_hw, ns in chunks:
-        if is_hw and mesh.multi_pass and out and out[-1][0]:
+        passes = out[-1][1] if out and out[-1][0] else []
+        if (is_hw and mesh.multi_pass and passes
+                and not (any(uses_fnp2(p, mesh) for p in passes[:-1]) and fnp2_again(passes[-1], ns[0], mesh))):
             out[-1][1].append(ns)
         else:
             out.append((is_hw, [ns]))

@@ -82,6 +82,10 @@ def test_akd1000_mesh_is_the_published_80_slots():
     (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=3), "cnp_max_pool_size"),
     (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=(2, 1)), "cnp_square_max_pool"),
     (conv("c", (16, 16, 16), 8, pool_type="max", pool_size=2, pool_stride=(1, 2)), "cnp_equal_pool_strides"),
+    (make_spec("input_conv", "i", (32, 32, 1), 8, kernel=3, input_bits=8, act_bits=3), "hrc_act_bits"),
+    (make_spec("input_conv", "i", (32, 32, 1), 2, kernel=3, input_bits=8, act_steps=(1.0, 2.0 ** 21)),
+     "hrc_act_step_range"),
+    (make_spec("fully_connected", "f", (1, 1, 64), 4, input_bits=3), "fc_input_bits"),
 ])
 def test_each_rule_fires_on_its_condition(spec, rule):
     assert rule in [v.rule for v in check_layer(spec)]
@@ -310,3 +314,28 @@ def test_a_multi_pass_version_runs_what_does_not_fit_as_passes_of_one_sequence()
     # every pass starts from the whole mesh: NPs are reused
     idents = [n.ident for L in seq.layers for n in L.nps]
     assert len(set(idents)) == 8 < len(idents) == 12
+
+
+@pytest.mark.parametrize("kind, bits", [("conv", 20), ("fully_connected", 20), ("input_conv", 24)])
+def test_thresholds_must_fit_their_register_whatever_hw_only(kind, bits):
+    shape = (1, 1, 64) if kind == "fully_connected" else (16, 16, 1 if kind == "input_conv" else 8)
+    top = 2 ** (bits - 1)
+    ok = make_spec(kind, "L", shape, 3, kernel=3, input_bits=8 if kind == "input_conv" else 4,
+                   thresholds=(top - 1, -top, 0))
+    assert map_layers([ok]).sequences[0].backend == "Hardware"
+    for hw_only in (False, True):
+        bad = make_spec(kind, "L", shape, 3, kernel=3, input_bits=8 if kind == "input_conv" else 4,
+                        thresholds=(0, -top - 1, top))
+        with pytest.raises(MappingError, match=rf"^Cannot map layer 'L'\. Error: {-top - 1} cannot fit in a "
+                                               rf"{bits}-bit signed integer\.$"):
+            map_layers([bad], hw_only=hw_only)
+    raw = make_spec("conv", "L", (8, 8, 8), 3, kernel=3, activation=False, thresholds=(2 ** 30,))
+    assert map_layers([raw]).sequences[0].backend == "Hardware"
+
+
+def test_np_act_steps_must_fit_16_bits():
+    ok = conv("c", (8, 8, 8), 2, act_steps=(65535.0, 0.0625))
+    assert map_layers([ok]).sequences[0].backend == "Hardware"
+    with pytest.raises(MappingError, match=r"Backend hardware\(CNP\): act_step should be between 0 and 65535\. "
+                                           r"Receives act_step 70000\.\.$"):
+        map_layers([conv("c", (8, 8, 8), 2, act_steps=(1.0, 70000.75))])

@@ -377,3 +377,16 @@ def test_kernel_stride_and_pool_geometry_agree_with_vendor(kind, k, s, ps, pst, 
         got = str(e)
     vendor = vendor_map(desc, "AllNps", hw_only=True, device=vendor_device)
     assert got == (vendor if isinstance(vendor, str) else "mapped")
+
+
+@pytest.mark.parametrize("units", [10, 700])
+@pytest.mark.parametrize("n", [3, 4, 5, 6])
+def test_fully_connected_chains_on_two_nodes_agree_with_vendor(n, units):
+    """More FullyConnected layers than the 2-node IP's two FNPs: passes, and a new sequence where
+    a layer would take the FNP2 an earlier pass used."""
+    desc = {"input": [1, 1, 64], "input_bits": 4,
+            "layers": [dict(kind="fully_connected", name=f"f{i}", filters=units if i % 2 else 10, k=1)
+                       for i in range(n)]}
+    vendor_device, mesh = _two_nodes()
+    for mode in ("AllNps", "Minimal"):
+        assert model_map(desc, mode, mesh) == vendor_map(desc, mode, device=vendor_device), mode

@@ -1,5 +1,7 @@
 """The rest of the Akida 1.0 API against the vendor's: devices, enums, layer
 attributes, ``to_dict``, ``evaluate``, ``add_classes``, ``component_count``."""
+import contextlib
+import io
 import json
 
 import numpy as np
@@ -282,6 +284,13 @@ def test_two_nodes_programs_and_passes_alike(name, mode):
         [(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes],
           None if s.program is None else len(s.program)) for s in vendor.sequences]
     assert _layer_nps(sim, tuple) == _layer_nps(vendor, vendor_ident)
+    texts = []
+    for model in (sim, vendor):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            model.summary()
+        texts.append(out.getvalue())
+    assert texts[0] == texts[1]   # the passes of a sequence under their banners
 
 
 @oracle_settings(30)

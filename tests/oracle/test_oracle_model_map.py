@@ -90,6 +90,57 @@ SPLIT_MODELS = {
 }
 
 
+def _with(model, layer, **variables):
+    for name, value in variables.items():
+        target = model.get_layer(layer)
+        target.set_variable(name, np.asarray(value, target.get_variable(name).dtype))
+    return model
+
+
+def _fc(name, units=2, **kw):
+    return akida_sim.FullyConnected(units=units, weights_bits=4, name=name, **kw)
+
+
+def _ic(**kw):
+    kw = dict(dict(input_shape=(16, 16, 1), kernel_size=(3, 3), filters=2, weights_bits=8, name="ic"), **kw)
+    return akida_sim.InputConvolutional(**kw)
+
+
+#: Models whose variables or bit widths the hardware's registers refuse: software or an error.
+REGISTER_MODELS = {
+    "fc threshold above 20 bits": lambda: _with(chain(inp((1, 1, 64)), _fc("f")), "f", threshold=[2 ** 19, 0]),
+    "fc threshold below 20 bits": lambda: _with(chain(inp((1, 1, 64)), _fc("f")), "f", threshold=[0, -2 ** 21]),
+    "raw fc threshold": lambda: _with(chain(inp((1, 1, 64)), _fc("f", activation=False)), "f",
+                                      threshold=[2 ** 25, 0]),
+    "conv threshold": lambda: _with(chain(inp(), conv("a", filters=2)), "a", threshold=[0, 2 ** 22]),
+    "input conv threshold in 24 bits": lambda: _with(chain(_ic()), "ic", threshold=[2 ** 20, 0]),
+    "input conv threshold above 24 bits": lambda: _with(chain(_ic()), "ic", threshold=[2 ** 23, 0]),
+    "fc act_step": lambda: _with(chain(inp((1, 1, 64)), _fc("f")), "f", act_step=[1.0, 70000.25]),
+    "conv act_step": lambda: _with(chain(inp(), conv("a", filters=2)), "a", act_step=[123456789.0, 1.0]),
+    "input conv act_step": lambda: _with(chain(_ic(), conv("c")), "ic", act_step=[2097152.0, 1.0]),
+    "input conv act_bits 3": lambda: chain(_ic(act_bits=3), conv("c")),
+    "fc on 3-bit inputs": lambda: chain(inp((1, 1, 64), bits=3), _fc("f"), _fc("g")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGISTER_MODELS))
+def test_register_values_and_bit_widths_agree_with_vendor(case):
+    """Thresholds beyond the NPs' 20-bit (HRC: 24-bit) registers and act_steps beyond 65535 make
+    map() fail whatever hw_only; large InputConvolutional act_steps, 3-bit InputConvolutional
+    outputs and FullyConnected inputs go to software."""
+    for hw_only in (False, True):
+        sim = REGISTER_MODELS[case]()
+        vendor = zoo.copy_into(sim, akida)
+        outcomes = []
+        for model, device in ((vendor, akida.AKD1000()), (sim, akida_sim.AKD1000())):
+            try:
+                model.map(device, hw_only=hw_only)
+                outcomes.append([(s.name, s.backend.name) for s in model.sequences])
+            except RuntimeError as e:
+                outcomes.append(str(e))
+        assert outcomes[1] == outcomes[0], hw_only
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", sorted(SPLIT_MODELS))
 def test_software_splits_and_programs(case, mode):
