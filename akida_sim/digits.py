@@ -9,7 +9,7 @@ with ``akida_sim.convert(model, input_scaling=(255, 0))``: 8-bit weights
 on the InputConvolutional, 4-bit weights and activations elsewhere.
 
 ``python -m akida_sim.digits [--out DIR]`` rebuilds the packaged files
-(``akida_sim/data/digits.fbz`` and ``digits_test.npz``): seeds are fixed and
+(``akida_sim/data/digits.aksim`` and ``digits_test.npz``): seeds are fixed and
 TensorFlow runs with deterministic ops, so a rebuild with the same versions
 on the same kind of CPU gives the same layers and variables. Needs the ``notebooks`` extra
 (scikit-learn, TensorFlow/Keras).
@@ -35,7 +35,7 @@ RELU_MAX = 6.0
 #: BatchNormalization momentum: moving statistics settle within a few epochs of this small set.
 BN_MOMENTUM = 0.9
 #: Packaged file names, in akida_sim/data/.
-MODEL_FILE = "digits.fbz"
+MODEL_FILE = "digits.aksim"
 TEST_FILE = "digits_test.npz"
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
 
