@@ -314,7 +314,7 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None)
     weights: (KX, KY, C, F) int32, C-contiguous, cross-correlation orientation.
     stride, pad_before: (2,) int64, axis 1 then axis 2.
     pad_value: int, the value of every padded input cell (0..255).
-    out: (N, OH, OW, F) int32, written; sums wrap modulo 2**32 like the
+    out: (N, OH, OW, F) int32, C-contiguous, written; sums wrap modulo 2**32 like the
     chip's int32 accumulator.
     form: "event", "dense", or None to choose from the input's density
     (``event_crossover``). Both give the same result.

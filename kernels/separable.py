@@ -62,7 +62,7 @@ def separable_potentials(x, depthwise, pointwise, stride, pad_before, out):
     depthwise: (KX, KY, C) int32, C-contiguous, cross-correlation orientation.
     pointwise: (C, F) int32, C-contiguous.
     stride, pad_before: (2,) int64, axis 1 then axis 2.
-    out: (N, OH, OW, F) int32, written.
+    out: (N, OH, OW, F) int32, C-contiguous, written.
     """
     work = out.size * pointwise.shape[0]
     parallel_for(_separable_rows, _separable_rows_par, out.shape[0] * out.shape[1], work,
