@@ -23,6 +23,8 @@ class LayerSpec:
     software (observed; see ``hw_model.rules.weights_not_all_zero``).
     ``thresholds``, ``act_steps``: the layer's variables, flattened (empty: not known); the
     hardware holds them in fixed-width registers (see ``hw_model.mapping.check_register_values``).
+    ``learns``: the layer is compiled for edge learning (its NP program then holds the learning
+    state, see ``hw_model.program.LEARNING_BYTES``).
     """
 
     kind: str
@@ -43,6 +45,7 @@ class LayerSpec:
     weights_all_zero: bool = False
     thresholds: tuple[int, ...] = ()
     act_steps: tuple[float, ...] = ()
+    learns: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -56,8 +56,8 @@ def test_zoo_models_map_identically(name, mode):
     assert summary_of(sim) == summary_of(vendor)
 
 
-def chain(*layers):
-    model = akida_sim.Model()
+def chain(*layers, pkg=akida_sim):
+    model = pkg.Model()
     for layer in layers:
         model.add(layer)
     for layer in model.layers:  # non-zero weights: an all-zero layer goes to software
@@ -354,3 +354,34 @@ def test_reprs_of_components_passes_and_sequences_match_the_vendor(name, mode):
         tail = f"]>]{'' if v_seq.program is None else f', program_size={len(v_seq.program)}'}>"
         assert s_text.endswith(tail) and v_text.endswith(tail)
         assert s_text.count("<akida.NP.Component") == v_text.count("<akida.NP.Component")
+
+
+LEARNING_FRONTS = {
+    "alone": lambda ak, n: [ak.InputData(input_shape=(1, 1, n), input_bits=1)],
+    "after conv": lambda ak, n: [ak.InputData(input_shape=(8, 8, 4), input_bits=4),
+                                 ak.Convolutional(kernel_size=(3, 3), filters=n // 4, weights_bits=4, act_bits=1,
+                                                  name="conv")],
+    "after input conv": lambda ak, n: [ak.InputConvolutional(input_shape=(8, 8, 1), kernel_size=(3, 3),
+                                                             filters=n // 8, weights_bits=4, act_bits=1, name="ic")],
+}
+
+
+def _learning_model(pkg, front, inputs, units, activation, num_weights, num_classes):
+    model = chain(*LEARNING_FRONTS[front](pkg, inputs),
+                  pkg.FullyConnected(units=units, weights_bits=1, activation=activation, name="learner"), pkg=pkg)
+    model.compile(pkg.AkidaUnsupervised(num_weights=num_weights, num_classes=num_classes))
+    return model
+
+
+@pytest.mark.parametrize("device", ["AKD1000", "TwoNodesIPv1"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("front, inputs, units, activation, num_weights, num_classes", [
+    ("alone", 64, 16, True, 16, 1), ("alone", 2048, 40, False, 64, 8), ("alone", 64, 2000, True, 8, 4),
+    ("after conv", 128, 24, True, 32, 2), ("after input conv", 64, 10, False, 8, 1)])
+def test_learning_fully_connected_programs_agree_with_vendor(front, inputs, units, activation, num_weights,
+                                                             num_classes, mode, device):
+    args = (front, inputs, units, activation, num_weights, num_classes)
+    sim, vendor = _learning_model(akida_sim, *args), _learning_model(akida, *args)
+    vendor.map(getattr(akida, device)(), mode=getattr(akida.MapMode, mode))
+    sim.map(getattr(akida_sim, device)(), mode=getattr(akida_sim.MapMode, mode))
+    assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
