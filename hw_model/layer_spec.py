@@ -91,7 +91,8 @@ def _pair(v) -> tuple[int, int]:
 
 def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stride=1, padding="same",
               pool_type="none", pool_size=-1, pool_stride=-1, weights_bits=4, input_bits=4,
-              activation=True, act_bits=4, weights_all_zero=False, thresholds=(), act_steps=()) -> LayerSpec:
+              activation=True, act_bits=4, weights_all_zero=False, thresholds=(), act_steps=(),
+              learns=False) -> LayerSpec:
     """Build a LayerSpec, computing the output shape (kernels, strides and pools given as an int
     for both axes or as an (axis 1, axis 2) pair)."""
     x, y, c = (int(v) for v in input_shape)
@@ -113,4 +114,4 @@ def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stri
                      pool_size=pool_size, pool_stride=pool_stride,
                      weights_bits=weights_bits, input_bits=input_bits, activation=activation,
                      act_bits=act_bits, weights_all_zero=weights_all_zero, thresholds=tuple(thresholds),
-                     act_steps=tuple(act_steps))
+                     act_steps=tuple(act_steps), learns=learns)
