@@ -32,8 +32,6 @@ DEFAULT_DEVICE = "AKD1000"
 DEFAULT_MODE = MapMode.AllNps.name
 #: Random frames when no input is given.
 DEFAULT_FRAMES = 1
-#: Frames whose power, each run alone, gives the printed power range.
-POWER_RANGE_FRAMES = 32
 #: The vendor's words when no input is given.
 RANDOM_INPUT_NOTE = "No input provided, using random data."
 
@@ -73,22 +71,12 @@ def _scores(model, x):
     return model.predict(x)
 
 
-def _per_frame_power(model, x):
-    """Estimated average power (mW) of each of the first POWER_RANGE_FRAMES frames run alone."""
-    powers = []
-    for i in range(min(len(x), POWER_RANGE_FRAMES)):
-        model.forward(x[i:i + 1])
-        powers.append(model.statistics.powers["average"])
-    return np.asarray(powers)
-
-
 def _run(args):
     model = load_model(args.model, args.seed)
     x, labels, notes = _frames(args, model)
     if not args.software:
         model.map(DEVICES[args.device](), mode=MapMode[args.mode])
     on_chip = any(s.backend == BackendType.Hardware for s in model.sequences)
-    powers = _per_frame_power(model, x) if on_chip else None
     start = time.perf_counter()
     scores = _scores(model, x)
     elapsed = time.perf_counter() - start
@@ -101,7 +89,7 @@ def _run(args):
     if labels is not None:
         report["accuracy"] = model.evaluate(x, np.asarray(labels, np.int32))
     if on_chip:
-        report.update(_hardware_report(model, args, stats, powers))
+        report.update(_hardware_report(model, args, stats))
         report["metrics"] = {name: metrics[name] for name in CHIP_METRICS}
     if args.save:
         model.save(args.save)
@@ -116,8 +104,9 @@ def _run(args):
         print(f"Floor power (mW): {stats.powers['floor']:.2f}")
     print(f"Average framerate = {stats.fps:.2f} fps" if stats.fps is not None else str(stats))
     if on_chip:
-        print(f"Last inference power range (mW):  Avg {stats.powers['average']:.2f} / Min {powers.min():.2f} / "
-              f"Max {powers.max():.2f} / Std {powers.std():.2f}")
+        p = stats.powers
+        print(f"Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
+              f"Max {p['max']:.2f} / Std {p['std']:.2f}")
         print(f"Last inference energy consumed (mJ/frame): {stats.energy:.2f}")
         print("Model metrics:")
         for name in CHIP_METRICS:
@@ -131,7 +120,7 @@ def _run(args):
     return 0
 
 
-def _hardware_report(model, args, stats, powers):
+def _hardware_report(model, args, stats):
     """Device, NPs, sequences and the estimated cost of the last (mapped) inference."""
     return {
         "device": args.device,
@@ -142,8 +131,7 @@ def _hardware_report(model, args, stats, powers):
         "components": {t.name: n for t, n in model.component_count.items()},
         "floor_power_mw": round(stats.powers["floor"], 2),
         "fps": round(stats.fps, 2),
-        "power_mw": {"average": round(stats.powers["average"], 2), "min": round(float(powers.min()), 2),
-                     "max": round(float(powers.max()), 2), "std": round(float(powers.std()), 2)},
+        "power_mw": {key: round(stats.powers[key], 2) for key in ("average", "min", "max", "std")},
         "energy_mj_per_frame": round(stats.energy, 4),
     }
 

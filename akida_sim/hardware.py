@@ -41,7 +41,7 @@ def layer_spec(layer):
                  for name, var in (("thresholds", "threshold"), ("act_steps", "act_step")) if var in layer._variables}
     common.update(weights_bits=a["weights_bits"], activation=a["activation"], act_bits=a["act_bits"], **registers)
     if kind == "fully_connected":
-        return LayerSpec(filters=a["units"], **common)
+        return LayerSpec(filters=a["units"], learns=layer._learning is not None, **common)
     weights_all_zero = any(not layer._variables[name].any()
                            for name in ("weights", "weights_pw") if name in layer._variables)
     return LayerSpec(filters=a["filters"], kernel=a["kernel_size"], stride=a["kernel_stride"],

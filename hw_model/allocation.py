@@ -52,6 +52,17 @@ def seq_min_f(needs: Sequence[LayerNeed], mesh: Mesh) -> int:
     return best
 
 
+def pair_target(needs: Sequence[LayerNeed], hw: Sequence[bool], mesh: Mesh) -> int | None:
+    """HwPr on a multi-pass mesh: the filters-per-NP target with which every two consecutive
+    hardware layers still fit one pass (the largest ``seq_min_f`` over those pairs holding a
+    CNP layer; None: no such pair) (calibration, vendor API on the 2-node IP: separable chains
+    of 128 to 512 filters, mixed 64/128/256-filter chains, AkidaNet-0.5/96; e.g. [128, 256, 64]
+    filters give 3 x 43, 5 x 52 | 2 x 32)."""
+    fs = [seq_min_f(pair, mesh) for pair, both_hw in zip(zip(needs, needs[1:]), zip(hw, hw[1:]))
+          if all(both_hw) and any(n.engine == "CNP" for n in pair)]
+    return max(fs) if fs else None
+
+
 def one_channel_split_ok(spec: LayerSpec, groups: int, mesh: Mesh | None = None) -> bool:
     """A 1-input-channel conv split over several NPs needs every NP's filter count / 8 (rounded
     up) even; the vendor stops spreading the whole model at the first filters-per-NP target that

@@ -376,16 +376,25 @@ def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> tu
     return _price(table, "host_call_s"), frames * per_frame
 
 
-def _power_levels(floor: float, dynamic_mj: float, frames: int, chip_s: float, time_s: float) -> Mapping[str, float]:
-    """Floor while the host works, active level while the chip computes, their time average and std
-    (mW), under the vendor's keys ``Avg``/``Min``/``Max``/``Std`` and as ``floor``/``average``/
-    ``min``/``max``/``std``."""
-    average = floor + dynamic_mj * frames / time_s
-    active = floor + dynamic_mj * frames / chip_s
-    share = chip_s / time_s
-    std = (active - floor) * math.sqrt(share * (1 - share))
-    return MappingProxyType({"floor": floor, "average": average, "min": floor, "max": active, "std": std,
-                             "Avg": average, "Min": floor, "Max": active, "Std": std})
+def _power_profile(floor: float, dynamic_mj: float, frames: int, host_s: float, chip_s: float,
+                   time_s: float) -> tuple[tuple[PowerEvent, ...], Mapping[str, float]]:
+    """The modelled power levels of a call and their statistics (mW): floor while the host
+    transfers its first half, the active level (floor + dynamic energy over chip time) while the
+    chip computes, floor again to the end (``time_s``).  ``average`` and ``std`` are the
+    time-weighted mean and standard deviation of those levels and ``min``/``max`` the lowest and
+    highest level held for a non-zero time, so min <= average <= max whatever the inputs; under
+    the vendor's keys ``Avg``/``Min``/``Max``/``Std`` and as ``floor``/``average``/``min``/``max``/``std``."""
+    active = floor + dynamic_mj * frames / chip_s if chip_s > 0 else floor
+    starts = (0.0, host_s / 2, host_s / 2 + chip_s)
+    spans = [(start, end - start, level) for start, end, level
+             in zip(starts, starts[1:] + (time_s,), (floor, active, floor)) if end > start] or [(0.0, 1.0, floor)]
+    total = sum(d for _, d, _ in spans)
+    lo, hi = min(level for *_, level in spans), max(level for *_, level in spans)
+    average = min(max(sum(d * level for _, d, level in spans) / total, lo), hi)
+    std = math.sqrt(sum(d * (level - average) ** 2 for _, d, level in spans) / total)
+    events = tuple(PowerEvent(start, level) for start, _, level in spans)
+    return events, MappingProxyType({"floor": floor, "average": average, "min": lo, "max": hi, "std": std,
+                                     "Avg": average, "Min": lo, "Max": hi, "Std": std})
 
 
 def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,
@@ -433,7 +442,7 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     software_s = frames * sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers) / host_speed
     time_s = host_s + chip_s + software_s
     dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * _price(table, "pj_per_synaptic_op") * 1e-9
-    powers = _power_levels(floor, dynamic_mj, frames, chip_s, time_s)
+    events, powers = _power_profile(floor, dynamic_mj, frames, host_s, chip_s, time_s)
     fps = frames / time_s
 
     parts_lo_hi = (_validated(table, "clk_error", chip_s), _validated(table, "host_error", call_s + software_s),
@@ -441,7 +450,6 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     t_lo, t_hi = sum(p[0] for p in parts_lo_hi), sum(p[1] for p in parts_lo_hi)
     res = _price(table, "timer_resolution_s") / 2
     rows, seq_stats = _report_rows(seqs, table, host_speed)
-    events = (PowerEvent(0.0, floor), PowerEvent(host_s / 2, powers["max"]), PowerEvent(host_s / 2 + chip_s, floor))
     return Statistics(
         table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps,
         fps_range=(frames / (t_hi + res), frames / max(t_lo - res, res)),

@@ -23,6 +23,8 @@ class LayerSpec:
     software (observed; see ``hw_model.rules.weights_not_all_zero``).
     ``thresholds``, ``act_steps``: the layer's variables, flattened (empty: not known); the
     hardware holds them in fixed-width registers (see ``hw_model.mapping.check_register_values``).
+    ``learns``: the layer is compiled for edge learning (its NP program then holds the learning
+    state, see ``hw_model.program.LEARNING_BYTES``).
     """
 
     kind: str
@@ -43,6 +45,7 @@ class LayerSpec:
     weights_all_zero: bool = False
     thresholds: tuple[int, ...] = ()
     act_steps: tuple[float, ...] = ()
+    learns: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -88,7 +91,8 @@ def _pair(v) -> tuple[int, int]:
 
 def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stride=1, padding="same",
               pool_type="none", pool_size=-1, pool_stride=-1, weights_bits=4, input_bits=4,
-              activation=True, act_bits=4, weights_all_zero=False, thresholds=(), act_steps=()) -> LayerSpec:
+              activation=True, act_bits=4, weights_all_zero=False, thresholds=(), act_steps=(),
+              learns=False) -> LayerSpec:
     """Build a LayerSpec, computing the output shape (kernels, strides and pools given as an int
     for both axes or as an (axis 1, axis 2) pair)."""
     x, y, c = (int(v) for v in input_shape)
@@ -110,4 +114,4 @@ def make_spec(kind: str, name: str, input_shape, filters: int, *, kernel=1, stri
                      pool_size=pool_size, pool_stride=pool_stride,
                      weights_bits=weights_bits, input_bits=input_bits, activation=activation,
                      act_bits=act_bits, weights_all_zero=weights_all_zero, thresholds=tuple(thresholds),
-                     act_steps=tuple(act_steps))
+                     act_steps=tuple(act_steps), learns=learns)

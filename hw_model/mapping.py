@@ -8,7 +8,8 @@ Rules were found by sweeping the vendor's public API (akida 2.19.3, ``model.map`
 - :mod:`hw_model.rules`: the design rules, each a small named function returning the vendor's
   reason text (``map_layers(..., hw_only=True)`` raises :class:`MappingError` with it);
 - :mod:`hw_model.allocation`: how NPs are dealt to layers (Minimal: fewest filter groups;
-  AllNps/HwPr: one filters-per-NP target for the whole model; slots in mesh order);
+  AllNps/HwPr: one filters-per-NP target for the whole model, for HwPr on a multi-pass mesh
+  the one at which every two consecutive layers share a pass; slots in mesh order);
 - :mod:`hw_model.sequences`: where sequences are cut (NP budget, max pooling, software layers);
 - :mod:`hw_model.program`: program bytes of a hardware sequence.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from .allocation import allocate, one_channel_split_ok, seq_min_f, sequence_header_bytes
+from .allocation import allocate, cnps_at, one_channel_split_ok, pair_target, seq_min_f, sequence_header_bytes
 from .capacity import LayerNeed, layer_need
 from .layer_spec import LayerSpec
 from .mapped import MODES, LayerMapping, MappingError, ModelMapping, PassMapping, SequenceMapping, Violation
@@ -152,6 +153,13 @@ def _spec_named(specs: Sequence[LayerSpec], name: str) -> LayerSpec:
 
 
 
+def _fc_pass_after_split(chunks: list[tuple[bool, list[LayerNeed]]], f: int) -> bool:
+    """A hardware chunk starts on a FullyConnected layer whose input layer, ending the hardware
+    chunk before, runs on several CNPs at filters-per-NP target ``f``."""
+    return any(is_hw and prev_hw and ns[0].engine == "FNP" and prev[-1].engine == "CNP" and cnps_at(prev[-1], f) > 1
+               for (prev_hw, prev), (is_hw, ns) in zip(chunks, chunks[1:]))
+
+
 def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
          revoked: frozenset) -> tuple[ModelMapping, int | None]:
     needs = [layer_need(s, mesh) for s in specs]
@@ -167,12 +175,24 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
         _check_hw_only(needs, viols, mesh)
 
     merged = partition(needs, hw, viols, mesh, hw_only, all_viols, None)
+    f_model = None
+    # HwPr on a multi-pass mesh: every two consecutive hardware layers fit one pass at the model's
+    # target (see allocation.pair_target), the passes cut greedily at it; but where a pass would
+    # start on a FullyConnected layer whose input layer ends the pass before on several CNPs, the
+    # model maps as AllNps (calibration, vendor API on the 2-node IP: conv/separable chains ending
+    # or not in an FC, whose last CNP layer before a lone FC pass runs on 1 or 4 NPs; the DS-CNN and
+    # MNIST nets, which keep their AllNps mapping).
+    if mode == "HwPr" and mesh.multi_pass:
+        f_pair = pair_target(needs, hw, mesh)
+        trial = None if f_pair is None else partition(needs, hw, viols, mesh, False, [], f_pair)
+        if trial is not None and not _fc_pass_after_split(trial, f_pair):
+            merged, f_model = trial, f_pair
     # AllNps/HwPr: the sequence partition is the greedy one at the smallest filters-per-NP target f
     # that still needs no more HW sequences than the Minimal (f = None) partition; each layer then
     # costs spatial * max(min_groups, ceil(F / f)) CNPs, and the same layers must stay on hardware
     # (calibration: AllNps/HwPr sequence partitions of the random multi-layer sweeps, vendor API;
     # e.g. [l0-l1][l2-fc0] at f = 29 where the Minimal partition is [l0-l2][l3-fc0])
-    if mode != "Minimal":
+    if mode != "Minimal" and f_model is None:
         def hw_shape(part):
             return (sum(1 for is_hw, _ in part if is_hw),
                     {n.spec.name for is_hw, ns in part if is_hw for n in ns})
@@ -187,8 +207,7 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
             merged = trial
     # AllNps/HwPr: one filters-per-NP target for the whole model, set by its most constrained
     # HW sequence (observed: a sequence after a software layer is spread no further than that).
-    f_model = None
-    if mode != "Minimal":
+    if mode != "Minimal" and f_model is None:
         fs = [seq_min_f(ns, mesh) for is_hw, ns in merged if is_hw and any(n.engine == "CNP" for n in ns)]
         f_model = max(fs) if fs else None
     seqs = []

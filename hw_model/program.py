@@ -6,6 +6,7 @@ does not depend on weight values, input bits or the spatial extent of a layer
 (only on how many NPs it uses), so it is modelled as
 
     program = SEQ_HEADER + sum(LAYER_HEADER per HW layer) + sum(bytes per NP)
+              + LEARNING_BYTES for the NP of a FullyConnected compiled for learning
               + CHUNK_HEADER * (number of 256 KiB chunks each layer's NP items need - 1)
               + PASS_HEADER * (passes - 1) + the IP version's header bytes (VERSION_HEADERS)
 
@@ -36,6 +37,11 @@ FILTER_RECORD = 8           # bytes per filter per NP (threshold + step; calibra
 FC_UNIT_RECORD = 16         # bytes per FC unit (calibration)
 FC_INPUT_BLOCK = 32         # FC inputs are padded to multiples of 32 (calibration)
 FC_BLOCK_BYTES = {1: 4, 2: 8, 4: 24}   # bytes per unit per 32-input block, by weight bits (calibration)
+# A FullyConnected compiled for learning adds a fixed block of learning state to its NP, by NP
+# type (calibration: learning FCs of 16..2000 units, 64..10000 inputs, num_weights 8..64,
+# num_classes 1..16, with and without activation, first or after an input conv / conv /
+# separable / FC layer, every mode, both devices: the block depends only on the NP).
+LEARNING_BYTES = {"FNP3": 344, "FNP2": 312}
 
 # Conv weight packing: per input channel, ceil(ceil(F/8) * r) units of `unit` bytes (calibration:
 # program-length steps in sweeps of F; the same units set the CNP filter caps, see mesh.MapLimits).
@@ -136,7 +142,8 @@ def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: b
         x, y, c = spec.input_shape
         nb = math.ceil(x * y * c / FC_INPUT_BLOCK)
         b = FNP_HEADER + spec.filters * (FC_UNIT_RECORD + nb * FC_BLOCK_BYTES[spec.weights_bits])
-        return b + (FNP2_EXTRA if np_type == "FNP2" else 0) + FILTER_RECORD * spec.filters * (not spec.activation)
+        b += (FNP2_EXTRA if np_type == "FNP2" else 0) + FILTER_RECORD * spec.filters * (not spec.activation)
+        return b + (LEARNING_BYTES[np_type] if spec.learns else 0)
     raise KeyError(f"layer {spec.name!r}: no NP program model for kind {spec.kind!r}")
 
 

@@ -153,6 +153,26 @@ def test_statistics_names_read_by_the_cli():
     assert [e.power for e in events] == [e.power for e in s.power_events] and events[0].voltage is None
 
 
+@pytest.mark.parametrize("name, mode, device", [("mnist", "AllNps", "AKD1000"), ("dscnn_kws", "Minimal", "AKD1000"),
+                                                 ("dscnn_kws", "AllNps", "TwoNodesIPv1"),
+                                                 ("akidanet_05_96", "HwPr", "AKD1000")])
+@pytest.mark.parametrize("frames, batch_size", [(1, 0), (4, 0), (10, 3), (16, 1)])
+def test_power_range_is_the_time_weighted_profile_of_its_levels(name, mode, device, frames, batch_size):
+    model, s = mapped_run(name, frames, mode, device=getattr(ak, device)(), batch_size=batch_size)
+    p, events = s.powers, s.power_events
+    assert p["min"] <= p["average"] <= p["max"] and p["std"] >= 0
+    assert p["min"] == min(e.power for e in events) == p["floor"] and p["max"] == max(e.power for e in events)
+    ends = [e.ts for e in events[1:]] + [s.time_s]
+    spans = [(end - e.ts, e.power) for e, end in zip(events, ends)]
+    assert all(d > 0 for d, _ in spans) and events[0].ts == 0
+    mean = sum(d * level for d, level in spans) / s.time_s
+    assert p["average"] == pytest.approx(mean, rel=1e-12)
+    assert p["std"] == pytest.approx(np.sqrt(sum(d * (level - mean) ** 2 for d, level in spans) / s.time_s), rel=1e-9)
+    assert s.energy == pytest.approx(p["average"] / s.fps, rel=1e-12)
+    assert (p["average"] - p["floor"]) * s.time_s == pytest.approx(s.dynamic_mj_per_frame * frames, rel=1e-9)
+    assert [e.power for e in model.power_events] == [e.power for e in events]
+
+
 def test_forward_on_a_mapped_model_does_not_remap():
     model = zoo.build("mnist")
     model.map(ak.AKD1000())

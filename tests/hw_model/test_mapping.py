@@ -339,3 +339,43 @@ def test_np_act_steps_must_fit_16_bits():
     with pytest.raises(MappingError, match=r"Backend hardware\(CNP\): act_step should be between 0 and 65535\. "
                                            r"Receives act_step 70000\.\.$"):
         map_layers([conv("c", (8, 8, 8), 2, act_steps=(1.0, 70000.75))])
+
+
+def _seps(filters, shape=(6, 6, 256), fc_units=0):
+    specs = []
+    for i, f in enumerate(filters):
+        specs.append(make_spec("separable", f"s{i}", shape, f, kernel=3))
+        shape = specs[-1].output_shape
+    if fc_units:
+        specs.append(make_spec("fully_connected", "fc", shape, fc_units))
+    return specs
+
+
+def _passes(mapping):
+    return [[(L.name, len(L.nps)) for L in mapping.sequences[0].layers if L.name in p.layers]
+            for p in mapping.sequences[0].passes]
+
+
+def test_hwpr_on_a_multi_pass_mesh_spreads_every_pair_of_layers_over_one_pass():
+    mesh = _two_nodes("BC.A1.003.006")
+    # the target lets every two consecutive layers share a pass: [128, 256] fit 8 CNPs at 52
+    # filters per NP (3 + 5), [256, 64] at 43; the model takes the larger, passes cut greedily
+    assert _passes(map_layers(_seps([128, 256, 64]), mesh, mode="HwPr")) == [[("s0", 3), ("s1", 5)], [("s2", 2)]]
+    assert _passes(map_layers(_seps([128, 256, 64]), mesh, mode="AllNps")) == [[("s0", 2), ("s1", 4), ("s2", 1)]]
+    # a single-pass mesh of the same NPs keeps HwPr as AllNps
+    single = _two_nodes("BC.00.000.002")
+    assert (map_layers(_seps([128, 256, 64]), single, mode="HwPr").sequences
+            == map_layers(_seps([128, 256, 64]), single, mode="AllNps").sequences)
+
+
+def test_hwpr_keeps_the_allnps_mapping_where_a_lone_fc_pass_follows_a_split_layer():
+    # the 2-node IP's NPs: the first of each node also an FNP2, an FNP3
+    slots = [NPSlot(1, r, i, (NPType.CNP1, (NPType.FNP2, NPType.FNP3)[r - 2]) if i == 0 else (NPType.CNP1,))
+             for r in (2, 3) for i in range(4)]
+    mesh = make_mesh("two", slots, sram=akd1000().sram, hw_version="BC.A1.003.006")
+    # at 64 filters per NP: [4, 4 CNPs] then the FC alone after a layer on 4 CNPs: AllNps instead
+    specs = _seps([256, 256], fc_units=10)
+    assert (map_layers(specs, mesh, mode="HwPr").sequences == map_layers(specs, mesh, mode="AllNps").sequences)
+    # one more layer: the FC joins the last pass and the spread holds
+    assert _passes(map_layers(_seps([256] * 3, fc_units=10), mesh, mode="HwPr")) == \
+        [[("s0", 4), ("s1", 4)], [("s2", 4), ("fc", 1)]]

@@ -158,9 +158,9 @@ def _two_nodes():
     return akida.TwoNodesIPv1(), akida_sim.TwoNodesIPv1().hw_mesh
 
 
-#: (device name, models, modes): the AKD1000 in every mode; the 2-node IP (multi-pass, its own
-#: hardware version) in AllNps and Minimal (its HwPr spreads passes in a way not modelled).
-SWEEPS = [("AKD1000", MODELS, MODES), ("TwoNodesIPv1", _models(7, 24), ("AllNps", "Minimal"))]
+#: (device name, models, modes): the AKD1000 and the 2-node IP (multi-pass, its own hardware
+#: version), in every mode.
+SWEEPS = [("AKD1000", MODELS, MODES), ("TwoNodesIPv1", _models(7, 24), MODES)]
 
 
 @pytest.mark.parametrize("device, models, mode", [(d, m, mode) for d, m, modes in SWEEPS for mode in modes],

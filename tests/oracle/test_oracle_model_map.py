@@ -56,8 +56,8 @@ def test_zoo_models_map_identically(name, mode):
     assert summary_of(sim) == summary_of(vendor)
 
 
-def chain(*layers):
-    model = akida_sim.Model()
+def chain(*layers, pkg=akida_sim):
+    model = pkg.Model()
     for layer in layers:
         model.add(layer)
     for layer in model.layers:  # non-zero weights: an all-zero layer goes to software
@@ -354,3 +354,76 @@ def test_reprs_of_components_passes_and_sequences_match_the_vendor(name, mode):
         tail = f"]>]{'' if v_seq.program is None else f', program_size={len(v_seq.program)}'}>"
         assert s_text.endswith(tail) and v_text.endswith(tail)
         assert s_text.count("<akida.NP.Component") == v_text.count("<akida.NP.Component")
+
+
+LEARNING_FRONTS = {
+    "alone": lambda ak, n: [ak.InputData(input_shape=(1, 1, n), input_bits=1)],
+    "after conv": lambda ak, n: [ak.InputData(input_shape=(8, 8, 4), input_bits=4),
+                                 ak.Convolutional(kernel_size=(3, 3), filters=n // 4, weights_bits=4, act_bits=1,
+                                                  name="conv")],
+    "after input conv": lambda ak, n: [ak.InputConvolutional(input_shape=(8, 8, 1), kernel_size=(3, 3),
+                                                             filters=n // 8, weights_bits=4, act_bits=1, name="ic")],
+}
+
+
+def _learning_model(pkg, front, inputs, units, activation, num_weights, num_classes):
+    model = chain(*LEARNING_FRONTS[front](pkg, inputs),
+                  pkg.FullyConnected(units=units, weights_bits=1, activation=activation, name="learner"), pkg=pkg)
+    model.compile(pkg.AkidaUnsupervised(num_weights=num_weights, num_classes=num_classes))
+    return model
+
+
+@pytest.mark.parametrize("device", ["AKD1000", "TwoNodesIPv1"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("front, inputs, units, activation, num_weights, num_classes", [
+    ("alone", 64, 16, True, 16, 1), ("alone", 2048, 40, False, 64, 8), ("alone", 64, 2000, True, 8, 4),
+    ("after conv", 128, 24, True, 32, 2), ("after input conv", 64, 10, False, 8, 1)])
+def test_learning_fully_connected_programs_agree_with_vendor(front, inputs, units, activation, num_weights,
+                                                             num_classes, mode, device):
+    args = (front, inputs, units, activation, num_weights, num_classes)
+    sim, vendor = _learning_model(akida_sim, *args), _learning_model(akida, *args)
+    vendor.map(getattr(akida, device)(), mode=getattr(akida.MapMode, mode))
+    sim.map(getattr(akida_sim, device)(), mode=getattr(akida_sim.MapMode, mode))
+    assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
+
+
+def _sep(name, filters, **kw):
+    return akida_sim.SeparableConvolutional(kernel_size=(3, 3), filters=filters, weights_bits=4, act_bits=4,
+                                            name=name, **kw)
+
+
+def _two_nodes_chain(filters, shape=(6, 6, 256), fc=False, gap=False):
+    layers = [inp(shape)]
+    for i, f in enumerate(filters):
+        layers.append(_sep(f"sep{i}", f, **({"pool_type": akida_sim.PoolType.Average}
+                                            if gap and i == len(filters) - 1 else {})))
+    if fc:
+        layers.append(akida_sim.FullyConnected(units=10, weights_bits=4, name="fc"))
+    return lambda: chain(*layers)
+
+
+#: Chains whose HwPr mapping on the 2-node IP spreads their layers over more passes than
+#: AllNps, or keeps the AllNps mapping (a lone FC pass after a layer on several CNPs).
+TWO_NODES_HWPR = {
+    "3 x 256": _two_nodes_chain([256] * 3), "12 x 256": _two_nodes_chain([256] * 12),
+    "10 x 128": _two_nodes_chain([128] * 10, shape=(6, 6, 128)), "128-256-64": _two_nodes_chain([128, 256, 64]),
+    "256 then 8 x 64": _two_nodes_chain([256] + [64] * 8), "8 x 64 then 256": _two_nodes_chain([64] * 8 + [256]),
+    "3 x 256 + fc": _two_nodes_chain([256] * 3, fc=True), "4 x 256 + fc": _two_nodes_chain([256] * 4, fc=True),
+    "2 x 256 + fc": _two_nodes_chain([256] * 2, fc=True),
+    "5 x 64 + fc": _two_nodes_chain([64] * 5, shape=(6, 6, 64), fc=True),
+    "4 x 64 + gap + fc": _two_nodes_chain([64] * 4, shape=(6, 6, 64), fc=True, gap=True),
+    "11 x 256 + gap + fc": _two_nodes_chain([256] * 11, fc=True, gap=True),
+    "100-8 + fc": lambda: chain(inp((6, 6, 64)), _sep("sep0", 100), conv("conv1", filters=8),
+                                akida_sim.FullyConnected(units=10, weights_bits=4, name="fc")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TWO_NODES_HWPR))
+def test_hwpr_passes_on_two_nodes_agree_with_vendor(case):
+    sim = TWO_NODES_HWPR[case]()
+    vendor = zoo.copy_into(sim, akida)
+    vendor.map(akida.TwoNodesIPv1(), mode=akida.MapMode.HwPr)
+    sim.map(akida_sim.TwoNodesIPv1(), mode=akida_sim.MapMode.HwPr)
+    assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
+    assert ([[[l.name for l in p.layers] for p in s.passes] for s in sim.sequences]
+            == [[[l.name for l in p.layers] for p in s.passes] for s in vendor.sequences])
