@@ -78,7 +78,7 @@ def clock_observations(table):
 
 
 def fit_clocks(table=AKD1000_COSTS, rounds=3):
-    """(clk_per_event, 1/ops_per_clk, clk_per_layer), refitting as the slowest stage settles."""
+    """(clk_per_event, 1/ops_per_clk, clk_per_np), refitting as the slowest stage settles."""
     for _ in range(rounds):
         prices = fit_linear(clock_observations(table))
         table = clock_table(table, prices)
@@ -134,7 +134,7 @@ def fit():
     (ce, inv_ops, cl), _ = fit_clocks()
     per_byte, hrc = fit_linear(program_observations())
     call, inv_hz = fit_linear(time_observations())
-    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_layer": cl,
+    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_np": cl,
             "program_clk_per_byte": per_byte, "hrc_program_clk": hrc, "host_call_s": call,
             "clock_hz": 1 / inv_hz, "host_frame_s": host_frame_s(), "host_ops_per_s": fit_host_speed(),
             "pj_per_synaptic_op": float(np.mean(list(energy_ratios().values())))}
@@ -147,7 +147,7 @@ def validation():
     # figure instead (a pipeline paced by its slowest stage alone).
     table = replace(AKD1000_COSTS, pipeline_depth=Price(1e9, "stages in flight", "validation: unbounded"))
     _, table = fit_clocks(table)
-    clocks = leave_one_out(clock_observations(table), keys=("dscnn_1f", "akidanet_1f", "akidanet_steady"))
+    clocks = leave_one_out(clock_observations(table))
     pj = energy_ratios()
     ops = sum(c.synaptic_ops for c in _hw("akidanet_05_224").layers)
     power = {}

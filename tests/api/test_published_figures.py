@@ -48,6 +48,8 @@ def test_table_holds_the_fit(fitted):
 def test_stated_validation_errors_are_the_leave_one_out_errors(loo):
     assert pf.error_factor(loo["clocks"]) == pytest.approx(T.clk_error.value, rel=2e-3)
     assert pf.error_factor(loo["time"]) == pytest.approx(T.host_error.value, rel=2e-3)
+    chip_bound = {k: v for k, v in loo["time"].items() if k.startswith("akidanet_10f")}
+    assert pf.error_factor(chip_bound) == pytest.approx(T.chip_time_error.value, rel=2e-3)
     assert pf.error_factor(loo["program"]) < 1.5
     assert pf.error_factor(loo["power"]) < 1.1
 
