@@ -3,7 +3,7 @@
 ``AKD1000_COSTS`` is the AKD1000 reference board.  Each price names the published figure(s)
 that fixed it (the runs are in :mod:`hw_model.published`; the fit is reproduced by
 ``tests/api/test_published_figures.py`` with :mod:`hw_model.calibration`), or says that it
-is an assumption.  ``clk_error``, ``host_error`` and ``host_frame_error`` are the validation
+is an assumption.  ``clk_error``, ``chip_time_error``, ``host_error`` and ``host_frame_error`` are the validation
 errors of the model on the published runs (factors >= 1, leave-one-out where the runs allow
 it): ``statistics`` turns them into ranges.
 
