@@ -8,7 +8,8 @@ another table without re-running the network.
 
 Clocks (one hardware sequence, per frame)::
 
-    stage clk (a CNP/FNP layer) = nps * clk_per_np + np_events * clk_per_event + np_ops / ops_per_clk
+    stage clk (a CNP/FNP layer) = nps * clk_per_np + np_events * clk_per_event + np_ops / rate
+                                  (rate: ops_per_clk on a CNP, fnp_ops_per_clk on an FNP)
     stage clk (the HRC)         = input_values * hrc_clk_per_value
     first frame (fill)          = sum of the stages        (the frame crosses every layer)
     each further frame          = max(slowest stage, sum of the stages / pipeline_depth)
@@ -177,7 +178,8 @@ def stage_clocks(c: LayerCounts, table: CostTable) -> float:
         raise CostError(f"layer {c.name!r} runs on the host: it has no chip clocks")
     if c.kind == "input_conv":
         return c.input_values * _price(table, "hrc_clk_per_value")
-    return c.nps * _price(table, "clk_per_np") + c.np_events * _price(table, "clk_per_event") + c.np_ops / _price(table, "ops_per_clk")
+    rate = _price(table, "fnp_ops_per_clk" if c.kind == "fully_connected" else "ops_per_clk")
+    return c.nps * _price(table, "clk_per_np") + c.np_events * _price(table, "clk_per_event") + c.np_ops / rate
 
 
 def first_frame_clocks(seq: SequenceCounts, table: CostTable) -> float:
