@@ -78,6 +78,13 @@ def test_fc_width_sweep_compute_within_the_stated_error():
         assert 1 / T.clk_error.value <= ratio <= T.clk_error.value, o.key
 
 
+def test_dscnn_long_run_within_the_aimed_error():
+    """Not fitted on: DS-CNN at about 1,400 inferences/s and 0.7 mJ each over a long run (approximate)."""
+    fps, mj = published.DSCNN_LONG_RUN
+    s = statistics(pf.counts("dscnn_kws"), T, frames=1000)
+    assert 1 / 1.5 < s.fps / fps < 1.5 and 1 / 1.5 < s.energy / mj < 1.5
+
+
 def test_host_frame_time_agrees_with_the_fc_round_trip():
     lo, hi = published.FC_ROUND_TRIP_S
     assert lo / T.host_frame_error.value < T.host_frame_s.value < hi
