@@ -7,8 +7,9 @@ in its prices and is fitted by least squares on *relative* errors, so that a run
 clocks weighs as much as one of 43 million.
 
 Sub-models (see ``docs/cost_model.md``):
-- clocks: ``clk_per_event`` and ``1/ops_per_clk`` from the first-frame and steady-state
-  clocks of the DS-CNN and AkidaNet runs, ``clk_per_layer`` from the FC 50->1 run;
+- clocks: ``clk_per_event``, ``1/ops_per_clk`` and ``clk_per_np`` from the first-frame clocks
+  of the DS-CNN, AkidaNet and FC 50->1 runs and AkidaNet's steady-state clocks;
+  ``1/fnp_ops_per_clk`` from the compute time of wide FC chains;
 - programming: ``program_clk_per_byte`` and ``hrc_program_clk`` from the three programs;
 - host and clock: ``host_call_s`` and ``1/clock_hz`` from the printed fps of five runs
   (their published clocks as input), ``host_frame_s`` from a 10,000-frame MNIST run;
@@ -71,12 +72,20 @@ def error_factor(ratios: dict[str, float]) -> float:
 
 # ----------------------------------------------------------------------------- clocks
 
-def first_frame_features(seq: SequenceCounts, hrc_clk_per_value: float) -> tuple[tuple[float, ...], float]:
-    """Features (sum of np_events, sum of np_ops, stages) and the HRC's fixed clocks of a first frame."""
-    ev = sum(c.np_events for c in seq.layers if c.kind != "input_conv")
-    ops = sum(c.np_ops for c in seq.layers if c.kind != "input_conv")
-    fixed = sum(c.input_values * hrc_clk_per_value for c in seq.layers if c.kind == "input_conv")
-    return (ev, ops, float(len(seq.layers))), fixed
+def _cnp_features(c, table: CostTable) -> tuple[tuple[float, float, float], float]:
+    """Features (np_events, np_ops on a CNP, NPs) of one stage, and its clocks fixed by other prices (the
+    HRC's, and the operations of an FNP at ``fnp_ops_per_clk``)."""
+    if c.kind == "input_conv":
+        return (0.0, 0.0, 0.0), c.input_values * table.hrc_clk_per_value.value
+    if c.kind == "fully_connected":
+        return (c.np_events, 0.0, float(c.nps)), c.np_ops / table.fnp_ops_per_clk.value
+    return (c.np_events, c.np_ops, float(c.nps)), 0.0
+
+
+def first_frame_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
+    """Features (sum of np_events, sum of CNP np_ops, NPs) and the fixed clocks of a first frame."""
+    parts = [_cnp_features(c, table) for c in seq.layers]
+    return tuple(float(sum(f[i] for f, _ in parts)) for i in range(3)), sum(x for _, x in parts)
 
 
 def steady_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
@@ -85,20 +94,24 @@ def steady_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float,
     slowest = max(seq.layers, key=lambda c: stage_clocks(c, table))
     depth = table.pipeline_depth.value
     if first_frame_clocks(seq, table) / depth > stage_clocks(slowest, table):
-        f, fixed = first_frame_features(seq, table.hrc_clk_per_value.value)
+        f, fixed = first_frame_features(seq, table)
         return tuple(v / depth for v in f), fixed / depth
-    if slowest.kind == "input_conv":
-        return (0.0, 0.0, 1.0), slowest.input_values * table.hrc_clk_per_value.value
-    return (slowest.np_events, slowest.np_ops, 1.0), 0.0
+    return _cnp_features(slowest, table)
+
+
+def fnp_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
+    """Feature (sum of FNP np_ops) and the clocks the other prices fix, of a first frame."""
+    ops = sum(c.np_ops for c in seq.layers if c.kind == "fully_connected")
+    return (float(ops),), first_frame_clocks(seq, table) - ops / table.fnp_ops_per_clk.value
 
 
 def clock_table(table: CostTable, prices: np.ndarray) -> CostTable:
-    """``table`` with the clock prices (clk_per_event, 1/ops_per_clk, clk_per_layer) replaced."""
+    """``table`` with the CNP clock prices (clk_per_event, 1/ops_per_clk, clk_per_np) replaced."""
     return replace(table,
                    clk_per_event=Price(float(prices[0]), table.clk_per_event.unit, table.clk_per_event.source),
                    ops_per_clk=Price(float(1.0 / prices[1]), table.ops_per_clk.unit, table.ops_per_clk.source),
-                   clk_per_layer=Price(float(prices[2]), table.clk_per_layer.unit, table.clk_per_layer.source))
+                   clk_per_np=Price(float(prices[2]), table.clk_per_np.unit, table.clk_per_np.source))
 
 
 __all__ = ["Observation", "fit_linear", "predict", "leave_one_out", "error_factor", "first_frame_features",
-           "steady_features", "clock_table"]
+           "steady_features", "fnp_features", "clock_table"]

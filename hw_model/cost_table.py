@@ -3,7 +3,7 @@
 ``AKD1000_COSTS`` is the AKD1000 reference board.  Each price names the published figure(s)
 that fixed it (the runs are in :mod:`hw_model.published`; the fit is reproduced by
 ``tests/api/test_published_figures.py`` with :mod:`hw_model.calibration`), or says that it
-is an assumption.  ``clk_error``, ``host_error`` and ``host_frame_error`` are the validation
+is an assumption.  ``clk_error``, ``chip_time_error``, ``host_error`` and ``host_frame_error`` are the validation
 errors of the model on the published runs (factors >= 1, leave-one-out where the runs allow
 it): ``statistics`` turns them into ranges.
 
@@ -50,8 +50,9 @@ class CostTable:
     :mod:`hw_model.costs` for the formulas they enter).
 
     Clocks: ``clock_hz`` (Performance mode); ``clk_per_event`` (per input event reaching a
-    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per NP); ``clk_per_layer``
-    (fixed per stage per frame); ``hrc_clk_per_value`` (HRC, per dense input value);
+    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per CNP); ``fnp_ops_per_clk`` (the same on an FNP, a
+    fully connected layer); ``clk_per_np``
+    (fixed per NP of a layer per frame, added to the layer's stage); ``hrc_clk_per_value`` (HRC, per dense input value);
     ``pipeline_depth`` (stages' worth of work in flight once the pipeline is full);
     ``program_clk_per_byte`` and ``hrc_program_clk`` (programming a sequence).
     Host: ``host_call_s`` (per call), ``host_frame_s`` (per frame per hardware sequence),
@@ -60,7 +61,7 @@ class CostTable:
     of the printed fps.
     Clock modes: ``<mode>_slowdown`` (clock divisor) and ``<mode>_floor_mw`` (board floor
     power) for Performance, Economy, LowPower.  Energy: ``pj_per_synaptic_op``.
-    Validation: ``clk_error`` (chip clocks), ``host_error`` (per-call host time and clock given
+    Validation: ``clk_error`` (chip clocks), ``chip_time_error`` (clocks to seconds), ``host_error`` (per-call host time and clock given
     the clocks) and ``host_frame_error`` (per-frame host time), factors >= 1;
     ``calibration_density``: activation density of the counts the event prices were fitted on.
     """
@@ -69,7 +70,8 @@ class CostTable:
     clock_hz: Price
     clk_per_event: Price
     ops_per_clk: Price
-    clk_per_layer: Price
+    fnp_ops_per_clk: Price
+    clk_per_np: Price
     hrc_clk_per_value: Price
     pipeline_depth: Price
     program_clk_per_byte: Price
@@ -87,6 +89,7 @@ class CostTable:
     lowpower_floor_mw: Price
     pj_per_synaptic_op: Price
     clk_error: Price
+    chip_time_error: Price
     host_error: Price
     host_frame_error: Price
     calibration_density: Price
@@ -96,11 +99,11 @@ class CostTable:
             if f.name != "name" and not isinstance(getattr(self, f.name), Price):
                 raise TypeError(f"CostTable {self.name!r}: {f.name} must be a Price, "
                                 f"got {type(getattr(self, f.name)).__name__}")
-        for f in ("clock_hz", "ops_per_clk", "pipeline_depth", "host_bytes_per_s", "host_ops_per_s", "performance_slowdown", "economy_slowdown",
+        for f in ("clock_hz", "ops_per_clk", "fnp_ops_per_clk", "pipeline_depth", "host_bytes_per_s", "host_ops_per_s", "performance_slowdown", "economy_slowdown",
                   "lowpower_slowdown"):
             if getattr(self, f).value <= 0:
                 raise ValueError(f"CostTable {self.name!r}: {f} must be > 0")
-        for f in ("clk_error", "host_error", "host_frame_error"):
+        for f in ("clk_error", "chip_time_error", "host_error", "host_frame_error"):
             if getattr(self, f).value < 1:
                 raise ValueError(f"CostTable {self.name!r}: {f} is a factor >= 1, got {getattr(self, f).value}")
 
@@ -121,16 +124,18 @@ class CostTable:
 
 # Fitted and validated values (tests/api/test_published_figures.py re-fits them from the published runs).
 CLOCK_HZ = 233.3e6
-CLK_PER_EVENT = 2.914
-OPS_PER_CLK = 6.330
-CLK_PER_LAYER = 565.9
+CLK_PER_EVENT = 0.3410
+OPS_PER_CLK = 5.959
+FNP_OPS_PER_CLK = 2.734
+CLK_PER_NP = 644.5
 PROGRAM_CLK_PER_BYTE = 0.6291
 HRC_PROGRAM_CLK = 97_620.0
 HOST_CALL_S = 15.34e-3
 PJ_PER_OP = 5.802
-CLK_ERROR = 1.643
+CLK_ERROR = 1.282
+CHIP_TIME_ERROR = 1.183
 HOST_ERROR = 2.716
-HOST_OPS_PER_S = 2.56e9
+HOST_OPS_PER_S = 2.480e9
 
 #: AkidaNet-0.5/224 clocks per frame once the pipeline is full: (10-frame runs' mean - 1 frame) / 9.
 STEADY_CLK = ((sum(r.inference_clk for r in published.RUNS if r.key.startswith("akidanet_10f")) / 3
@@ -157,13 +162,21 @@ AKD1000_COSTS = CostTable(
     clk_per_event=Price(
         CLK_PER_EVENT, "clk per input event on a layer's busiest NP",
         f"fit: first-frame clocks of DS-CNN (93,965), AkidaNet-0.5 (13,733,572) and FC 50->1 (668) "
-        f"({_GUIDE}; {_POWER}; {_FC}), solved jointly with ops_per_clk and clk_per_layer, density 0.50"),
+        f"({_GUIDE}; {_POWER}; {_FC}), and AkidaNet-0.5's steady-state clocks per frame, solved jointly with ops_per_clk and clk_per_np, density 0.50"),
     ops_per_clk=Price(
         OPS_PER_CLK, "synaptic ops per clock per NP",
-        "fit: same three clock figures as clk_per_event, jointly"),
-    clk_per_layer=Price(
-        CLK_PER_LAYER, "clk per stage per frame",
-        "fit: same three clock figures as clk_per_event, jointly (mostly fixed by the 668 clocks of FC 50->1)"),
+        "fit: same four clock figures as clk_per_event, jointly (their fully connected layers priced by "
+        "fnp_ops_per_clk)"),
+    fnp_ops_per_clk=Price(
+        FNP_OPS_PER_CLK, "synaptic ops per clock per FNP",
+        "fit: compute part of the 1-sample latency of FC(N->N) -> FC(N->1) at widths 1024, 2048 and 4096 (latency "
+        "- 675 us round trip, times clock_hz) (hw_model.published SOURCES['fc_width']); the calibration runs "
+        "hold almost no FNP work; bits and input density of that run not published, density 0.50 assumed"),
+    clk_per_np=Price(
+        CLK_PER_NP, "clk per NP of a layer per frame",
+        "fit: same four clock figures as clk_per_event, jointly (fixed mostly by the 668 clocks of FC 50->1 on one "
+        "NP and the 93,965 of DS-CNN on 65 NPs); a per-NP rather than per-layer overhead: the structure whose "
+        "leave-one-out errors are smallest (docs/cost_model.md)"),
     hrc_clk_per_value=Price(
         1.0, "clk per dense input value (8-bit)",
         "assumption: the HRC reads one input value per clock; not identifiable (1 % of AkidaNet-0.5's first "
@@ -213,8 +226,14 @@ AKD1000_COSTS = CostTable(
         f"fit: AkidaNet-0.5 10-frame runs, (average - floor) / fps over the synaptic ops per frame: 1021 mW at "
         f"43.48 fps (floor 912.23), 981 at 51.28 and 1047.5 at 53.76 (floor taken as performance_floor_mw) "
         f"({_GUIDE}; {_POWER}), density 0.50; all-inclusive (MAC, SRAM, routing)"),
-    clk_error=Price(CLK_ERROR, "factor", f"validation: largest leave-one-out error of the chip clocks (DS-CNN first frame predicted from "
-                    f"the AkidaNet and FC runs, pipeline bounded by its slowest stage) ({_LOO})"),
+    clk_error=Price(CLK_ERROR, "factor", f"validation: largest leave-one-out error of the chip clocks: the four CNP clock "
+                    f"figures (first frames of DS-CNN 0.96, AkidaNet-0.5 1.00, FC 50->1 1.10, AkidaNet's steady state "
+                    f"1.00, each predicted from the other three) and the three FNP compute times (widths 1024, 2048, "
+                    f"4096: 0.78, 1.02, 1.20), reached on width 1024; few networks, all at density 0.50 ({_LOO})"),
+    chip_time_error=Price(CHIP_TIME_ERROR, "factor",
+                          f"validation: largest leave-one-out error of the call time given the published clocks on "
+                          f"the runs whose time is mostly chip time (AkidaNet-0.5 10 frames: 0.88, 1.10, 1.18), i.e. "
+                          f"of clock_hz and the board's run-to-run noise (+-11 % in fps at equal clocks) ({_LOO})"),
     host_error=Price(HOST_ERROR, "factor",
                      f"validation: largest leave-one-out error of the call time (host and clock) given the published "
                      f"clocks, reached on the 1-frame DS-CNN run ({_LOO})"),

@@ -8,15 +8,18 @@ another table without re-running the network.
 
 Clocks (one hardware sequence, per frame)::
 
-    stage clk (a CNP/FNP layer) = clk_per_layer + np_events * clk_per_event + np_ops / ops_per_clk
-    stage clk (the HRC)         = clk_per_layer + input_values * hrc_clk_per_value
+    stage clk (a CNP/FNP layer) = nps * clk_per_np + np_events * clk_per_event + np_ops / rate
+                                  (rate: ops_per_clk on a CNP, fnp_ops_per_clk on an FNP)
+    stage clk (the HRC)         = input_values * hrc_clk_per_value
     first frame (fill)          = sum of the stages        (the frame crosses every layer)
     each further frame          = max(slowest stage, sum of the stages / pipeline_depth)
                                   (layers pipelined: the slowest paces, and at most
                                    ``pipeline_depth`` stages' worth of work is in flight)
 
-``np_events``/``np_ops`` are those of the layer's busiest NP: the NPs of a layer run in
-parallel, so more NPs for the same layer mean fewer clocks until another stage paces.
+``np_events``/``np_ops`` are those of the layer's busiest NP: the NPs of a layer share its
+events and operations in parallel, but each NP adds ``clk_per_np`` to its stage (a fixed cost
+per NP and frame that the NPs do not overlap): more NPs for the same layer mean fewer clocks
+until that overhead, or another stage, paces.
 
 Time of one call of N frames (sub-batches of ``batch_size``)::
 
@@ -173,10 +176,10 @@ def stage_clocks(c: LayerCounts, table: CostTable) -> float:
     """Clocks of one hardware layer (a pipeline stage) per frame: its busiest NP, or the HRC."""
     if c.on_host:
         raise CostError(f"layer {c.name!r} runs on the host: it has no chip clocks")
-    overhead = _price(table, "clk_per_layer")
     if c.kind == "input_conv":
-        return overhead + c.input_values * _price(table, "hrc_clk_per_value")
-    return overhead + c.np_events * _price(table, "clk_per_event") + c.np_ops / _price(table, "ops_per_clk")
+        return c.input_values * _price(table, "hrc_clk_per_value")
+    rate = _price(table, "fnp_ops_per_clk" if c.kind == "fully_connected" else "ops_per_clk")
+    return c.nps * _price(table, "clk_per_np") + c.np_events * _price(table, "clk_per_event") + c.np_ops / rate
 
 
 def first_frame_clocks(seq: SequenceCounts, table: CostTable) -> float:
@@ -276,7 +279,7 @@ class Statistics:
     ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
     included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std`` (and the vendor's keys
     ``Avg``/``Min``/``Max``/``Std``).  ``*_range``: (low, high) from the validation errors of
-    the cost table: chip time within ``clk_error``, the per-call host and software time within
+    the cost table: chip time within ``clk_error`` x ``chip_time_error``, the per-call host and software time within
     ``host_error``, the per-frame host time within ``host_frame_error``, and the 1 ms timer of
     the printed fps.
     Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
@@ -445,7 +448,8 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
     events, powers = _power_profile(floor, dynamic_mj, frames, host_s, chip_s, time_s)
     fps = frames / time_s
 
-    parts_lo_hi = (_validated(table, "clk_error", chip_s), _validated(table, "host_error", call_s + software_s),
+    chip_k = _price(table, "clk_error") * _price(table, "chip_time_error")
+    parts_lo_hi = ((chip_s / chip_k, chip_s * chip_k), _validated(table, "host_error", call_s + software_s),
                    _validated(table, "host_frame_error", frames_s))
     t_lo, t_hi = sum(p[0] for p in parts_lo_hi), sum(p[1] for p in parts_lo_hi)
     res = _price(table, "timer_resolution_s") / 2

@@ -22,6 +22,13 @@ SOURCES = {
                    "(reference section 5, 'Clock modes')",
     "np_count": "older akida_examples tutorial pages: AkidaNet-0.5/224 on its 32-NP Minimal "
                 "mapping at roughly half the fps of the 68-NP AllNps mapping",
+    "fc_width": "github.com/syntheticChemistry/hotSpring metalForge/npu/akida/BEYOND_SDK.md, 'FC Width Scales "
+                "to 8192+': wall-clock latency of one 1-sample forward on an AKD1000 PCIe board (SDK 2.19.1) of "
+                "InputConv(8->N, on the host) -> FC(N->N) -> FC(N->1), widths 64 to 4096; below width 512 the ~650 us "
+                "PCIe round trip dominates",
+    "kws_long_run": "github.com/syntheticChemistry/rustChip baseCamp/models/edge/ds_cnn_kws.md, 'NeuroBench "
+                    "Parity Target': BrainChip's ds_cnn_kws through the Python SDK on an AKD1000, about 1,400 "
+                    "inferences/s and 700 uJ per inference (approximate; frame count and mapping not stated)",
     "mnist_course": "github.com/ThomasRen2077/ECE6790_Assignment3 README: MNIST CNNs run on an AKD1000 "
                     "over the 10,000 test images, statistics as printed (the course's reference "
                     "'mnistnet' and a student's design whose architecture is not published)",
@@ -79,6 +86,14 @@ MNISTNET = (("input_conv", 16, 3, "max"), ("conv", 16, 3, "max"), ("fully_connec
 #: Host round trip of one call on small FC chains, seconds (low, high).
 FC_ROUND_TRIP_S = (650e-6, 700e-6)
 
+#: Wall-clock latency of one 1-sample call (s) by width N of InputConv(8->N, host) -> FC(N->N) -> FC(N->1)
+#: (SOURCES['fc_width']; weight and activation bits and input density not published).
+FC_WIDTH_LATENCY_S = {64: 779e-6, 128: 700e-6, 256: 812e-6, 512: 1106e-6, 1024: 1986e-6, 2048: 4969e-6,
+                      4096: 16141e-6}
+
+#: DS-CNN KWS over a long run (SOURCES['kws_long_run']): (inferences per s, mJ per inference), approximate.
+DSCNN_LONG_RUN = (1400.0, 0.7)
+
 #: Floor power per clock mode, mW (low, high over the two boards), and how many times slower
 #: the same model ran than in Performance.
 CLOCK_MODE_FLOORS_MW = {"Performance": (900.0, 918.0), "Economy": (736.0, 743.0), "LowPower": (653.0, 662.0)}
@@ -99,5 +114,5 @@ def run(key: str) -> PublishedRun:
     raise KeyError(f"no published run {key!r}; known: {[r.key for r in RUNS]}")
 
 
-__all__ = ["SOURCES", "PublishedRun", "RUNS", "FC_ROUND_TRIP_S", "CLOCK_MODE_FLOORS_MW", "CLOCK_MODE_SLOWDOWN",
+__all__ = ["SOURCES", "PublishedRun", "RUNS", "FC_ROUND_TRIP_S", "FC_WIDTH_LATENCY_S", "DSCNN_LONG_RUN", "CLOCK_MODE_FLOORS_MW", "CLOCK_MODE_SLOWDOWN",
            "MINIMAL_OVER_ALLNPS_FPS", "TIMER_RESOLUTION_S", "MNISTNET", "run"]

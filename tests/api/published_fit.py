@@ -17,7 +17,7 @@ import akida_sim as ak
 from akida_sim import zoo
 from hw_model import published
 from hw_model.calibration import (Observation, clock_table, error_factor, first_frame_features, fit_linear,
-                                  leave_one_out, predict, steady_features)
+                                  fnp_features, leave_one_out, predict, steady_features)
 from hw_model.cost_table import AKD1000_COSTS, Price
 from hw_model.costs import statistics
 
@@ -67,10 +67,9 @@ def _steady_target():
 
 def clock_observations(table):
     """First-frame and steady clocks of the published runs, features under ``table``."""
-    hrc = table.hrc_clk_per_value.value
     obs = []
     for key, network in (("dscnn_1f", "dscnn_kws"), ("akidanet_1f", "akidanet_05_224"), ("fc50_1f", "fc50")):
-        f, fixed = first_frame_features(_hw(network), hrc)
+        f, fixed = first_frame_features(_hw(network), table)
         obs.append(Observation(key, f, fixed, published.run(key).inference_clk))
     f, fixed = steady_features(_hw("akidanet_05_224"), table)
     obs.append(Observation("akidanet_steady", f, fixed, _steady_target()))
@@ -78,11 +77,39 @@ def clock_observations(table):
 
 
 def fit_clocks(table=AKD1000_COSTS, rounds=3):
-    """(clk_per_event, 1/ops_per_clk, clk_per_layer), refitting as the slowest stage settles."""
+    """(clk_per_event, 1/ops_per_clk, clk_per_np), refitting as the slowest stage settles."""
     for _ in range(rounds):
         prices = fit_linear(clock_observations(table))
         table = clock_table(table, prices)
     return prices, table
+
+
+#: Widths of the published FC chains whose latency is mostly compute (SOURCES['fc_width']).
+FC_COMPUTE_WIDTHS = (1024, 2048, 4096)
+
+
+@functools.lru_cache(maxsize=None)
+def fc_chain(width, seed=0):
+    """Hardware SequenceCounts of FC(width->width) -> FC(width->1), 4-bit, random weights calibrated
+    like the zoo's (the published chain's first layer runs on the host: its output is the input here)."""
+    model = ak.Model()
+    model.add(ak.InputData(input_shape=(1, 1, width), input_bits=4))
+    model.add(ak.FullyConnected(units=width, weights_bits=4, act_bits=4, name="fc1"))
+    model.add(ak.FullyConnected(units=1, weights_bits=4, activation=False, name="out"))
+    zoo.randomize(model, np.random.default_rng(seed))
+    (seq,) = [s for s in mapped(model, seed=seed + 1).statistics.counts if s.hardware]
+    return seq
+
+
+def fnp_observations(table=AKD1000_COSTS):
+    """Compute clocks of the wide FC chains: (latency - host round trip) x clock_hz."""
+    round_trip = sum(published.FC_ROUND_TRIP_S) / 2
+    obs = []
+    for width in FC_COMPUTE_WIDTHS:
+        f, fixed = fnp_features(fc_chain(width), table)
+        target = (published.FC_WIDTH_LATENCY_S[width] - round_trip) * table.clock_hz.value
+        obs.append(Observation(f"fc_{width}", f, fixed, target))
+    return obs
 
 
 def program_observations():
@@ -134,7 +161,8 @@ def fit():
     (ce, inv_ops, cl), _ = fit_clocks()
     per_byte, hrc = fit_linear(program_observations())
     call, inv_hz = fit_linear(time_observations())
-    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_layer": cl,
+    (inv_fnp,) = fit_linear(fnp_observations())
+    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_np": cl, "fnp_ops_per_clk": 1 / inv_fnp,
             "program_clk_per_byte": per_byte, "hrc_program_clk": hrc, "host_call_s": call,
             "clock_hz": 1 / inv_hz, "host_frame_s": host_frame_s(), "host_ops_per_s": fit_host_speed(),
             "pj_per_synaptic_op": float(np.mean(list(energy_ratios().values())))}
@@ -147,7 +175,7 @@ def validation():
     # figure instead (a pipeline paced by its slowest stage alone).
     table = replace(AKD1000_COSTS, pipeline_depth=Price(1e9, "stages in flight", "validation: unbounded"))
     _, table = fit_clocks(table)
-    clocks = leave_one_out(clock_observations(table), keys=("dscnn_1f", "akidanet_1f", "akidanet_steady"))
+    clocks = leave_one_out(clock_observations(table))
     pj = energy_ratios()
     ops = sum(c.synaptic_ops for c in _hw("akidanet_05_224").layers)
     power = {}
@@ -156,7 +184,7 @@ def validation():
         r = published.run(key)
         floor = r.floor_mw if r.floor_mw is not None else AKD1000_COSTS.performance_floor_mw.value
         power[key] = (floor + others * 1e-9 * ops * r.fps) / r.average_mw
-    return {"clocks": clocks, "program": leave_one_out(program_observations()),
+    return {"clocks": clocks, "fnp": leave_one_out(fnp_observations()), "program": leave_one_out(program_observations()),
             "time": leave_one_out(time_observations()), "power": power}
 
 
