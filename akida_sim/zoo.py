@@ -178,11 +178,5 @@ def build(name, seed=0):
     return model if name in TRAINED else randomize(model, np.random.default_rng(seed))
 
 
-def copy_into(model, ak):
-    """The same model rebuilt with another package of the same API (``ak``),
-    e.g. the vendor's: ``model.to_akida(ak)``."""
-    return model.to_akida(ak)
-
-
-__all__ = ["DEFAULT_MODEL", "LABELLED_DATA", "MODELS", "TRAINED", "build", "copy_into", "digits_layers",
+__all__ = ["DEFAULT_MODEL", "LABELLED_DATA", "MODELS", "TRAINED", "build", "digits_layers",
            "digits_test_split", "labelled_data", "random_inputs", "randomize"]

@@ -11,7 +11,7 @@ Workloads (``benchmarks/workloads.py``): DS-CNN, AkidaNet-0.5 at 112x112 and
 every layer's activations zero) and the zoo's; and one 3x3 64->64
 convolution on 56x56x64 at 1, 10, 50 and 100 % input density. For each
 workload and batch size the same inputs run through akida_sim, the vendor's
-package (the model copied with ``zoo.copy_into``) and a float32 TensorFlow
+package (the model copied with ``Model.to_akida``) and a float32 TensorFlow
 function of the same shapes (``tf.function``, graph mode), one repetition of
 each in turn so that all see the same machine load. Every repetition asserts
 that akida_sim's output equals the vendor's. Reported per row: akida_sim's
@@ -139,7 +139,7 @@ def timed(fn, arg):
 
 def run_workload(label, name, calibration, density, batches, quick, akida, tf_ok, peaks):
     model, density = workloads.build(name, calibration, density)
-    vendor = zoo.copy_into(model, akida) if akida is not None else None
+    vendor = model.to_akida(akida) if akida is not None else None
     macs = workloads.macs_per_sample(model)
     rng = np.random.default_rng(1)
     for batch in batches:

@@ -66,7 +66,7 @@ def test_batch_size_does_not_change_outputs(case):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_zoo_model_identical(name, seed):
     sim = zoo.build(name, seed=seed)
-    vendor = zoo.copy_into(sim, akida)
+    vendor = sim.to_akida(akida)
     x = zoo.random_inputs(sim, 4, np.random.default_rng(seed + 100))
     assert_identical(sim.forward(x), vendor.forward(x))
     assert_predict_close(sim.predict(x), vendor.predict(x))

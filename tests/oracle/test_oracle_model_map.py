@@ -41,7 +41,7 @@ def summary_of(model):
 
 
 def map_both(sim, mode, hw_only=False):
-    vendor = zoo.copy_into(sim, akida)
+    vendor = sim.to_akida(akida)
     vendor.map(akida.AKD1000(), hw_only=hw_only, mode=getattr(akida.MapMode, mode))
     sim.map(akida_sim.AKD1000(), hw_only=hw_only, mode=getattr(akida_sim.MapMode, mode))
     return vendor
@@ -130,7 +130,7 @@ def test_register_values_and_bit_widths_agree_with_vendor(case):
     outputs and FullyConnected inputs go to software."""
     for hw_only in (False, True):
         sim = REGISTER_MODELS[case]()
-        vendor = zoo.copy_into(sim, akida)
+        vendor = sim.to_akida(akida)
         outcomes = []
         for model, device in ((vendor, akida.AKD1000()), (sim, akida_sim.AKD1000())):
             try:
@@ -154,7 +154,7 @@ def test_software_splits_and_programs(case, mode):
                                   "input conv without activation"])
 def test_hw_only_refusals(case):
     sim = SPLIT_MODELS[case]()
-    vendor = zoo.copy_into(sim, akida)
+    vendor = sim.to_akida(akida)
     with pytest.raises(RuntimeError) as vendor_error:
         vendor.map(akida.AKD1000(), hw_only=True)
     with pytest.raises(RuntimeError) as sim_error:
@@ -221,7 +221,7 @@ def _random_models(seed, n):
     while len(out) < n:
         try:
             sim = random_sim_model(r)
-            zoo.copy_into(sim, akida)
+            sim.to_akida(akida)
         except (ValueError, RuntimeError):   # illegal parameters, rejected at construction
             continue
         out.append(sim)
@@ -241,7 +241,7 @@ def test_random_multilayer_models_agree_with_vendor(mode):
     n = same_nps = same_prog = 0
     misses = []
     for sim in _random_models(7, 40):
-        vendor = zoo.copy_into(sim, akida)
+        vendor = sim.to_akida(akida)
         try:
             vendor.map(akida.AKD1000(), mode=getattr(akida.MapMode, mode))
         except RuntimeError as vendor_error:
@@ -421,7 +421,7 @@ TWO_NODES_HWPR = {
 @pytest.mark.parametrize("case", sorted(TWO_NODES_HWPR))
 def test_hwpr_passes_on_two_nodes_agree_with_vendor(case):
     sim = TWO_NODES_HWPR[case]()
-    vendor = zoo.copy_into(sim, akida)
+    vendor = sim.to_akida(akida)
     vendor.map(akida.TwoNodesIPv1(), mode=akida.MapMode.HwPr)
     sim.map(akida_sim.TwoNodesIPv1(), mode=akida_sim.MapMode.HwPr)
     assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
