@@ -12,6 +12,11 @@ MODES = ("AllNps", "HwPr", "Minimal")
 class MappingError(RuntimeError):
     """A layer cannot be mapped on hardware (raised by ``map_layers(hw_only=True)``)."""
 
+    @classmethod
+    def for_layer(cls, name: str, msgs: list[str]) -> "MappingError":
+        """The vendor's one-layer form: "Cannot map layer 'name'. <reasons>"."""
+        return cls(f"Cannot map layer '{name}'. " + " ".join(msgs))
+
 
 @dataclass(frozen=True)
 class Violation:

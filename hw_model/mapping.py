@@ -83,7 +83,7 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
         free -= n.min_cnps
     if len(bad) == 1:
         name, msgs = bad[0]
-        raise MappingError(f"Cannot map layer '{name}'. " + " ".join(msgs))
+        raise MappingError.for_layer(name, msgs)
     if bad:
         lines = [f"  * Layer '{name}': " + " ".join(msgs) for name, msgs in bad]
         raise MappingError(f"Cannot map layer '{bad[0][0]}':\n" + "\n".join(lines))
@@ -167,9 +167,6 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
              for i, n in enumerate(needs)}
     all_viols: list[Violation] = [v for n in needs for v in viols[n.spec.name]]
     hw = [not viols[n.spec.name] for n in needs]
-
-    def fail(name: str, msgs: list[str]):
-        raise MappingError(f"Cannot map layer '{name}'. " + " ".join(msgs))
 
     if hw_only:
         _check_hw_only(needs, viols, mesh)

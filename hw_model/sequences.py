@@ -33,9 +33,6 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
     On a multi-pass mesh the hardware chunks cut on capacity are the passes of one sequence
     (see ``group_passes``), and a pass may end on a max-pooling layer (observed: AkidaNet-0.5/96 on
     the 2-node IP, passes ending on its max-pooling separable layers)."""
-    def fail(name: str, msgs: list[str]):
-        raise MappingError(f"Cannot map layer '{name}'. " + " ".join(msgs))
-
     # group consecutive HW-capable layers; cut on capacity; max-pool may not end a sequence
     chunks: list[tuple[bool, list[LayerNeed]]] = []
     fnp2_passed = False   # an earlier pass of the current multi-pass sequence uses an FNP2
@@ -43,7 +40,7 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
     while i < len(needs):
         if not hw[i]:
             if hw_only:
-                fail(needs[i].spec.name, [v.message for v in viols[needs[i].spec.name]])
+                raise MappingError.for_layer(needs[i].spec.name, [v.message for v in viols[needs[i].spec.name]])
             chunks.append((False, [needs[i]]))
             fnp2_passed = False
             i += 1
@@ -59,8 +56,9 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
             if not cur and not fits_in_one_sequence(mesh, [needs[i]], f):
                 if hw_only:
                     n = needs[i]
-                    fail(n.spec.name, [f"Not enough hardware components of type CNP1 available. "
-                                       f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
+                    raise MappingError.for_layer(n.spec.name, [
+                        f"Not enough hardware components of type CNP1 available. "
+                        f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
                 chunks.append((False, [needs[i]]))
                 i += 1
                 break
@@ -87,7 +85,7 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
                     cur, i, next_pass = list(needs[start:end]), end, True
             while not next_pass and cur and cur[-1].spec.kind in CNP_KINDS and cur[-1].spec.pool_type == "max":
                 if hw_only:
-                    fail(cur[-1].spec.name, [MAXPOOL_LAST_MSG])
+                    raise MappingError.for_layer(cur[-1].spec.name, [MAXPOOL_LAST_MSG])
                 all_viols.append(Violation("maxpool_not_last", cur[-1].spec.name, MAXPOOL_LAST_MSG))
                 tail.insert(0, cur.pop())
             if cur:
