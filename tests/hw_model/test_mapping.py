@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hw_model import (MappingError, NPSlot, NPType, SramSize, akd1000, check_layer, make_mesh, make_spec,
@@ -190,6 +190,9 @@ LAYER = st.fixed_dictionaries({
 
 @given(layers=st.lists(LAYER, min_size=1, max_size=5), shape=st.sampled_from([(8, 8, 8), (16, 16, 16), (32, 24, 32)]),
        fc=st.booleans())
+@example(layers=[{"kind": "conv", "filters": 1, "kernel": 3, "bits": 2}, {"kind": "conv", "filters": 1, "kernel": 3, "bits": 2},
+                 {"kind": "conv", "filters": 64, "kernel": 3, "bits": 2}, {"kind": "conv", "filters": 128, "kernel": 5, "bits": 4}],
+         shape=(8, 8, 8), fc=False)   # Minimal: fewer NPs, a longer program
 @settings(max_examples=25, deadline=None)
 def test_mapping_invariants(layers, shape, fc):
     specs, s = [], shape
@@ -221,8 +224,8 @@ def test_mapping_invariants(layers, shape, fc):
                 assert q.program_bytes is None and all(not L.nps for L in q.layers)
     hw = lambda m: [q.name for q in m.sequences if q.backend == "Hardware"]  # noqa: E731
     if hw(maps["Minimal"]) == hw(maps["AllNps"]):
+        # Fewer NPs; the program need not shrink (more filters per NP can lengthen it).
         assert maps["Minimal"].n_nps <= maps["AllNps"].n_nps
-        assert maps["Minimal"].program_bytes <= maps["AllNps"].program_bytes
 
 
 def test_a_smaller_mesh_cuts_the_model_into_sequences():
