@@ -190,8 +190,8 @@ LAYER = st.fixed_dictionaries({
 
 @given(layers=st.lists(LAYER, min_size=1, max_size=5), shape=st.sampled_from([(8, 8, 8), (16, 16, 16), (32, 24, 32)]),
        fc=st.booleans())
-@example(layers=[{"kind": "conv", "filters": 1, "kernel": 3, "bits": 2}, {"kind": "conv", "filters": 1, "kernel": 3, "bits": 2},
-                 {"kind": "conv", "filters": 64, "kernel": 3, "bits": 2}, {"kind": "conv", "filters": 128, "kernel": 5, "bits": 4}],
+@example(layers=[{"kind": "conv", "filters": f, "kernel": k, "bits": b} for f, k, b in ((1, 3, 2), (1, 3, 2), (64, 3, 2),
+                                                                                     (128, 5, 4))],
          shape=(8, 8, 8), fc=False)   # Minimal: fewer NPs, a longer program
 @settings(max_examples=25, deadline=None)
 def test_mapping_invariants(layers, shape, fc):
