@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from hw_model.costs import floor_line
+
 from . import __version__, zoo
 from .cli_inputs import load_input
 from .device import AKD1000, TwoNodesIPv1
@@ -101,17 +103,10 @@ def _run(args):
         print(note)
     model.summary()
     if on_chip:
-        print(f"Floor power (mW): {stats.powers['floor']:.2f}")
-    print(f"Average framerate = {stats.fps:.2f} fps" if stats.fps is not None else str(stats))
-    if on_chip:
-        p = stats.powers
-        print(f"Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
-              f"Max {p['max']:.2f} / Std {p['std']:.2f}")
-        print(f"Last inference energy consumed (mJ/frame): {stats.energy:.2f}")
-        print("Model metrics:")
-        for name in CHIP_METRICS:
-            print(f"  {name}: {metrics[name]}")
+        print(_estimate_text(stats, metrics))
     else:
+        print(f"Average framerate = {stats.fps:.2f} fps (measured on this host, simulated)"
+              if stats.fps is not None else str(stats))
         print("(not mapped on hardware: the frame rate is the host's; no power, energy or chip metrics)")
     if labels is not None:
         print(f"Accuracy: {100 * report['accuracy']:.2f} % on {len(x)} labelled samples")
@@ -120,8 +115,35 @@ def _run(args):
     return 0
 
 
+def _estimate_text(stats, metrics):
+    """The vendor's statistics block, labelled as estimates: the chip-only figures, then the
+    host-inclusive ones with their ranges and the host profile, then the metrics."""
+    c, p = stats.chip, stats.powers
+    lines = [f"ESTIMATED (cost model, not measured; host profile '{stats.host}', "
+             f"{'cold first call after map()' if stats.cold else 'warm call'}):",
+             f"Chip framerate (chip only, steady state) = {c.fps:.2f} fps{_span(c.fps_range)}",
+             f"Chip latency (first frame) = {c.latency_s * 1e3:.3f} ms",
+             f"Dynamic energy above the floor (mJ/frame): {c.dynamic_mj_per_frame:.4g}{_span(c.dynamic_mj_range)}",
+             floor_line(p["floor"]),
+             f"Average framerate = {stats.fps:.2f} fps{_span(stats.fps_range)} (host included)",
+             f"Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
+             f"Max {p['max']:.2f} / Std {p['std']:.2f}",
+             f"Last inference energy consumed (mJ/frame): {stats.energy:.4g}{_span(stats.energy_range)} "
+             f"(host included; floor's share {100 * c.floor_share:.0f} %)",
+             "Model metrics:"]
+    lines += [f"  {name}: {metrics[name]}" for name in CHIP_METRICS]
+    lines += [f"Warning: {w}" for w in stats.warnings]
+    return "\n".join(lines)
+
+
+def _span(r):
+    return f" (estimated range {r[0]:.4g} to {r[1]:.4g})"
+
+
 def _hardware_report(model, args, stats):
-    """Device, NPs, sequences and the estimated cost of the last (mapped) inference."""
+    """Device, NPs, sequences and the estimated cost of the last (mapped) inference: the chip's
+    own figures and the host-inclusive ones apart, each named as an estimate."""
+    c, h = stats.chip, stats.host_inclusive
     return {
         "device": args.device,
         "mapping_mode": args.mode,
@@ -129,10 +151,22 @@ def _hardware_report(model, args, stats):
                        "program_bytes": None if s.program is None else len(s.program)} for s in model.sequences],
         "nps": sum(n for t, n in model.component_count.items() if t != NPType.HRC),
         "components": {t.name: n for t, n in model.component_count.items()},
-        "floor_power_mw": round(stats.powers["floor"], 2),
-        "fps": round(stats.fps, 2),
-        "power_mw": {key: round(stats.powers[key], 2) for key in ("average", "min", "max", "std")},
-        "energy_mj_per_frame": round(stats.energy, 4),
+        "estimated_chip": {
+            "frames_per_second": round(c.fps, 2), "frames_per_second_range": [round(v, 2) for v in c.fps_range],
+            "steady_frame_clk": round(c.steady_frame_clk), "first_frame_clk": round(c.first_frame_clk),
+            "latency_ms": round(c.latency_s * 1e3, 4),
+            "dynamic_energy_mj_per_frame": c.dynamic_mj_per_frame,
+            "dynamic_energy_mj_per_frame_range": list(c.dynamic_mj_range),
+            "floor_share_of_energy": round(c.floor_share, 4)},
+        "estimated_with_host": {
+            "host_profile": h.host, "cold_first_call": h.cold,
+            "frames_per_second": round(h.fps, 2), "frames_per_second_range": [round(v, 2) for v in h.fps_range],
+            "energy_mj_per_frame": round(h.energy_mj, 4),
+            "energy_mj_per_frame_range": [round(v, 4) for v in h.energy_range],
+            "floor_power_mw": round(stats.powers["floor"], 2),
+            "power_mw": {key: round(stats.powers[key], 2) for key in ("average", "min", "max", "std")},
+            "host_ms": round(h.host_s * 1e3, 4)},
+        "estimate_warnings": list(stats.warnings),
     }
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from hw_model import MapLimits, Mesh, NPSlot, akd1000, make_mesh
 from hw_model import NPType as SlotType
-from hw_model.cost_table import AKD1000_COSTS, CostTable
+from hw_model.cost_table import AKD1000_COSTS, IP_BLOCK_COSTS, CostTable
+from hw_model.host import DEFAULT_HOST, HOST_PROFILES, HostProfile
 
 from .enums import IpVersion, NPType
 from .errors import SimTypeError, SimValueError
@@ -104,11 +105,14 @@ class Device:
     costs: a ``hw_model.cost_table.CostTable`` pricing clocks, power and energy.
     version: the hardware version string (None: the mesh's ``hw_version``); ``device.version`` is a HwVersion.
     host_ops_per_second: synaptic operations per second of the host that runs the software
-    sequences (None: the cost table's rough default, fitted on one published run).
+    sequences (None: the host profile's, a rough default fitted on one published run).
+    host: the host the device is plugged into, a ``hw_model.host.HostProfile`` or the name of one
+    of ``hw_model.host.HOST_PROFILES`` (None: ``"pcie_pc"``, the PCIe board in a PC); it prices
+    the host's part of each call (``device.host`` can be changed later).
     ``device.soc.clock_mode`` sets the clock mode the cost model prices with.
     """
 
-    def __init__(self, mesh, costs=AKD1000_COSTS, version=None, host_ops_per_second=None):
+    def __init__(self, mesh, costs=AKD1000_COSTS, version=None, host_ops_per_second=None, host=None):
         if not isinstance(mesh, Mesh):
             raise SimTypeError(f"Device: argument 'mesh' must be a hw_model.Mesh, got {type(mesh).__name__}")
         if not isinstance(costs, CostTable):
@@ -119,6 +123,21 @@ class Device:
         self.mesh = MeshView(mesh)
         self.soc = SoC()
         self.host_ops_per_second = host_ops_per_second
+        self.host = DEFAULT_HOST if host is None else host
+
+    @property
+    def host(self):
+        """The host profile pricing the host's part of each call (``hw_model.host.HostProfile``)."""
+        return self._host
+
+    @host.setter
+    def host(self, value):
+        if isinstance(value, str) and value in HOST_PROFILES:
+            value = HOST_PROFILES[value]
+        if not isinstance(value, HostProfile):
+            raise SimValueError(f"Device: host must be a hw_model.host.HostProfile or one of "
+                                f"{sorted(HOST_PROFILES)}, got {value!r}")
+        self._host = value
 
     @property
     def host_ops_per_second(self):
@@ -182,12 +201,13 @@ def TwoNodesIPv1():  # noqa: N802 - the vendor's name
 
     NP types, DMAs at (1, 1, 0)/(1, 1, 1), the HRC, per-NP SRAM (43008 B
     input, 44800 B weights) and the 512-filter CNP limit are those observed on
-    the vendor's virtual device; clocks and power are priced with the AKD1000's
-    cost table.
+    the vendor's virtual device; clocks and dynamic power are priced with the
+    AKD1000's chip prices, and an IP block has no board: no floor power
+    (``hw_model.cost_table.IP_BLOCK_COSTS``).
     """
     mesh = make_mesh("TwoNodesIPv1", _mesh_slots([(_C1F2, _C1, _C1, _C1), (_C1F3, _C12, _C12, _C12)]),
                      sram=akd1000().sram, limits=MapLimits(cnp_max_filters=512), hw_version=TWO_NODES_IPV1_VERSION)
-    return Device(mesh, AKD1000_COSTS, TWO_NODES_IPV1_VERSION)
+    return Device(mesh, IP_BLOCK_COSTS, TWO_NODES_IPV1_VERSION)
 
 
 def _check_count(argument, value):
@@ -209,7 +229,8 @@ def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=Non
     clock_hz: the clock in Hz (None: the AKD1000 cost table's). input_sram_bytes,
     weight_sram_bytes: per-NP memories in bytes (None: 43008 and 44800).
     The HRC (InputConvolutional front-end) and the DMAs are kept. Clocks,
-    power and energy use the AKD1000 cost table, with the clock replaced.
+    power and energy use the AKD1000 cost table, with the clock replaced; the
+    floor power is the AKD1000 board's (a what-if board like it).
     """
     _check_count("nodes", nodes)
     _check_count("nps_per_node", nps_per_node)

@@ -201,8 +201,9 @@ def map_model(layers, device, mode, hw_only):
     return mapping, sequences
 
 
-def layer_counts(layer, input_events, output_events, frames):
-    """``hw_model.costs.LayerCounts`` per frame of a layer from event totals over ``frames``.
+def layer_counts(layer, input_events, output_events, frames, learn_ops=0.0):
+    """``hw_model.costs.LayerCounts`` per frame of a layer from event totals over ``frames``;
+    ``learn_ops``: edge-learning ops per frame (a learning layer during ``fit``).
 
     A layer with ``mapping`` None runs on the host (software sequence)."""
     spec = layer_spec(layer)
@@ -217,4 +218,4 @@ def layer_counts(layer, input_events, output_events, frames):
                                         tiles=tiles, np_filters=np_filters)
     return LayerCounts(name=layer.name, kind=spec.kind, input_events=per_in, input_values=x * y * c,
                        output_events=output_events / frames, synaptic_ops=ops, nps=len(nps),
-                       np_events=np_events, np_ops=np_ops, on_host=layer.mapping is None)
+                       np_events=np_events, np_ops=np_ops, on_host=layer.mapping is None, learn_ops=learn_ops)

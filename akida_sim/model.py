@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from kernels.fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
+from hw_model.costs import learning_work
 from kernels.learning import draw_initial_weights
 
 from . import interchange
@@ -48,6 +49,8 @@ class Model:
         #: (start ms, end ms, frames) of the last inference, host monotonic clock.
         self._inference_window = None
         self._power_events = []
+        #: True until the first call after map(): that call pays the host's one-time costs.
+        self._cold = False
         #: (hw_only, mode) of the last map, to map again after the layers change.
         self._map_args = None
         if filename is not None and layers is not None:
@@ -288,7 +291,8 @@ class Model:
         self._inference_window = (started_ms, int(time.monotonic() * 1000), x.shape[0])
         if events is not None:
             self._statistics = estimate(self._hw_sequences, self._device, events, x.shape[0],
-                                        batch if batch < x.shape[0] else 0)
+                                        batch if batch < x.shape[0] else 0, cold=self._cold)
+            self._cold = False
             self._power_events = inference_power_events(self._inference_window, self._statistics)
         else:
             self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
@@ -354,12 +358,14 @@ class Model:
         layers = self._neural_layers()
         sequences = map_model(layers, device, mode, bool(hw_only))[1] if layers else []  # no layer, no sequence
         self._device, self._hw_sequences, self._map_args = device, sequences, (bool(hw_only), mode)
+        self._cold = True
         self._statistics = HostStatistics()
         self._inference_window = None
         self._power_events = []
 
     def _unmap(self):
         self._device = None
+        self._cold = False
         self._hw_sequences = None
         self._statistics = HostStatistics()
         self._inference_window = None
@@ -434,13 +440,34 @@ class Model:
         x = self._check_inputs(inputs)
         step = self._check_batch_size(batch_size)
         labels = check_labels(input_labels, x.shape[0], last._learning.optimizer._config["num_classes"])
-        pot = np.concatenate([learn(last, self._run_hidden(x[a:b]), labels[a:b])
-                              for a, b in chunks(x.shape[0], step, "fit", verbose)])
+        on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
+        events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
+        parts = []
+        for a, b in chunks(x.shape[0], step, "fit", verbose):
+            h = self._run_hidden(x[a:b], events)
+            parts.append(learn(last, h, labels[a:b]))
+            if events is not None:
+                events[last.name][0] += np.count_nonzero(h)
+        pot = np.concatenate(parts)
+        if events is not None:
+            self._fit_statistics(last, events, pot, step)
         self._on_variable_set(last, "weights")
         pot = np.clip(pot, POTENTIAL_MIN, POTENTIAL_MAX).reshape(x.shape[0], 1, 1, -1)
         if last._args["activation"]:
             return activate(last, pot, self._cache(last))
         return pot
+
+    def _fit_statistics(self, last, events, pot, batch):
+        """``statistics`` of a ``fit`` on a mapped model: per learned sample, the learning layer's
+        winner search and synapse rewiring added to its NP's work (``hw_model.costs.learning_work``)."""
+        n = pot.shape[0]
+        events[last.name][1] += int(np.count_nonzero(pot > 0))
+        work = learning_work(int(pot.shape[-1]), int(last._learning.optimizer._config["num_weights"]))
+        self._statistics = estimate(self._hw_sequences, self._device, events, n, batch if batch < n else 0,
+                                    cold=self._cold, learn_ops={last.name: work})
+        self._cold = False
+        self._inference_window = None
+        self._power_events = []
 
     def predict_classes(self, inputs, num_classes=None, batch_size=0):
         """Class of each output position: the neuron with the highest ``predict``

@@ -37,10 +37,12 @@ class HostStatistics:
     __repr__ = __str__
 
 
-def sequence_counts(sequences, events, frames):
+def sequence_counts(sequences, events, frames, learn_ops=None):
     """``hw_model.costs.SequenceCounts`` of the model's sequences from event totals
     ({layer name: [input events, output events]} over ``frames`` frames); a multi-pass
-    hardware sequence gives one per pass, named ``<sequence> pass <k>``."""
+    hardware sequence gives one per pass, named ``<sequence> pass <k>``.  ``learn_ops``:
+    {layer name: edge-learning ops per frame} during a ``fit``."""
+    learn_ops = learn_ops or {}
     out = []
     for s in sequences:
         hardware = s.backend == BackendType.Hardware
@@ -51,14 +53,17 @@ def sequence_counts(sequences, events, frames):
             x, y, c = first.input_dims
             out.append(SequenceCounts(
                 name=s.name if len(passes) == 1 else f"{s.name} pass {k + 1}", hardware=hardware,
-                layers=tuple(layer_counts(l, *events[l.name], frames) for l in p.layers),
+                layers=tuple(layer_counts(l, *events[l.name], frames, learn_ops.get(l.name, 0.0))
+                             for l in p.layers),
                 program_bytes=program_bytes, input_bytes=-(-x * y * c * first.input_bits // 8), host_input=k == 0))
     return out
 
 
-def estimate(sequences, device, events, frames, batch_size=0):
-    """Price a mapped inference of ``frames`` frames run in sub-batches of ``batch_size``
-    (0: all at once) on ``device``; returns a ``hw_model.costs.Statistics``."""
-    return price_counts(sequence_counts(sequences, events, frames), device.costs, frames=frames,
-                        batch_size=batch_size, clock_mode=device.soc.clock_mode.name,
-                        host_ops_per_s=device.host_ops_per_second)
+def estimate(sequences, device, events, frames, batch_size=0, cold=False, learn_ops=None):
+    """Price a mapped call of ``frames`` frames run in sub-batches of ``batch_size`` (0: all at
+    once) on ``device`` with its host profile; ``cold``: the first call after ``map()``;
+    ``learn_ops``: {layer name: edge-learning ops per frame} when the call is a ``fit``.
+    Returns a ``hw_model.costs.Statistics``."""
+    return price_counts(sequence_counts(sequences, events, frames, learn_ops), device.costs, frames=frames,
+                        batch_size=batch_size, clock_mode=device.soc.clock_mode.name, host=device.host, cold=cold,
+                        host_ops_per_s=device.host_ops_per_second, learning=bool(learn_ops))

@@ -7,12 +7,14 @@ in its prices and is fitted by least squares on *relative* errors, so that a run
 clocks weighs as much as one of 43 million.
 
 Sub-models (see ``docs/cost_model.md``):
-- clocks: ``clk_per_event``, ``1/ops_per_clk`` and ``clk_per_np`` from the first-frame clocks
+- clocks: ``clk_per_event``, ``1/ops_per_clk`` and ``clk_per_layer`` from the first-frame clocks
   of the DS-CNN, AkidaNet and FC 50->1 runs and AkidaNet's steady-state clocks;
   ``1/fnp_ops_per_clk`` from the compute time of wide FC chains;
 - programming: ``program_clk_per_byte`` and ``hrc_program_clk`` from the three programs;
-- host and clock: ``host_call_s`` and ``1/clock_hz`` from the printed fps of five runs
-  (their published clocks as input), ``host_frame_s`` from a 10,000-frame MNIST run;
+- the host (:mod:`hw_model.host`): warm ``call_s`` and ``frame_s`` from warm calls (a batch
+  sweep, 1-sample FC calls, a 10,000-frame MNIST run); the cold first call's ``first_call_s``
+  and ``first_call_s_per_byte`` jointly with ``1/clock_hz`` from the printed fps of five cold
+  runs (their published clocks as input);
 - energy: ``pj_per_synaptic_op`` from the AkidaNet runs' average power above the floor.
 """
 from __future__ import annotations
@@ -65,6 +67,22 @@ def leave_one_out(obs: Sequence[Observation], keys: Sequence[str] | None = None,
     return out
 
 
+def leave_source_out(obs: Sequence[Observation], source_of: Callable[[str], str],
+                     refit: Callable[[Sequence[Observation]], np.ndarray] = fit_linear) -> dict[str, float]:
+    """For each observation: prediction / measurement when the prices are fitted without every
+    observation of its source (``source_of(key)``); observations whose source leaves fewer
+    observations than prices are not predicted (not identifiable without that source)."""
+    out = {}
+    n_prices = len(obs[0].features) if obs else 0
+    for source in sorted({source_of(o.key) for o in obs}):
+        kept = [p for p in obs if source_of(p.key) != source]
+        if len(kept) < n_prices:
+            continue
+        prices = refit(kept)
+        out.update({o.key: predict(o, prices) / o.target for o in obs if source_of(o.key) == source})
+    return out
+
+
 def error_factor(ratios: dict[str, float]) -> float:
     """The validation error as a factor >= 1: max over runs of max(ratio, 1/ratio)."""
     return max(max(r, 1.0 / r) for r in ratios.values())
@@ -73,17 +91,17 @@ def error_factor(ratios: dict[str, float]) -> float:
 # ----------------------------------------------------------------------------- clocks
 
 def _cnp_features(c, table: CostTable) -> tuple[tuple[float, float, float], float]:
-    """Features (np_events, np_ops on a CNP, NPs) of one stage, and its clocks fixed by other prices (the
-    HRC's, and the operations of an FNP at ``fnp_ops_per_clk``)."""
+    """Features (np_events, np_ops on a CNP, 1 per layer) of one stage, and its clocks fixed by other
+    prices (the HRC's, and the operations of an FNP at ``fnp_ops_per_clk``)."""
     if c.kind == "input_conv":
         return (0.0, 0.0, 0.0), c.input_values * table.hrc_clk_per_value.value
     if c.kind == "fully_connected":
-        return (c.np_events, 0.0, float(c.nps)), c.np_ops / table.fnp_ops_per_clk.value
-    return (c.np_events, c.np_ops, float(c.nps)), 0.0
+        return (c.np_events, 0.0, 1.0), c.np_ops / table.fnp_ops_per_clk.value
+    return (c.np_events, c.np_ops, 1.0), 0.0
 
 
 def first_frame_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ...], float]:
-    """Features (sum of np_events, sum of CNP np_ops, NPs) and the fixed clocks of a first frame."""
+    """Features (sum of np_events, sum of CNP np_ops, layers) and the fixed clocks of a first frame."""
     parts = [_cnp_features(c, table) for c in seq.layers]
     return tuple(float(sum(f[i] for f, _ in parts)) for i in range(3)), sum(x for _, x in parts)
 
@@ -106,12 +124,12 @@ def fnp_features(seq: SequenceCounts, table: CostTable) -> tuple[tuple[float, ..
 
 
 def clock_table(table: CostTable, prices: np.ndarray) -> CostTable:
-    """``table`` with the CNP clock prices (clk_per_event, 1/ops_per_clk, clk_per_np) replaced."""
+    """``table`` with the CNP clock prices (clk_per_event, 1/ops_per_clk, clk_per_layer) replaced."""
     return replace(table,
                    clk_per_event=Price(float(prices[0]), table.clk_per_event.unit, table.clk_per_event.source),
                    ops_per_clk=Price(float(1.0 / prices[1]), table.ops_per_clk.unit, table.ops_per_clk.source),
-                   clk_per_np=Price(float(prices[2]), table.clk_per_np.unit, table.clk_per_np.source))
+                   clk_per_layer=Price(float(prices[2]), table.clk_per_layer.unit, table.clk_per_layer.source))
 
 
-__all__ = ["Observation", "fit_linear", "predict", "leave_one_out", "error_factor", "first_frame_features",
+__all__ = ["Observation", "fit_linear", "predict", "leave_one_out", "leave_source_out", "error_factor", "first_frame_features",
            "steady_features", "fnp_features", "clock_table"]

@@ -3,9 +3,11 @@
 ``AKD1000_COSTS`` is the AKD1000 reference board.  Each price names the published figure(s)
 that fixed it (the runs are in :mod:`hw_model.published`; the fit is reproduced by
 ``tests/api/test_published_figures.py`` with :mod:`hw_model.calibration`), or says that it
-is an assumption.  ``clk_error``, ``chip_time_error``, ``host_error`` and ``host_frame_error`` are the validation
-errors of the model on the published runs (factors >= 1, leave-one-out where the runs allow
-it): ``statistics`` turns them into ranges.
+is an assumption.  ``clk_error`` and ``chip_time_error`` are the validation
+errors of the model on the published runs (factors >= 1, leaving out single runs and whole
+sources): ``statistics`` turns them into ranges.  The host's own costs are in
+:mod:`hw_model.host`.  ``IP_BLOCK_COSTS`` prices an Akida 1.0 IP block with the AKD1000's chip
+prices and no board: its floor power is that of the SoC it sits in, not modelled (0).
 
 Event counts for the fit come from akida_sim's zoo reconstructions of the published networks
 (random weights, thresholds set so that about half of the neurons are silent: activation
@@ -50,20 +52,20 @@ class CostTable:
     :mod:`hw_model.costs` for the formulas they enter).
 
     Clocks: ``clock_hz`` (Performance mode); ``clk_per_event`` (per input event reaching a
-    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per CNP); ``fnp_ops_per_clk`` (the same on an FNP, a
-    fully connected layer); ``clk_per_np``
-    (fixed per NP of a layer per frame, added to the layer's stage); ``hrc_clk_per_value`` (HRC, per dense input value);
-    ``pipeline_depth`` (stages' worth of work in flight once the pipeline is full);
-    ``program_clk_per_byte`` and ``hrc_program_clk`` (programming a sequence).
-    Host: ``host_call_s`` (per call), ``host_frame_s`` (per frame per hardware sequence),
-    ``host_bytes_per_s`` (input transfer), ``host_ops_per_s`` (synaptic ops per second of the
-    host running software sequences, unless the device gives its own); ``timer_resolution_s``
-    of the printed fps.
-    Clock modes: ``<mode>_slowdown`` (clock divisor) and ``<mode>_floor_mw`` (board floor
-    power) for Performance, Economy, LowPower.  Energy: ``pj_per_synaptic_op``.
-    Validation: ``clk_error`` (chip clocks), ``chip_time_error`` (clocks to seconds), ``host_error`` (per-call host time and clock given
-    the clocks) and ``host_frame_error`` (per-frame host time), factors >= 1;
-    ``calibration_density``: activation density of the counts the event prices were fitted on.
+    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per CNP); ``fnp_ops_per_clk``
+    (the same on an FNP, a fully connected layer); ``clk_per_layer`` (fixed per layer and frame,
+    whatever its NP count: the NPs of a layer run in parallel); ``hrc_clk_per_value`` (HRC, per
+    dense input value); ``pipeline_depth`` (stages' worth of work in flight once the pipeline is
+    full); ``program_clk_per_byte`` and ``hrc_program_clk`` (programming a sequence);
+    ``timer_resolution_s`` of the printed fps.  The host is not here: it is a
+    :class:`hw_model.host.HostProfile`.
+    Clock modes: ``<mode>_slowdown`` (clock divisor) and ``<mode>_floor_mw`` (floor power of the
+    board, 0 for an IP block without a board) for Performance, Economy, LowPower.  Energy:
+    ``pj_per_synaptic_op``.
+    Validation: ``clk_error`` (chip clocks), ``chip_time_error`` (clocks to seconds) and
+    ``energy_error`` (``pj_per_synaptic_op``), factors >= 1; ``calibration_density``: activation density of the counts the event prices were fitted
+    on; ``calibrated_np_ops``: the most synaptic ops per frame of one NP in a calibration run
+    (larger stages are extrapolated).
     """
 
     name: str
@@ -71,15 +73,11 @@ class CostTable:
     clk_per_event: Price
     ops_per_clk: Price
     fnp_ops_per_clk: Price
-    clk_per_np: Price
+    clk_per_layer: Price
     hrc_clk_per_value: Price
     pipeline_depth: Price
     program_clk_per_byte: Price
     hrc_program_clk: Price
-    host_call_s: Price
-    host_frame_s: Price
-    host_bytes_per_s: Price
-    host_ops_per_s: Price
     timer_resolution_s: Price
     performance_slowdown: Price
     economy_slowdown: Price
@@ -90,20 +88,20 @@ class CostTable:
     pj_per_synaptic_op: Price
     clk_error: Price
     chip_time_error: Price
-    host_error: Price
-    host_frame_error: Price
+    energy_error: Price
     calibration_density: Price
+    calibrated_np_ops: Price
 
     def __post_init__(self) -> None:
         for f in fields(self):
             if f.name != "name" and not isinstance(getattr(self, f.name), Price):
                 raise TypeError(f"CostTable {self.name!r}: {f.name} must be a Price, "
                                 f"got {type(getattr(self, f.name)).__name__}")
-        for f in ("clock_hz", "ops_per_clk", "fnp_ops_per_clk", "pipeline_depth", "host_bytes_per_s", "host_ops_per_s", "performance_slowdown", "economy_slowdown",
-                  "lowpower_slowdown"):
+        for f in ("clock_hz", "ops_per_clk", "fnp_ops_per_clk", "pipeline_depth", "performance_slowdown",
+                  "economy_slowdown", "lowpower_slowdown"):
             if getattr(self, f).value <= 0:
                 raise ValueError(f"CostTable {self.name!r}: {f} must be > 0")
-        for f in ("clk_error", "chip_time_error", "host_error", "host_frame_error"):
+        for f in ("clk_error", "chip_time_error", "energy_error"):
             if getattr(self, f).value < 1:
                 raise ValueError(f"CostTable {self.name!r}: {f} is a factor >= 1, got {getattr(self, f).value}")
 
@@ -123,19 +121,18 @@ class CostTable:
 
 
 # Fitted and validated values (tests/api/test_published_figures.py re-fits them from the published runs).
-CLOCK_HZ = 233.3e6
-CLK_PER_EVENT = 0.3410
-OPS_PER_CLK = 5.959
-FNP_OPS_PER_CLK = 2.734
-CLK_PER_NP = 644.5
-PROGRAM_CLK_PER_BYTE = 0.6291
-HRC_PROGRAM_CLK = 97_620.0
-HOST_CALL_S = 15.34e-3
-PJ_PER_OP = 5.802
-CLK_ERROR = 1.282
-CHIP_TIME_ERROR = 1.183
-HOST_ERROR = 2.716
-HOST_OPS_PER_S = 2.480e9
+CLOCK_HZ = 3.03655e+08
+CLK_PER_EVENT = 2.95322
+OPS_PER_CLK = 6.37797
+FNP_OPS_PER_CLK = 2.10945
+CLK_PER_LAYER = 554.033
+PROGRAM_CLK_PER_BYTE = 0.629134
+HRC_PROGRAM_CLK = 97620.2
+PJ_PER_OP = 5.80161
+CLK_ERROR = 1.8506
+CHIP_TIME_ERROR = 1.2366
+ENERGY_ERROR = 1.714
+CALIBRATED_NP_OPS = 19_207_200.0
 
 #: AkidaNet-0.5/224 clocks per frame once the pipeline is full: (10-frame runs' mean - 1 frame) / 9.
 STEADY_CLK = ((sum(r.inference_clk for r in published.RUNS if r.key.startswith("akidanet_10f")) / 3
@@ -148,21 +145,23 @@ _GUIDE = "user guide CLI runs (hw_model.published SOURCES['user_guide'])"
 _POWER = "repeated AkidaNet runs (hw_model.published SOURCES['power_page'])"
 _FC = "FC 50->1 run (hw_model.published SOURCES['fc_notebook'])"
 _MODES = "clock-mode measurements (hw_model.published SOURCES['clock_modes'])"
-_MNIST = "hw_model.published SOURCES['mnist_course']"
 _NP = "hw_model.published SOURCES['np_count']"
-_LOO = "leave-one-out over the published runs, tests/api/test_published_figures.py and docs/cost_model.md"
+_LOO = ("leave-one-out and leave-one-source-out over the published runs, tests/api/test_published_figures.py and "
+        "docs/cost_model.md")
 
 AKD1000_COSTS = CostTable(
     name="AKD1000",
     clock_hz=Price(
         CLOCK_HZ, "Hz",
         f"fit: printed fps of DS-CNN 1 frame (62.50), AkidaNet 1 frame (10.99) and 10 frames (43.48, 51.28, "
-        f"53.76) with their published clocks as input, jointly with host_call_s ({_GUIDE}; {_POWER}); an "
-        "effective clock (clocks to seconds), no clock frequency being published"),
+        f"53.76), cold first calls after map(), with their published clocks as input, jointly with the host "
+        f"profile's first-call terms ({_GUIDE}; {_POWER}); an effective clock (clocks to seconds), no clock "
+        "frequency being published"),
     clk_per_event=Price(
         CLK_PER_EVENT, "clk per input event on a layer's busiest NP",
         f"fit: first-frame clocks of DS-CNN (93,965), AkidaNet-0.5 (13,733,572) and FC 50->1 (668) "
-        f"({_GUIDE}; {_POWER}; {_FC}), and AkidaNet-0.5's steady-state clocks per frame, solved jointly with ops_per_clk and clk_per_np, density 0.50"),
+        f"({_GUIDE}; {_POWER}; {_FC}), and AkidaNet-0.5's steady-state clocks per frame, solved jointly with "
+        f"ops_per_clk and clk_per_layer, density 0.50"),
     ops_per_clk=Price(
         OPS_PER_CLK, "synaptic ops per clock per NP",
         "fit: same four clock figures as clk_per_event, jointly (their fully connected layers priced by "
@@ -172,11 +171,11 @@ AKD1000_COSTS = CostTable(
         "fit: compute part of the 1-sample latency of FC(N->N) -> FC(N->1) at widths 1024, 2048 and 4096 (latency "
         "- 675 us round trip, times clock_hz) (hw_model.published SOURCES['fc_width']); the calibration runs "
         "hold almost no FNP work; bits and input density of that run not published, density 0.50 assumed"),
-    clk_per_np=Price(
-        CLK_PER_NP, "clk per NP of a layer per frame",
+    clk_per_layer=Price(
+        CLK_PER_LAYER, "clk per layer per frame",
         "fit: same four clock figures as clk_per_event, jointly (fixed mostly by the 668 clocks of FC 50->1 on one "
-        "NP and the 93,965 of DS-CNN on 65 NPs); a per-NP rather than per-layer overhead: the structure whose "
-        "leave-one-out errors are smallest (docs/cost_model.md)"),
+        "NP); per layer, not per NP: the NPs of a layer run in parallel, so adding NPs never adds clocks "
+        "(docs/cost_model.md says what this costs in leave-one-out error)"),
     hrc_clk_per_value=Price(
         1.0, "clk per dense input value (8-bit)",
         "assumption: the HRC reads one input value per clock; not identifiable (1 % of AkidaNet-0.5's first "
@@ -193,23 +192,6 @@ AKD1000_COSTS = CostTable(
     hrc_program_clk=Price(
         HRC_PROGRAM_CLK, "clk per program holding the HRC",
         "fit: same three programs as program_clk_per_byte (the FC program, without HRC, has no fixed part)"),
-    host_call_s=Price(
-        HOST_CALL_S, "s per call",
-        "fit: same five printed fps as clock_hz, jointly; dominated by the 16 ms of the 1-frame DS-CNN run"),
-    host_frame_s=Price(
-        1 / published.run("mnist_student_10000f").fps, "s per frame per hardware sequence",
-        f"published: 10,000 MNIST frames at 1677.85 fps on one hardware sequence ({_MNIST}), chip time "
-        f"included (a small CNN: a few % of it); the 650-700 us host round trip of 1-frame calls of small FC "
-        f"chains ({_FC}) agrees within 15 %"),
-    host_bytes_per_s=Price(
-        500e6, "input bytes per s",
-        "published: the AKD1000 board's PCIe 2.0 x1 link, 5 GT/s with 8b/10b coding = 500 MB/s "
-        "(vengineer.hatenablog.com 2024-07-21, quoting the board)"),
-    host_ops_per_s=Price(
-        HOST_OPS_PER_S, "synaptic ops per s",
-        f"fit: the course's mnistnet (HW / SW / HW) at 770.00 fps over 10,000 frames ({_MNIST}): the time left "
-        f"by the model's host and chip terms over the software layer's synaptic ops (density 0.50); one run, "
-        f"the software being about 7 % of its time: a rough default, give the host's own speed"),
     timer_resolution_s=Price(
         published.TIMER_RESOLUTION_S, "s", "published: printed fps are whole milliseconds per call (62.50 fps = 16 ms, 43.48 = 230 ms)"),
     performance_slowdown=Price(1.0, "clock divisor", "definition: Performance is the reference clock"),
@@ -234,16 +216,22 @@ AKD1000_COSTS = CostTable(
                           f"validation: largest leave-one-out error of the call time given the published clocks on "
                           f"the runs whose time is mostly chip time (AkidaNet-0.5 10 frames: 0.88, 1.10, 1.18), i.e. "
                           f"of clock_hz and the board's run-to-run noise (+-11 % in fps at equal clocks) ({_LOO})"),
-    host_error=Price(HOST_ERROR, "factor",
-                     f"validation: largest leave-one-out error of the call time (host and clock) given the published "
-                     f"clocks, reached on the 1-frame DS-CNN run ({_LOO})"),
-    host_frame_error=Price(
-        max(published.FC_ROUND_TRIP_S) / (1 / published.run("mnist_student_10000f").fps), "factor",
-        f"validation: the 650-700 us host round trip of 1-frame FC calls ({_FC}) against host_frame_s: the "
-        f"larger ratio"),
+    energy_error=Price(ENERGY_ERROR, "factor",
+                       f"validation: largest leave-one-out error of pj_per_synaptic_op over the AkidaNet 10-frame "
+                       f"runs ({_LOO})"),
     calibration_density=Price(
         0.5, "fraction of non-zero activations",
         "akida_sim.zoo SILENT_FRACTION = 0.5 (the density of the counts the event prices were fitted on)"),
+    calibrated_np_ops=Price(
+        CALIBRATED_NP_OPS, "synaptic ops per NP per frame",
+        f"validation: the busiest NP of the calibration runs (AkidaNet-0.5/224's conv_3 on 3 NPs, density 0.50) ({_POWER})"),
 )
 
-__all__ = ["CLOCK_MODES", "Price", "CostTable", "AKD1000_COSTS"]
+#: An Akida 1.0 IP block (e.g. ``TwoNodesIPv1``): the AKD1000's chip prices, no board, so no board floor.
+IP_BLOCK_COSTS = replace(
+    AKD1000_COSTS, name="Akida 1.0 IP (AKD1000 chip prices, no board)",
+    **{f"{m.lower()}_floor_mw": Price(0.0, "mW", "an IP block has no board: the floor power is that of the SoC "
+                                                   "it is integrated in, not modelled (dynamic power only)")
+       for m in CLOCK_MODES})
+
+__all__ = ["CLOCK_MODES", "Price", "CostTable", "AKD1000_COSTS", "IP_BLOCK_COSTS"]

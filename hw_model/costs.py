@@ -8,7 +8,8 @@ another table without re-running the network.
 
 Clocks (one hardware sequence, per frame)::
 
-    stage clk (a CNP/FNP layer) = nps * clk_per_np + np_events * clk_per_event + np_ops / rate
+    stage clk (a CNP/FNP layer) = clk_per_layer + np_events * clk_per_event + np_ops / rate
+                                  + learn_ops / fnp_ops_per_clk        (edge learning, see below)
                                   (rate: ops_per_clk on a CNP, fnp_ops_per_clk on an FNP)
     stage clk (the HRC)         = input_values * hrc_clk_per_value
     first frame (fill)          = sum of the stages        (the frame crosses every layer)
@@ -17,16 +18,23 @@ Clocks (one hardware sequence, per frame)::
                                    ``pipeline_depth`` stages' worth of work is in flight)
 
 ``np_events``/``np_ops`` are those of the layer's busiest NP: the NPs of a layer share its
-events and operations in parallel, but each NP adds ``clk_per_np`` to its stage (a fixed cost
-per NP and frame that the NPs do not overlap): more NPs for the same layer mean fewer clocks
-until that overhead, or another stage, paces.
+events and operations in parallel, and the fixed ``clk_per_layer`` does not grow with them,
+so more NPs for the same layer never cost more clocks (a stage's clocks only fall as its
+busiest NP's share falls), AllNps is never slower than Minimal, and a mesh with more nodes is
+never slower in the same mode.
 
 Time of one call of N frames (sub-batches of ``batch_size``)::
 
-    host  = host_call_s + N * sum over HW sequences (host_frame_s + input bytes / host_bytes_per_s)
+    host  = the host profile's terms (:mod:`hw_model.host`): per call, per frame and input byte,
+            and on the first call after map() ("cold") a one-time set-up and program upload
     chip  = (inference clk + reprogramming clk) / clock of the clock mode
-    soft  = software sequences' synaptic ops / host speed (given by the user; unknown otherwise)
+    soft  = software sequences' synaptic ops / the host's ops per second
     fps   = N / (host + chip + soft)          -- what the vendor prints as "Average framerate"
+
+The chip's own figures (``Statistics.chip``) leave the host out: steady-state and first-frame
+clocks, chip fps, latency, dynamic energy per frame above the floor.  The host-inclusive
+figures (``Statistics.host_inclusive``, and the vendor-named ``fps``/``energy``/``powers``)
+add the host profile's time and the floor power over it.
 
 A model with several hardware sequences reprograms each of them for every sub-batch
 (``program_clk_per_byte`` x bytes, plus ``hrc_program_clk`` for a sequence holding the HRC).
@@ -34,9 +42,15 @@ A multi-pass sequence is priced as its passes: each pass is a pipeline of its ow
 for every sub-batch with its share of the program; only the first pass takes its input from the
 host.
 
-Energy: dynamic energy per frame = synaptic ops (hardware layers) x ``pj_per_synaptic_op``;
-average power = floor (of the clock mode) + dynamic energy x fps; energy per frame =
-average power / fps (floor included), as the vendor prints it.
+Energy: dynamic energy per frame = (synaptic ops + learning ops) of hardware layers x
+``pj_per_synaptic_op``; average power = floor (of the clock mode) + dynamic energy x fps; energy
+per frame = average power / fps (floor included), as the vendor prints it.
+
+Edge learning (``fit`` on a mapped model): the learning layer's NP computes every neuron's
+potential as in inference, then for each learned sample looks for the winning neuron(s) (one
+comparison per neuron) and rewires ``num_weights`` synapses of each winner: ``learn_ops`` per
+sample = units + winners x num_weights, on its FNP at ``fnp_ops_per_clk``.  No learning run is
+published: this is an assumption from the learning rule's work (docs/cost_model.md).
 
 hw_model never imports akida_sim or akida.
 """
@@ -48,6 +62,7 @@ from types import MappingProxyType
 from typing import Mapping, Sequence
 
 from .cost_table import CLOCK_MODES, CostTable, Price
+from .host import DEFAULT_HOST, HostProfile
 
 #: Layer kinds priced here (names as ``hw_model.layer_spec.KINDS``; ``input_data`` costs nothing).
 KINDS = ("input_conv", "conv", "separable", "fully_connected")
@@ -80,7 +95,8 @@ class LayerCounts:
     size x*y*c; ``output_events``: non-zero outputs per frame; ``synaptic_ops``: synaptic
     operations of all its NPs per frame (see :func:`layer_work`); ``nps``: NPs running it
     (0 on the HRC or the host); ``np_events``/``np_ops``: input events and synaptic ops of
-    its busiest NP per frame.  ``on_host``: the layer is in a software sequence.
+    its busiest NP per frame.  ``on_host``: the layer is in a software sequence.  ``learn_ops``:
+    edge-learning work per frame on the learning layer's NP (0 in inference; see the module docstring).
     """
 
     name: str
@@ -93,11 +109,12 @@ class LayerCounts:
     np_events: float
     np_ops: float
     on_host: bool = False
+    learn_ops: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise CostError(f"layer {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
-        for f in ("input_events", "input_values", "output_events", "synaptic_ops", "np_events", "np_ops"):
+        for f in ("input_events", "input_values", "output_events", "synaptic_ops", "np_events", "np_ops", "learn_ops"):
             _check_count(self.name, f, getattr(self, f))
         if isinstance(self.nps, bool) or not isinstance(self.nps, int) or self.nps < 0:
             raise CostError(f"layer {self.name!r}: nps must be an int >= 0, got {self.nps!r}")
@@ -107,6 +124,9 @@ class LayerCounts:
                                 f"uses no NP, nps must be 0, got {self.nps}")
         elif self.nps < 1:
             raise CostError(f"layer {self.name!r}: a {self.kind} layer on hardware needs nps >= 1, got {self.nps}")
+        if self.learn_ops and (self.kind != "fully_connected" or self.on_host):
+            raise CostError(f"layer {self.name!r}: only a fully connected layer on hardware learns, "
+                            f"learn_ops must be 0 for a {'host' if self.on_host else self.kind} layer")
         if self.kind == "input_conv" and self.input_values <= 0:
             raise CostError(f"layer {self.name!r}: input_conv needs input_values > 0 (dense input size), "
                             f"got {self.input_values}")
@@ -140,6 +160,18 @@ def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filt
         np_ops = input_events / tiles * reach + depthwise / tiles * f_np
         return input_events / tiles, np_ops, input_events * reach + depthwise * filters
     return input_events, input_events * f_np, input_events * filters
+
+
+def learning_work(units: int, num_weights: int, winners: float = 1.0) -> float:
+    """Edge-learning ops per learned sample of a fully connected layer of ``units`` neurons:
+    one comparison per neuron to find the winners, and ``num_weights`` synapses rewired per
+    winner (``winners``: mean winners per sample, 1 without learning competition)."""
+    for name, v in (("units", units), ("num_weights", num_weights)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise CostError(f"learning_work: {name} must be an int >= 1, got {v!r}")
+    if isinstance(winners, bool) or not isinstance(winners, (int, float)) or not 0 <= winners <= units:
+        raise CostError(f"learning_work: winners must be a number in 0..{units}, got {winners!r}")
+    return float(units + winners * num_weights)
 
 
 @dataclass(frozen=True)
@@ -179,7 +211,8 @@ def stage_clocks(c: LayerCounts, table: CostTable) -> float:
     if c.kind == "input_conv":
         return c.input_values * _price(table, "hrc_clk_per_value")
     rate = _price(table, "fnp_ops_per_clk" if c.kind == "fully_connected" else "ops_per_clk")
-    return c.nps * _price(table, "clk_per_np") + c.np_events * _price(table, "clk_per_event") + c.np_ops / rate
+    learn = c.learn_ops / _price(table, "fnp_ops_per_clk") if c.learn_ops else 0.0
+    return _price(table, "clk_per_layer") + c.np_events * _price(table, "clk_per_event") + c.np_ops / rate + learn
 
 
 def first_frame_clocks(seq: SequenceCounts, table: CostTable) -> float:
@@ -211,7 +244,7 @@ def clock_hz(table: CostTable, clock_mode: str) -> float:
 
 
 def floor_power_mw(table: CostTable, clock_mode: str) -> float:
-    """Floor power of the board in ``clock_mode``, mW."""
+    """Floor power of the board in ``clock_mode``, mW (0 for an IP block, which has no board)."""
     return _mode(table, clock_mode)[1]
 
 
@@ -270,21 +303,57 @@ class PowerEvent:
     power: float
 
 
+@dataclass(frozen=True)
+class ChipFigures:
+    """The chip's own estimated figures, no host: ``steady_frame_clk`` (clocks per frame once the
+    pipeline is full, all hardware sequences), ``first_frame_clk`` (the first frame's, fill
+    included), ``fps`` (steady state) with ``fps_range``, ``latency_s`` (one frame through the
+    chip, first frame), ``dynamic_mj_per_frame`` (energy above the floor, per frame) with
+    ``dynamic_mj_range``, ``floor_share`` (the floor's part of the host-inclusive energy per
+    frame, 0..1)."""
+
+    steady_frame_clk: float
+    first_frame_clk: float
+    fps: float
+    fps_range: tuple[float, float]
+    latency_s: float
+    dynamic_mj_per_frame: float
+    dynamic_mj_range: tuple[float, float]
+    floor_share: float
+
+
+@dataclass(frozen=True)
+class HostInclusiveFigures:
+    """Estimated figures of the whole call, host included (what the vendor prints): ``fps`` and
+    ``energy_mj`` (per frame, floor included) with their ranges, ``host_s`` (host time of the
+    call), ``host`` (the host profile's name), ``cold`` (first call after ``map()``)."""
+
+    fps: float
+    fps_range: tuple[float, float]
+    energy_mj: float
+    energy_range: tuple[float, float]
+    host_s: float
+    host: str
+    cold: bool
+
+
 @dataclass(frozen=True, repr=False)
 class Statistics:
     """Estimated statistics of one call, named as the vendor's statistics/metrics where it names them.
 
-    ``fps``: frames per second including host overhead (compare with a printed "Average
-    framerate"); software sequences run at ``host_ops_per_s`` synaptic ops per second.
-    ``chip_fps``: steady-state hardware frame rate (no host).  ``energy``: mJ/frame, floor
-    included; ``powers``: mW ``floor``/``average``/``min``/``max``/``std`` (and the vendor's keys
-    ``Avg``/``Min``/``Max``/``Std``).  ``*_range``: (low, high) from the validation errors of
-    the cost table: chip time within ``clk_error`` x ``chip_time_error``, the per-call host and software time within
-    ``host_error``, the per-frame host time within ``host_frame_error``, and the 1 ms timer of
-    the printed fps.
+    ``chip`` (:class:`ChipFigures`) and ``host_inclusive`` (:class:`HostInclusiveFigures`) hold
+    the chip's own figures and the host-inclusive ones apart.  The vendor-named fields are
+    host-inclusive: ``fps`` (compare with a printed "Average framerate"), ``energy`` (mJ/frame,
+    floor included), ``powers`` (mW ``floor``/``average``/``min``/``max``/``std``, and the vendor's
+    keys ``Avg``/``Min``/``Max``/``Std``).  ``chip_fps``: the chip's steady-state rate.
+    ``*_range``: (low, high) from the validation errors: chip time within ``clk_error`` x
+    ``chip_time_error`` of the table, the host's per-call, per-frame and software terms within the
+    host profile's errors, and the 1 ms timer of the printed fps.
     Clocks: ``inference_clk`` (all frames), ``program_clk`` (programming the model once),
     ``reprogram_clk`` (reprogramming during the call), ``first_frame_clk``, ``clk_per_frame``.
-    Seconds: ``host_s``, ``chip_s``, ``software_s``, ``time_s``.
+    Seconds: ``host_s``, ``chip_s``, ``software_s``, ``time_s``.  ``host``: the host profile's
+    name; ``cold``: the call was the first after ``map()``; ``learning``: the call was a ``fit``
+    (figures per learned sample).  ``warnings``: where the model lies outside what was calibrated.
     ``power_events``: modelled power levels (floor while the host transfers, the active level
     while the chip computes).  ``counts``: the counts priced, to re-price with another table.
     """
@@ -314,6 +383,12 @@ class Statistics:
     layers: tuple[LayerStats, ...]
     power_events: tuple[PowerEvent, ...]
     counts: tuple[SequenceCounts, ...]
+    chip: ChipFigures
+    host_inclusive: HostInclusiveFigures
+    host: str
+    cold: bool
+    learning: bool
+    warnings: tuple[str, ...]
 
     def __str__(self) -> str:
         return "\n".join(_report_lines(self))
@@ -330,25 +405,42 @@ def _sig(v: float, digits: int = 4) -> str:
 
 
 def _range(r: tuple[float, float]) -> str:
-    return f"  (validated range {_sig(r[0], 3)} to {_sig(r[1], 3)})"
+    return f"  (range {_sig(r[0], 3)} to {_sig(r[1], 3)})"
+
+
+def floor_line(floor_mw: float) -> str:
+    """The printed floor power: the board's, or none for an IP block (floor 0)."""
+    if floor_mw > 0:
+        return f"Floor power (mW): {floor_mw:.2f}"
+    return "Floor power (mW): none (an IP block has no board; dynamic power only)"
 
 
 def _report_lines(s: Statistics) -> list[str]:
-    p = s.powers
-    lines = [f"Estimated by the cost model (table {s.table!r}, clock mode {s.clock_mode})",
-             f"Floor power (mW): {p['floor']:.2f}",
-             f"Average framerate = {_sig(s.fps)} fps{_range(s.fps_range)}",
-             f"Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
+    p, c, h = s.powers, s.chip, s.host_inclusive
+    per = "learned sample" if s.learning else "frame"
+    lines = [f"ESTIMATED by the cost model (table {s.table!r}, clock mode {s.clock_mode}, host profile "
+             f"{s.host!r}, {'cold: first call after map()' if s.cold else 'warm call'}); not measured",
+             "Chip only (no host):",
+             f"  Chip framerate (steady state) = {_sig(c.fps)} fps{_range(c.fps_range)}",
+             f"  Chip latency (first frame) = {_sig(c.latency_s * 1e3)} ms; {c.steady_frame_clk:.0f} clk per "
+             f"{per} steady, {c.first_frame_clk:.0f} clk first",
+             f"  Dynamic energy above the floor (mJ/{per}): {_sig(c.dynamic_mj_per_frame)}"
+             f"{_range(c.dynamic_mj_range)}",
+             f"Host included (host profile {s.host!r}, as the vendor prints it):",
+             f"  {floor_line(p['floor'])}",
+             f"  Average framerate = {_sig(s.fps)} fps{_range(s.fps_range)}",
+             f"  Last inference power range (mW):  Avg {p['average']:.2f} / Min {p['min']:.2f} / "
              f"Max {p['max']:.2f} / Std {p['std']:.2f}",
-             f"Last inference energy consumed (mJ/frame): {_sig(s.energy)}{_range(s.energy_range)}",
+             f"  Last inference energy consumed (mJ/{per}): {_sig(s.energy)}{_range(s.energy_range)}; "
+             f"floor's share {100 * c.floor_share:.0f} %",
+             f"  Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
+             + (f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)" if s.software_s else "0"),
              "Model metrics:",
              f"  inference_frames: {s.inference_frames}",
              f"  inference_clk: {s.inference_clk:.0f}",
              f"  program_clk: {s.program_clk:.0f}",
-             f"Chip fps (steady state, no host): {_sig(s.chip_fps)}; first frame {s.first_frame_clk:.0f} clk, "
-             f"reprogramming {s.reprogram_clk:.0f} clk",
-             f"Time of the call (ms): host {_sig(s.host_s * 1e3)}, chip {_sig(s.chip_s * 1e3)}, software "
-             + (f"{_sig(s.software_s * 1e3)} (at {s.host_ops_per_s:.3g} synaptic ops/s)" if s.software_s else "0")]
+             f"  reprogram_clk: {s.reprogram_clk:.0f}"]
+    lines += [f"Warning: {w}" for w in s.warnings]
     wn = max([5] + [len(r.name) for r in s.layers])
     ws = max([8] + [len(r.sequence) for r in s.layers])
     lines.append(f"{'layer':{wn}s}  {'sequence':{ws}s}  {'NPs':>4s}  {'in events/frame':>15s}  "
@@ -360,8 +452,7 @@ def _report_lines(s: Statistics) -> list[str]:
     return lines
 
 
-def _validated(table: CostTable, field: str, value: float) -> tuple[float, float]:
-    k = _price(table, field)
+def _validated(k: float, value: float) -> tuple[float, float]:
     return (value / k, value * k)
 
 
@@ -372,11 +463,15 @@ def _call_clocks(hw: list[SequenceCounts], table: CostTable, parts: list[int]) -
     return inference_clk, program_clk, program_clk * len(parts) if len(hw) > 1 else 0.0
 
 
-def _host_seconds(hw: list[SequenceCounts], table: CostTable, frames: int) -> tuple[float, float]:
-    """Host time of a call: (once per call, per frame and hardware sequence: round trip and input)."""
-    per_frame = sum(_price(table, "host_frame_s") + q.input_bytes / _price(table, "host_bytes_per_s")
-                    for q in hw if q.host_input)
-    return _price(table, "host_call_s"), frames * per_frame
+def host_seconds(hw: Sequence[SequenceCounts], host: HostProfile, frames: int, cold: bool) -> tuple[float, float]:
+    """Host time of a call through the hardware sequences ``hw``: (once per call, the cold
+    first call's set-up and program upload included when ``cold``; per frame and hardware
+    sequence taking its input from the host: round trip and input transfer), seconds."""
+    per_frame = sum(host.frame_s + q.input_bytes / host.bytes_per_s for q in hw if q.host_input)
+    call = host.call_s
+    if cold:
+        call += host.first_call_s + host.first_call_s_per_byte * sum(q.program_bytes for q in hw)
+    return call, frames * per_frame
 
 
 def _power_profile(floor: float, dynamic_mj: float, frames: int, host_s: float, chip_s: float,
@@ -408,7 +503,7 @@ def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,
         for c in q.layers:
             rows.append(LayerStats(c.name, c.kind, q.name, c.nps, c.input_events, c.synaptic_ops,
                                    None if c.on_host else stage_clocks(c, table),
-                                   0.0 if c.on_host else c.synaptic_ops * pj * 1e-6))
+                                   0.0 if c.on_host else (c.synaptic_ops + c.learn_ops) * pj * 1e-6))
         if q.hardware:
             seq_stats.append(SequenceStats(q.name, True, first_frame_clocks(q, table), steady_frame_clocks(q, table),
                                            program_clocks(q, table), 0.0, 0.0))
@@ -418,54 +513,108 @@ def _report_rows(seqs: tuple[SequenceCounts, ...], table: CostTable,
     return tuple(rows), tuple(seq_stats)
 
 
+#: Activation density outside [calibration_density / DENSITY_SPREAD, calibration_density x DENSITY_SPREAD]
+#: is reported as outside what was calibrated.
+DENSITY_SPREAD = 2.0
+
+
+def calibration_warnings(sequences: Sequence[SequenceCounts], table: CostTable, learning: bool = False) -> tuple[str, ...]:
+    """Where counts lie outside what ``table`` was calibrated on: the activation density of the
+    hardware layers (input events over dense input values, the HRC's input excluded) far from
+    ``calibration_density``, stages busier than ``calibrated_np_ops``, software sequences (priced
+    with a host speed fitted on one run), several hardware sequences or passes (no published run
+    reprograms between sequences), and edge learning (no published learning run)."""
+    out = []
+    hw_layers = [c for q in sequences if q.hardware for c in q.layers if c.kind != "input_conv"]
+    values = sum(c.input_values for c in hw_layers)
+    if values:
+        density = sum(c.input_events for c in hw_layers) / values
+        ref = _price(table, "calibration_density")
+        if not ref / DENSITY_SPREAD <= density <= ref * DENSITY_SPREAD:
+            out.append(f"activation density {density:.2f} is far from the {ref:.2f} the event prices were fitted "
+                       f"at: clocks and energy are extrapolated")
+    busy = [c.name for c in hw_layers if c.np_ops > _price(table, "calibrated_np_ops")]
+    if busy:
+        out.append(f"layers {busy} do more synaptic ops per NP than any calibrated stage: extrapolated")
+    soft = [q.name for q in sequences if not q.hardware]
+    if soft:
+        out.append(f"software sequences {soft} are priced with a host speed fitted on one published run: "
+                   f"give the host's own speed")
+    if sum(1 for q in sequences if q.hardware) > 1:
+        out.append("several hardware sequences or passes: reprogramming between them is priced from the "
+                   "structure, no published run measures it")
+    if learning:
+        out.append("edge learning is costed from the learning rule's work (an assumption): no published run "
+                   "measures it")
+    return tuple(out)
+
+
 def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames: int, batch_size: int = 0,
-               clock_mode: str = "Performance", host_ops_per_s: float | None = None) -> Statistics:
+               clock_mode: str = "Performance", host: HostProfile = DEFAULT_HOST, cold: bool = False,
+               host_ops_per_s: float | None = None, learning: bool = False) -> Statistics:
     """Price one call of ``frames`` frames through ``sequences`` (counts are per frame).
 
-    ``batch_size``: frames per sub-batch (0: all at once); ``host_ops_per_s``: synaptic
-    operations per second of the host running the software sequences (None: the table's
-    rough default, fitted on one published run; the vendor's CPU time is not published).
+    ``batch_size``: frames per sub-batch (0: all at once); ``host``: the host profile
+    (:mod:`hw_model.host`); ``cold``: the call is the first after ``map()`` (pays the host's
+    one-time set-up and program upload); ``host_ops_per_s``: synaptic operations per second of
+    the host running the software sequences (None: the host profile's); ``learning``: the call
+    is a ``fit`` (its counts hold ``learn_ops``; figures are per learned sample).
     """
     seqs = tuple(sequences)
     hw = [q for q in seqs if q.hardware]
     if not hw:
         raise CostError("statistics: no hardware sequence to price")
+    if not isinstance(host, HostProfile):
+        raise CostError(f"statistics: host must be a hw_model.host.HostProfile, got {type(host).__name__}")
     if host_ops_per_s is not None and (isinstance(host_ops_per_s, bool) or not isinstance(host_ops_per_s, (int, float))
                                        or not host_ops_per_s > 0):
         raise CostError(f"statistics: host_ops_per_s must be a number > 0 or None, got {host_ops_per_s!r}")
     parts = sub_batches(frames, batch_size)
     hz = clock_hz(table, clock_mode)
     floor = floor_power_mw(table, clock_mode)
-    host_speed = _price(table, "host_ops_per_s") if host_ops_per_s is None else host_ops_per_s
+    host_speed = host.ops_per_s if host_ops_per_s is None else host_ops_per_s
 
     inference_clk, program_clk, reprogram_clk = _call_clocks(hw, table, parts)
-    call_s, frames_s = _host_seconds(hw, table, frames)
+    call_s, frames_s = host_seconds(hw, host, frames, bool(cold))
     host_s = call_s + frames_s
     chip_s = (inference_clk + reprogram_clk) / hz
     software_s = frames * sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers) / host_speed
     time_s = host_s + chip_s + software_s
-    dynamic_mj = sum(c.synaptic_ops for q in hw for c in q.layers) * _price(table, "pj_per_synaptic_op") * 1e-9
+    pj = _price(table, "pj_per_synaptic_op")
+    dynamic_mj = sum(c.synaptic_ops + c.learn_ops for q in hw for c in q.layers) * pj * 1e-9
     events, powers = _power_profile(floor, dynamic_mj, frames, host_s, chip_s, time_s)
     fps = frames / time_s
+    energy = powers["average"] / fps
 
     chip_k = _price(table, "clk_error") * _price(table, "chip_time_error")
-    parts_lo_hi = ((chip_s / chip_k, chip_s * chip_k), _validated(table, "host_error", call_s + software_s),
-                   _validated(table, "host_frame_error", frames_s))
+    parts_lo_hi = ((chip_s / chip_k, chip_s * chip_k), _validated(host.call_error, call_s),
+                   _validated(host.ops_error, software_s), _validated(host.frame_error, frames_s))
     t_lo, t_hi = sum(p[0] for p in parts_lo_hi), sum(p[1] for p in parts_lo_hi)
     res = _price(table, "timer_resolution_s") / 2
+    fps_range = (frames / (t_hi + res), frames / max(t_lo - res, res))
+    dynamic_range = _validated(_price(table, "clk_error") * _price(table, "energy_error"), dynamic_mj)
+    energy_range = (floor * t_lo / frames + dynamic_range[0], floor * t_hi / frames + dynamic_range[1])
+    steady = sum(steady_frame_clocks(q, table) for q in hw)
+    first = sum(first_frame_clocks(q, table) for q in hw)
+    chip = ChipFigures(steady_frame_clk=steady, first_frame_clk=first, fps=hz / steady,
+                       fps_range=(hz / steady / chip_k, hz / steady * chip_k), latency_s=first / hz,
+                       dynamic_mj_per_frame=dynamic_mj, dynamic_mj_range=dynamic_range,
+                       floor_share=(floor * time_s / frames) / energy if energy > 0 else 0.0)
+    with_host = HostInclusiveFigures(fps=fps, fps_range=fps_range, energy_mj=energy, energy_range=energy_range,
+                                     host_s=host_s, host=host.name, cold=bool(cold))
     rows, seq_stats = _report_rows(seqs, table, host_speed)
     return Statistics(
-        table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps,
-        fps_range=(frames / (t_hi + res), frames / max(t_lo - res, res)),
-        chip_fps=hz / sum(steady_frame_clocks(q, table) for q in hw), energy=powers["average"] / fps,
-        energy_range=(floor * t_lo / frames + dynamic_mj, floor * t_hi / frames + dynamic_mj), powers=powers,
-        inference_clk=inference_clk, inference_clk_range=_validated(table, "clk_error", inference_clk),
-        program_clk=program_clk, reprogram_clk=reprogram_clk,
-        first_frame_clk=sum(first_frame_clocks(q, table) for q in hw), clk_per_frame=inference_clk / frames,
-        host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s, host_ops_per_s=host_speed,
-        dynamic_mj_per_frame=dynamic_mj, sequences=seq_stats, layers=rows, power_events=events, counts=seqs)
+        table=table.name, clock_mode=clock_mode, inference_frames=frames, fps=fps, fps_range=fps_range,
+        chip_fps=chip.fps, energy=energy, energy_range=energy_range, powers=powers,
+        inference_clk=inference_clk, inference_clk_range=_validated(_price(table, "clk_error"), inference_clk),
+        program_clk=program_clk, reprogram_clk=reprogram_clk, first_frame_clk=first,
+        clk_per_frame=inference_clk / frames, host_s=host_s, chip_s=chip_s, software_s=software_s, time_s=time_s,
+        host_ops_per_s=host_speed, dynamic_mj_per_frame=dynamic_mj, sequences=seq_stats, layers=rows,
+        power_events=events, counts=seqs, chip=chip, host_inclusive=with_host, host=host.name, cold=bool(cold),
+        learning=bool(learning), warnings=calibration_warnings(seqs, table, bool(learning)))
 
 
 __all__ = ["KINDS", "CostError", "LayerCounts", "SequenceCounts", "LayerStats", "SequenceStats", "PowerEvent",
-           "Statistics", "layer_work", "stage_clocks", "first_frame_clocks", "steady_frame_clocks",
-           "batch_clocks", "program_clocks", "clock_hz", "floor_power_mw", "sub_batches", "statistics"]
+           "ChipFigures", "HostInclusiveFigures", "Statistics", "layer_work", "learning_work", "stage_clocks",
+           "first_frame_clocks", "steady_frame_clocks", "batch_clocks", "program_clocks", "clock_hz",
+           "floor_power_mw", "floor_line", "sub_batches", "host_seconds", "calibration_warnings", "statistics"]

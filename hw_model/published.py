@@ -26,6 +26,12 @@ SOURCES = {
                 "to 8192+': wall-clock latency of one 1-sample forward on an AKD1000 PCIe board (SDK 2.19.1) of "
                 "InputConv(8->N, on the host) -> FC(N->N) -> FC(N->1), widths 64 to 4096; below width 512 the ~650 us "
                 "PCIe round trip dominates",
+    "batch_sweep": "github.com/syntheticChemistry/hotSpring metalForge/npu/akida/BEYOND_SDK.md, 'Discovery 3: "
+                   "Batch Inference Amortizes PCIe': wall-clock time of one call of b samples (b = 1 to 64) of "
+                   "InputData(50) -> FC 256 -> FC 256 -> FC 256 -> FC 1 on an AKD1000 PCIe board in a PC (SDK "
+                   "2.19.1), repeated calls on a mapped model (warm)",
+    "dma_rate": "github.com/syntheticChemistry/rustChip, AKD1000 NPU characterization (PCIe 2.0 x1 board): DMA "
+                "throughput 37 MB/s sustained, read + write (164 KB of reservoir weights loaded in 4.5 ms)",
     "kws_long_run": "github.com/syntheticChemistry/rustChip baseCamp/models/edge/ds_cnn_kws.md, 'NeuroBench "
                     "Parity Target': BrainChip's ds_cnn_kws through the Python SDK on an AKD1000, about 1,400 "
                     "inferences/s and 700 uJ per inference (approximate; frame count and mapping not stated)",
@@ -40,7 +46,8 @@ class PublishedRun:
     """One published run: a network mapped in ``mode``, ``frames`` frames in one call.
 
     ``inference_clk`` and ``program_clk``: clocks printed by the vendor's statistics;
-    ``fps``: the printed "Average framerate" (host and PCIe included, 1 ms timer);
+    ``fps``: the printed "Average framerate" (host and PCIe included, 1 ms timer; every run
+    here is the first call after ``map()``: a cold call);
     ``average_mw``/``floor_mw``: board power (mW); ``energy_mj``: printed mJ/frame
     (average power / fps).  ``None``: not published for that run.
     """
@@ -91,6 +98,15 @@ FC_ROUND_TRIP_S = (650e-6, 700e-6)
 FC_WIDTH_LATENCY_S = {64: 779e-6, 128: 700e-6, 256: 812e-6, 512: 1106e-6, 1024: 1986e-6, 2048: 4969e-6,
                       4096: 16141e-6}
 
+#: Wall-clock seconds of one warm call of ``b`` samples of 50 -> 256 -> 256 -> 256 -> 1 (SOURCES['batch_sweep']).
+BATCH_SWEEP_S = {1: 0.95e-3, 2: 1.14e-3, 4: 1.70e-3, 8: 3.12e-3, 16: 7.70e-3, 32: 18.57e-3, 64: 29.28e-3}
+
+#: Sustained DMA rate between the host and the board, bytes per second (SOURCES['dma_rate']).
+DMA_BYTES_PER_S = 37e6
+
+#: Widths of the FC chains of SOURCES['fc_width'] whose 1-sample latency is mostly host time (warm calls).
+FC_HOST_BOUND_WIDTHS = (64, 128, 256)
+
 #: DS-CNN KWS over a long run (SOURCES['kws_long_run']): (inferences per s, mJ per inference), approximate.
 DSCNN_LONG_RUN = (1400.0, 0.7)
 
@@ -114,5 +130,6 @@ def run(key: str) -> PublishedRun:
     raise KeyError(f"no published run {key!r}; known: {[r.key for r in RUNS]}")
 
 
-__all__ = ["SOURCES", "PublishedRun", "RUNS", "FC_ROUND_TRIP_S", "FC_WIDTH_LATENCY_S", "DSCNN_LONG_RUN", "CLOCK_MODE_FLOORS_MW", "CLOCK_MODE_SLOWDOWN",
+__all__ = ["SOURCES", "PublishedRun", "RUNS", "FC_ROUND_TRIP_S", "FC_WIDTH_LATENCY_S", "BATCH_SWEEP_S",
+           "FC_HOST_BOUND_WIDTHS", "DMA_BYTES_PER_S", "DSCNN_LONG_RUN", "CLOCK_MODE_FLOORS_MW", "CLOCK_MODE_SLOWDOWN",
            "MINIMAL_OVER_ALLNPS_FPS", "TIMER_RESOLUTION_S", "MNISTNET", "run"]

@@ -17,9 +17,10 @@ import akida_sim as ak
 from akida_sim import zoo
 from hw_model import published
 from hw_model.calibration import (Observation, clock_table, error_factor, first_frame_features, fit_linear,
-                                  fnp_features, leave_one_out, predict, steady_features)
+                                  fnp_features, leave_one_out, leave_source_out, predict, steady_features)
 from hw_model.cost_table import AKD1000_COSTS, Price
-from hw_model.costs import statistics
+from hw_model.costs import batch_clocks, statistics
+from hw_model.host import PCIE_PC
 
 FRAMES = 4
 
@@ -77,7 +78,7 @@ def clock_observations(table):
 
 
 def fit_clocks(table=AKD1000_COSTS, rounds=3):
-    """(clk_per_event, 1/ops_per_clk, clk_per_np), refitting as the slowest stage settles."""
+    """(clk_per_event, 1/ops_per_clk, clk_per_layer), refitting as the slowest stage settles."""
     for _ in range(rounds):
         prices = fit_linear(clock_observations(table))
         table = clock_table(table, prices)
@@ -119,27 +120,66 @@ def program_observations():
             Observation("fc50", (752.0, 0.0), 0.0, published.run("fc50_1f").program_clk)]
 
 
-def host_frame_s():
-    return 1 / published.run("mnist_student_10000f").fps
+@functools.lru_cache(maxsize=None)
+def batch_sweep_chain(seed=0):
+    """Hardware SequenceCounts of the batch sweep's InputData(50) -> FC 256 -> FC 256 -> FC 256 -> FC 1, 4-bit."""
+    model = ak.Model()
+    model.add(ak.InputData(input_shape=(1, 1, 50), input_bits=4))
+    for i in range(3):
+        model.add(ak.FullyConnected(units=256, weights_bits=4, act_bits=4, name=f"fc{i}"))
+    model.add(ak.FullyConnected(units=1, weights_bits=4, activation=False, name="out"))
+    zoo.randomize(model, np.random.default_rng(seed))
+    (seq,) = [s for s in mapped(model, seed=seed + 1).statistics.counts if s.hardware]
+    return seq
 
 
-def time_observations(table=AKD1000_COSTS):
-    """Seconds per printed-fps call = host_call + frames * (host_frame + bytes / link) + clk / f."""
+def _chip_s(seq, frames, table):
+    return batch_clocks(seq, table, frames) / table.clock_hz.value
+
+
+def warm_observations(table=AKD1000_COSTS, host=PCIE_PC):
+    """Seconds of warm calls = call_s + frames x frame_s + (input transfer and the model's chip time)."""
+    obs = []
+    chain = batch_sweep_chain()
+    for b, seconds in published.BATCH_SWEEP_S.items():
+        fixed = _chip_s(chain, b, table) + b * chain.input_bytes / host.bytes_per_s
+        obs.append(Observation(f"batch_{b}", (1.0, float(b)), fixed, seconds))
+    for width in published.FC_HOST_BOUND_WIDTHS:
+        seq = fc_chain(width)
+        fixed = _chip_s(seq, 1, table) + seq.input_bytes / host.bytes_per_s
+        obs.append(Observation(f"fc_{width}", (1.0, 1.0), fixed, published.FC_WIDTH_LATENCY_S[width]))
+    r = published.run("mnist_student_10000f")   # architecture not published: its chip time is in frame_s
+    obs.append(Observation(r.key, (1.0, float(r.frames)), r.frames * 784 / host.bytes_per_s, r.frames / r.fps))
+    return obs
+
+
+def fit_warm_host(table=AKD1000_COSTS):
+    """(call_s, frame_s) of the PCIe-PC host."""
+    return fit_linear(warm_observations(table))
+
+
+def _input_bytes(r):
+    return 49 * 10 * 1 if r.network == "DS-CNN KWS" else 224 * 224 * 3
+
+
+def time_observations(host=PCIE_PC):
+    """Seconds of the printed-fps runs, cold first calls: call_s + frames x (frame_s + input transfer)
+    + program bytes x first_call_s_per_byte [fixed] + first_call_s + clk / clock_hz [fitted]."""
     obs = []
     for r in published.RUNS:
         if r.fps is None or r.inference_clk is None:
             continue
-        in_bytes = 49 * 10 * 1 if r.network == "DS-CNN KWS" else 224 * 224 * 3
-        fixed = r.frames * (host_frame_s() + in_bytes / table.host_bytes_per_s.value)
+        fixed = (host.call_s + r.frames * (host.frame_s + _input_bytes(r) / host.bytes_per_s)
+                 + r.program_bytes * host.first_call_s_per_byte)
         obs.append(Observation(r.key, (1.0, float(r.inference_clk)), fixed, r.frames / r.fps))
     return obs
 
 
-def fit_host_speed(table=AKD1000_COSTS):
+def fit_host_speed(table=AKD1000_COSTS, host=PCIE_PC):
     """Synaptic ops per second of the host, from the time mnistnet's software layer leaves."""
     r = published.run("mnistnet_10000f")
     seqs = counts("mnistnet")
-    s = statistics(seqs, table, frames=r.frames, host_ops_per_s=1e30)
+    s = statistics(seqs, table, frames=r.frames, host=host, cold=True, host_ops_per_s=1e30)
     ops = sum(c.synaptic_ops for q in seqs if not q.hardware for c in q.layers)
     return r.frames * ops / (r.frames / r.fps - s.time_s)
 
@@ -157,35 +197,49 @@ def energy_ratios(table=AKD1000_COSTS):
 
 
 def fit():
-    """Every fitted price of the table, by name."""
+    """Every fitted price of the table and of the PCIe-PC host profile, by name."""
     (ce, inv_ops, cl), _ = fit_clocks()
     per_byte, hrc = fit_linear(program_observations())
-    call, inv_hz = fit_linear(time_observations())
+    call_s, frame_s = fit_warm_host()
+    first, inv_hz = fit_linear(time_observations())
     (inv_fnp,) = fit_linear(fnp_observations())
-    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_np": cl, "fnp_ops_per_clk": 1 / inv_fnp,
-            "program_clk_per_byte": per_byte, "hrc_program_clk": hrc, "host_call_s": call,
-            "clock_hz": 1 / inv_hz, "host_frame_s": host_frame_s(), "host_ops_per_s": fit_host_speed(),
-            "pj_per_synaptic_op": float(np.mean(list(energy_ratios().values())))}
+    return {"clk_per_event": ce, "ops_per_clk": 1 / inv_ops, "clk_per_layer": cl, "fnp_ops_per_clk": 1 / inv_fnp,
+            "program_clk_per_byte": per_byte, "hrc_program_clk": hrc, "clock_hz": 1 / inv_hz,
+            "pj_per_synaptic_op": float(np.mean(list(energy_ratios().values()))),
+            "host.call_s": call_s, "host.frame_s": frame_s, "host.first_call_s": first,
+            "host.ops_per_s": fit_host_speed()}
+
+
+#: Which published source each observation comes from (for leave-one-source-out).
+_SOURCE_OF_KEY = {"akidanet_steady": "power_page", **{f"batch_{b}": "batch_sweep" for b in published.BATCH_SWEEP_S},
+                  **{f"fc_{w}": "fc_width" for w in published.FC_WIDTH_LATENCY_S}}
+
+
+def source_of(key):
+    """The published source of an observation key."""
+    if key in _SOURCE_OF_KEY:
+        return _SOURCE_OF_KEY[key]
+    return published.run(key).source
 
 
 def validation():
-    """Leave-one-out ratios (prediction / measurement) of each sub-model, by run."""
+    """Ratios (prediction / measurement) of each sub-model: by run left out (``<name>``) and by
+    whole source left out (``<name>_by_source``; runs not identifiable without their source omitted)."""
     # The clock prices are exactly determined by the three first frames once the steady state
     # has fixed pipeline_depth; for a leave-one-out the steady state is used as a fourth clock
     # figure instead (a pipeline paced by its slowest stage alone).
     table = replace(AKD1000_COSTS, pipeline_depth=Price(1e9, "stages in flight", "validation: unbounded"))
     _, table = fit_clocks(table)
-    clocks = leave_one_out(clock_observations(table))
+    clock_obs = clock_observations(table)
     pj = energy_ratios()
-    ops = sum(c.synaptic_ops for c in _hw("akidanet_05_224").layers)
-    power = {}
-    for key in pj:
-        others = np.mean([v for k, v in pj.items() if k != key])
-        r = published.run(key)
-        floor = r.floor_mw if r.floor_mw is not None else AKD1000_COSTS.performance_floor_mw.value
-        power[key] = (floor + others * 1e-9 * ops * r.fps) / r.average_mw
-    return {"clocks": clocks, "fnp": leave_one_out(fnp_observations()), "program": leave_one_out(program_observations()),
-            "time": leave_one_out(time_observations()), "power": power}
+    pj_loo = {k: np.mean([v for j, v in pj.items() if j != k]) / pj[k] for k in pj}
+    out = {"clocks": leave_one_out(clock_obs), "fnp": leave_one_out(fnp_observations()),
+           "program": leave_one_out(program_observations()), "time": leave_one_out(time_observations()),
+           "warm": leave_one_out(warm_observations()), "pj": pj_loo}
+    out["clocks_by_source"] = leave_source_out(clock_obs, source_of)
+    out["time_by_source"] = leave_source_out(time_observations(), source_of)
+    out["warm_by_source"] = leave_source_out(warm_observations(), source_of)
+    return out
 
 
 def chained_fps_ratios(table=AKD1000_COSTS):
@@ -196,7 +250,7 @@ def chained_fps_ratios(table=AKD1000_COSTS):
         if r.fps is None or r.network not in names:
             continue
         network = names[r.network]
-        s = statistics(counts(network), table, frames=r.frames)
+        s = statistics(counts(network), table, frames=r.frames, host=PCIE_PC, cold=True)
         out[r.key] = s.fps / r.fps
     return out
 

@@ -37,16 +37,34 @@ def test_run_text_in_the_vendors_layout(tiny, capsys):
     lines = out.splitlines()
     assert lines[0] == "No input provided, using random data."
     assert "Model Summary" in out and "HW/conv_0-classifier (Hardware)" in out
-    start = next(i for i, line in enumerate(lines) if line.startswith("Floor power (mW): "))
-    assert lines[start + 1].startswith("Average framerate = ") and lines[start + 1].endswith(" fps")
+    head = next(i for i, line in enumerate(lines) if line.startswith("ESTIMATED (cost model, not measured; "))
+    assert "host profile 'pcie_pc'" in lines[head] and "cold first call after map()" in lines[head]
+    assert lines[head + 1].startswith("Chip framerate (chip only, steady state) = ")
+    assert "(estimated range " in lines[head + 1]
+    assert lines[head + 2].startswith("Chip latency (first frame) = ")
+    assert lines[head + 3].startswith("Dynamic energy above the floor (mJ/frame): ")
+    start = head + 4
+    assert lines[start].startswith("Floor power (mW): ")
+    assert lines[start + 1].startswith("Average framerate = ") and lines[start + 1].endswith(" (host included)")
+    assert "(estimated range " in lines[start + 1]
     assert lines[start + 2].startswith("Last inference power range (mW):  Avg ")
     avg, low, high, std = (float(part.split()[-1]) for part in lines[start + 2].split(":  ")[1].split(" / "))
     assert low <= avg <= high and std >= 0
     assert lines[start + 3].startswith("Last inference energy consumed (mJ/frame): ")
+    assert "floor's share" in lines[start + 3] and "(estimated range " in lines[start + 3]
     assert lines[start + 4:start + 8] == ["Model metrics:", "  inference_frames: 1", lines[start + 6],
                                           lines[start + 7]]
     assert lines[start + 6].startswith("  inference_clk: ") and lines[start + 7].startswith("  program_clk: ")
     assert int(lines[start + 6].split(": ")[1]) > 0
+
+
+def test_ip_block_prints_no_board_floor(tiny, capsys):
+    """The 2-node IP has no board: its floor is not the AKD1000 board's."""
+    assert cli.main(["run", "-m", tiny, "--device", "TwoNodesIPv1"]) == 0
+    out = capsys.readouterr().out
+    assert "Floor power (mW): none (an IP block has no board" in out and "914" not in out
+    report = run_json(capsys, "-m", tiny, "--device", "TwoNodesIPv1")
+    assert report["estimated_with_host"]["floor_power_mw"] == 0
 
 
 def test_run_json_matches_the_api(tiny, capsys):
@@ -64,12 +82,19 @@ def test_run_json_matches_the_api(tiny, capsys):
     assert report["sequences"] == [{"name": s.name, "backend": s.backend.name, "program_bytes": len(s.program)}
                                    for s in model.sequences]
     assert report["nps"] == sum(n for t, n in model.component_count.items() if t != ak.NPType.HRC)
-    power = report["power_mw"]
+    chip, host = report["estimated_chip"], report["estimated_with_host"]
+    assert "fps" not in report and "fps" not in host   # no ambiguous rate next to simulated_frames_per_second
+    power = host["power_mw"]
     assert power["min"] <= power["average"] <= power["max"] and power["std"] >= 0
-    assert power["min"] == report["floor_power_mw"] > 0
+    assert power["min"] == host["floor_power_mw"] > 0
     # a tiny net adds microwatts to the floor: above it unrounded, equal at the printed 0.01 mW
     s = model.statistics
     assert s.powers["average"] > s.powers["floor"] and power["average"] == round(s.powers["average"], 2)
+    assert chip["frames_per_second"] == round(s.chip.fps, 2) > host["frames_per_second"]
+    lo, hi = chip["frames_per_second_range"]
+    assert lo < chip["frames_per_second"] < hi
+    assert host["host_profile"] == "pcie_pc" and host["cold_first_call"] is True
+    assert chip["dynamic_energy_mj_per_frame"] == s.chip.dynamic_mj_per_frame
     assert report == run_json(capsys, "-m", tiny, "--batch", "3", "--seed", "4") | {
         "simulated_frames_per_second": report["simulated_frames_per_second"]}
 

@@ -625,3 +625,27 @@ def test_fit_errors_leave_state_unchanged(call, exc, match):
         call(model)
     for name, value in variables_of(model.layers[1]).items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_fit_on_a_mapped_model_costs_the_learning():
+    """fit on a mapped model updates statistics: per learned sample, the learning layer's work added."""
+    rng = np.random.default_rng(0)
+    model = conv_fc_model((8, 8, 2), 16, 10, False, rng)
+    model.compile(ak.AkidaUnsupervised(num_weights=12, seed=0))
+    model.map(ak.AKD1000())
+    x = (rng.random((6, 8, 8, 2)) < 0.5).astype(np.uint8)
+    model.forward(x)
+    inference = model.statistics
+    model.fit(x)
+    learning = model.statistics
+    assert learning.learning and not inference.learning and learning.inference_frames == 6
+    assert learning.fps > 0 and learning.energy > 0
+    fc = [c for q in learning.counts if q.hardware for c in q.layers if c.kind == "fully_connected"]
+    assert fc[-1].learn_ops == 10 + 12   # winner search over 10 neurons, 12 synapses rewired
+    assert learning.chip.first_frame_clk > inference.chip.first_frame_clk
+    assert learning.dynamic_mj_per_frame > inference.dynamic_mj_per_frame
+    assert "learned sample" in str(learning) and not learning.cold and inference.cold
+    unmapped = conv_fc_model((8, 8, 2), 16, 10, False, rng)
+    unmapped.compile(ak.AkidaUnsupervised(num_weights=12, seed=0))
+    unmapped.fit(x)
+    assert unmapped.statistics.inference_clk is None

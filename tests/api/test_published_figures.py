@@ -21,6 +21,7 @@ from akida_sim import hardware, zoo
 from hw_model import published
 from hw_model.cost_table import AKD1000_COSTS as T
 from hw_model.costs import statistics
+from hw_model.host import DEFAULT_HOST as H
 
 
 def mapped_run(name, frames, mode="AllNps", seed=0, device=None, batch_size=0):
@@ -40,18 +41,30 @@ def loo():
     return pf.validation()
 
 
-def test_table_holds_the_fit(fitted):
+def test_table_and_host_profile_hold_the_fit(fitted):
     for name, value in fitted.items():
-        assert getattr(T, name).value == pytest.approx(value, rel=2e-3), name
+        held = getattr(H, name[5:]) if name.startswith("host.") else getattr(T, name).value
+        assert held == pytest.approx(value, rel=2e-3), name
 
 
-def test_stated_validation_errors_are_the_leave_one_out_errors(loo):
-    assert pf.error_factor({**loo["clocks"], **loo["fnp"]}) == pytest.approx(T.clk_error.value, rel=2e-3)
-    assert pf.error_factor(loo["time"]) == pytest.approx(T.host_error.value, rel=2e-3)
-    chip_bound = {k: v for k, v in loo["time"].items() if k.startswith("akidanet_10f")}
-    assert pf.error_factor(chip_bound) == pytest.approx(T.chip_time_error.value, rel=2e-3)
+def _worst(*ratios):
+    return pf.error_factor({f"{i}{k}": v for i, r in enumerate(ratios) for k, v in r.items()})
+
+
+def test_stated_validation_errors_are_the_leave_out_errors(loo):
+    """Each stated error is the worst of leaving out single runs and whole sources.  FC 50->1 is the
+    only run whose clocks are mostly the per-layer overhead: without it that price is not identified
+    (the ratio is about 15), so it is reported apart (docs/cost_model.md) and not in clk_error."""
+    clocks = {k: v for k, v in {**loo["clocks"], **loo["clocks_by_source"]}.items() if k != "fc50_1f"}
+    assert _worst(clocks, loo["fnp"]) == pytest.approx(T.clk_error.value, rel=2e-3)
+    assert loo["clocks"]["fc50_1f"] > 10
+    chip_bound = [{k: v for k, v in r.items() if k.startswith("akidanet_10f")}
+                  for r in (loo["time"], loo["time_by_source"])]
+    assert _worst(*chip_bound) == pytest.approx(T.chip_time_error.value, rel=2e-3)
+    assert _worst(loo["time"], loo["time_by_source"]) == pytest.approx(H.call_error, rel=2e-3)
+    assert _worst(loo["warm"], loo["warm_by_source"]) == pytest.approx(H.frame_error, rel=2e-3)
+    assert _worst(loo["pj"]) == pytest.approx(T.energy_error.value, rel=2e-3)
     assert pf.error_factor(loo["program"]) < 1.5
-    assert pf.error_factor(loo["power"]) < 1.1
 
 
 NETWORKS = {"DS-CNN KWS": "dscnn_kws", "AkidaNet-0.5/224": "akidanet_05_224", "mnistnet": "mnistnet"}
@@ -60,8 +73,9 @@ NETWORKS = {"DS-CNN KWS": "dscnn_kws", "AkidaNet-0.5/224": "akidanet_05_224", "m
 @pytest.mark.parametrize("run", [r for r in published.RUNS if r.fps is not None and r.network in NETWORKS],
                          ids=lambda r: r.key)
 def test_published_fps_within_the_stated_range(run):
-    """Every printed fps lies in the model's validated range, and within 1.25x of its point."""
-    s = statistics(pf.counts(NETWORKS[run.network]), T, frames=run.frames)
+    """Every printed fps (a cold first call after map()) lies in the model's range, and within
+    1.25x of its point."""
+    s = statistics(pf.counts(NETWORKS[run.network]), T, frames=run.frames, cold=True)
     assert s.fps_range[0] <= run.fps <= s.fps_range[1]
     assert 1 / 1.25 < s.fps / run.fps < 1.25
     if run.energy_mj is not None:
@@ -79,22 +93,32 @@ def test_fc_width_sweep_compute_within_the_stated_error():
 
 
 def test_dscnn_long_run_within_the_aimed_error():
-    """Not fitted on: DS-CNN at about 1,400 inferences/s and 0.7 mJ each over a long run (approximate)."""
+    """Not fitted on: DS-CNN at about 1,400 inferences/s and 0.7 mJ each over a long run (approximate;
+    read as a stream of warm 1-sample calls, as a NeuroBench run feeds samples one at a time)."""
     fps, mj = published.DSCNN_LONG_RUN
-    s = statistics(pf.counts("dscnn_kws"), T, frames=1000)
+    s = statistics(pf.counts("dscnn_kws"), T, frames=1)
     assert 1 / 1.5 < s.fps / fps < 1.5 and 1 / 1.5 < s.energy / mj < 1.5
+    assert s.fps_range[0] <= fps <= s.fps_range[1] and s.energy_range[0] <= mj <= s.energy_range[1]
 
 
-def test_host_frame_time_agrees_with_the_fc_round_trip():
+def test_warm_calls_reproduce_the_batch_sweep_and_the_round_trip():
+    """Warm calls (the model mapped and called before): the batch sweep within the stated
+    per-frame error, and a 1-sample call of a small FC chain within the 650-700 us round trip's error."""
+    chain = pf.batch_sweep_chain()
+    for b, seconds in published.BATCH_SWEEP_S.items():
+        s = statistics([chain], T, frames=b)
+        assert 1 / H.frame_error <= s.time_s / seconds <= H.frame_error, b
+    one = statistics([pf.fc_chain(128)], T, frames=1)
     lo, hi = published.FC_ROUND_TRIP_S
-    assert lo / T.host_frame_error.value < T.host_frame_s.value < hi
-    assert hi / T.host_frame_s.value == pytest.approx(T.host_frame_error.value)
+    assert lo / H.call_error < one.time_s < hi * H.call_error
+    cold = statistics([pf.fc_chain(128)], T, frames=1, cold=True)
+    assert cold.time_s > 10 * one.time_s
 
 
 @pytest.mark.parametrize("run", [r for r in published.RUNS if r.inference_clk is not None and r.network in NETWORKS],
                          ids=lambda r: r.key)
 def test_published_clocks_within_the_stated_error(run):
-    s = statistics(pf.counts(NETWORKS[run.network]), T, frames=run.frames)
+    s = statistics(pf.counts(NETWORKS[run.network]), T, frames=run.frames, cold=True)
     assert s.inference_clk_range[0] <= run.inference_clk <= s.inference_clk_range[1]
     assert s.program_clk == pytest.approx(run.program_clk or s.program_clk, rel=0.5)
 
@@ -149,9 +173,9 @@ def test_software_sequence_priced_with_the_host_speed():
     x = zoo.random_inputs(model, 8, np.random.default_rng(0))
     model.forward(x)
     s = model.statistics
-    assert s.host_ops_per_s == T.host_ops_per_s.value and s.software_s > 0
+    assert s.host_ops_per_s == H.ops_per_s and s.software_s > 0
     assert "separable_2" in [r.name for r in s.layers]
-    device.host_ops_per_second = T.host_ops_per_s.value / 10
+    device.host_ops_per_second = H.ops_per_s / 10
     model.forward(x)
     assert model.statistics.software_s == pytest.approx(10 * s.software_s)
     assert model.statistics.fps < s.fps
@@ -201,5 +225,5 @@ def test_forward_on_a_mapped_model_does_not_remap():
 
 def test_re_pricing_without_re_running():
     _, s = mapped_run("dscnn_kws", 4)
-    again = statistics(s.counts, T, frames=4)
+    again = statistics(s.counts, T, frames=4, cold=True)
     assert again.fps == pytest.approx(s.fps) and again.energy == pytest.approx(s.energy)

@@ -13,11 +13,13 @@ import sys
 import pytest
 
 from hw_model import published
-from hw_model.cost_table import AKD1000_COSTS, CLOCK_MODES, CostTable, Price
+from hw_model.cost_table import AKD1000_COSTS, CLOCK_MODES, IP_BLOCK_COSTS, CostTable, Price
 from hw_model.costs import (CostError, LayerCounts, SequenceCounts, batch_clocks, clock_hz, first_frame_clocks,
-                            floor_power_mw, layer_work, stage_clocks, statistics, steady_frame_clocks)
+                            floor_power_mw, layer_work, learning_work, stage_clocks, statistics, steady_frame_clocks)
+from hw_model.host import CHIP_ONLY, DEFAULT_HOST, HOST_PROFILES, HostError, HostProfile, host_profile
 
 T = AKD1000_COSTS
+H = DEFAULT_HOST
 
 
 def conv_counts(name, events=2000.0, filters=64, tiles=1, groups=1, on_host=False):
@@ -106,8 +108,8 @@ def test_software_sequences_add_host_time_and_are_never_dropped():
              SequenceCounts("SW/c2", False, (conv_counts("c2", on_host=True),), 0, 1024),
              hw("HW/fc", fc_counts())]
     default = statistics(mixed, T, frames=4)
-    assert default.host_ops_per_s == T.host_ops_per_s.value
-    assert default.software_s == pytest.approx(4 * mixed[1].layers[0].synaptic_ops / T.host_ops_per_s.value)
+    assert default.host_ops_per_s == H.ops_per_s
+    assert default.software_s == pytest.approx(4 * mixed[1].layers[0].synaptic_ops / H.ops_per_s)
     assert [r.name for r in default.layers] == ["in", "c1", "c2", "fc"] and default.layers[2].stage_clk is None
     assert default.sequences[1].host_synaptic_ops == mixed[1].layers[0].synaptic_ops
     assert "synaptic ops/s" in str(default)
@@ -121,10 +123,84 @@ def test_software_sequences_add_host_time_and_are_never_dropped():
 
 def test_host_overhead_is_its_own_term():
     s = statistics(net(), T, frames=3)
-    expected = T.host_call_s.value + 3 * (T.host_frame_s.value + 4096 / T.host_bytes_per_s.value)
-    assert s.host_s == pytest.approx(expected)
+    expected = H.call_s + 3 * (H.frame_s + 4096 / H.bytes_per_s)
+    assert s.host_s == pytest.approx(expected) == pytest.approx(s.host_inclusive.host_s)
     assert s.time_s == pytest.approx(s.host_s + s.chip_s)
     assert s.chip_fps > s.fps   # the printed-fps analogue includes the host
+    assert s.host == s.host_inclusive.host == H.name and not s.cold
+
+
+def test_the_first_call_after_map_is_cold_later_calls_warm():
+    warm = statistics(net(), T, frames=1)
+    cold = statistics(net(), T, frames=1, cold=True)
+    assert cold.host_s - warm.host_s == pytest.approx(H.first_call_s + 10_000 * H.first_call_s_per_byte)
+    assert cold.fps < warm.fps and cold.energy > warm.energy and cold.cold and cold.host_inclusive.cold
+    assert cold.chip == warm.chip.__class__(**{**warm.chip.__dict__, "floor_share": cold.chip.floor_share})
+    # a warm 1-frame call of a small net is well under 1 ms of host time on the PC profile
+    assert warm.host_s < 1e-3 < cold.host_s
+
+
+def test_host_profiles_are_data_with_sources_and_one_line_for_a_users_own():
+    assert set(HOST_PROFILES) >= {"pcie_pc", "chip_only"} and host_profile("pcie_pc") is H
+    for p in HOST_PROFILES.values():
+        assert p.source and p.call_error >= 1 and p.frame_error >= 1
+    mine = HostProfile("my_pi", call_s=2e-3, first_call_s=40e-3, first_call_s_per_byte=25e-9, frame_s=1e-3,
+                       bytes_per_s=400e6, ops_per_s=3e8, source="measured")
+    a, b = statistics(net(), T, frames=4, host=mine), statistics(net(), T, frames=4)
+    assert a.host == "my_pi" and a.fps < b.fps and a.chip.fps == b.chip.fps
+    assert a.chip.dynamic_mj_per_frame == b.chip.dynamic_mj_per_frame
+    none = statistics(net(), T, frames=4, host=CHIP_ONLY)
+    assert none.host_s < 1e-20 and none.time_s == pytest.approx(none.chip_s)
+    assert H.what_if("faster", call_s=0.0).call_s == 0
+    with pytest.raises(HostError, match="frame_s"):
+        HostProfile("bad", 0, 0, 0, -1, 1, 1, "x")
+    with pytest.raises(HostError, match="no host profile"):
+        host_profile("cray")
+    with pytest.raises(CostError, match="HostProfile"):
+        statistics(net(), T, frames=1, host="pcie_pc")
+
+
+def test_chip_figures_leave_the_host_out():
+    s = statistics(net(), T, frames=10)
+    c = s.chip
+    assert c.fps == s.chip_fps == pytest.approx(T.clock_hz.value / c.steady_frame_clk)
+    assert c.latency_s == pytest.approx(c.first_frame_clk / T.clock_hz.value)
+    assert c.fps_range[0] < c.fps < c.fps_range[1] and c.dynamic_mj_range[0] < c.dynamic_mj_per_frame
+    assert c.dynamic_mj_per_frame == s.dynamic_mj_per_frame
+    assert c.floor_share == pytest.approx(s.powers["floor"] * s.time_s / 10 / s.energy)
+    assert 0 < c.floor_share < 1
+
+
+def test_an_ip_block_has_no_board_floor():
+    s = statistics(net(), IP_BLOCK_COSTS, frames=10)
+    assert s.powers["floor"] == 0 and s.energy == pytest.approx(s.dynamic_mj_per_frame)
+    assert "no board" in str(s)
+    assert all(floor_power_mw(IP_BLOCK_COSTS, m) == 0 for m in CLOCK_MODES)
+
+
+def test_learning_adds_work_on_the_learning_np():
+    fc = fc_counts()
+    learning = LayerCounts(**{**fc.__dict__, "learn_ops": learning_work(10, 40)})
+    base = statistics([hw("HW/a", hrc_counts(), fc)], T, frames=8)
+    learn = statistics([hw("HW/a", hrc_counts(), learning)], T, frames=8, learning=True)
+    assert learning_work(10, 40) == 50
+    assert learn.chip.steady_frame_clk >= base.chip.steady_frame_clk and learn.first_frame_clk > base.first_frame_clk
+    assert learn.dynamic_mj_per_frame > base.dynamic_mj_per_frame and learn.learning
+    assert "learned sample" in str(learn) and any("learning" in w for w in learn.warnings)
+    with pytest.raises(CostError, match="learn_ops"):
+        LayerCounts(**{**conv_counts("c").__dict__, "learn_ops": 5.0})
+    with pytest.raises(CostError, match="num_weights"):
+        learning_work(10, 0)
+
+
+def test_warnings_name_what_lies_outside_the_calibration():
+    calibrated = [hw("HW/a", hrc_counts(), conv_counts("c1", events=4096.0), fc_counts())]
+    assert statistics(calibrated, T, frames=2).warnings == ()
+    sparse = [hw("HW/a", hrc_counts(), conv_counts("c1", events=100.0), fc_counts())]
+    assert any("density" in w for w in statistics(sparse, T, frames=2).warnings)
+    mixed = [hw("HW/a", hrc_counts(), conv_counts("c1")),
+             SequenceCounts("SW/c2", False, (conv_counts("c2", on_host=True),), 0, 1024)]
+    assert any("software" in w for w in statistics(mixed, T, frames=2).warnings)
 
 
 @pytest.mark.parametrize("slow, fast", [("Economy", "Performance"), ("LowPower", "Economy")])
@@ -137,7 +213,7 @@ def test_lower_clock_modes_are_slower_with_a_lower_floor(slow, fast):
 
 def test_clock_modes_follow_the_published_slowdowns():
     for mode in CLOCK_MODES:
-        assert clock_hz(T, "Performance") / clock_hz(T, mode) == published.CLOCK_MODE_SLOWDOWN[mode]
+        assert clock_hz(T, "Performance") / clock_hz(T, mode) == pytest.approx(published.CLOCK_MODE_SLOWDOWN[mode])
         lo, hi = published.CLOCK_MODE_FLOORS_MW[mode]
         assert lo <= floor_power_mw(T, mode) <= hi
     with pytest.raises(CostError, match="clock_mode"):
@@ -161,6 +237,9 @@ def test_ranges_hold_the_point_and_come_from_the_validation_errors():
     assert s.energy_range[0] < s.energy < s.energy_range[1]
     lo, hi = s.inference_clk_range
     assert lo * T.clk_error.value == pytest.approx(s.inference_clk) == pytest.approx(hi / T.clk_error.value)
+    k = T.clk_error.value * T.chip_time_error.value
+    assert s.chip.fps_range == pytest.approx((s.chip.fps / k, s.chip.fps * k))
+    assert s.chip.dynamic_mj_range[1] == pytest.approx(s.dynamic_mj_per_frame * T.clk_error.value * T.energy_error.value)
 
 
 def test_report_labels_units_and_keeps_significant_digits():
@@ -168,7 +247,8 @@ def test_report_labels_units_and_keeps_significant_digits():
     text = str(s)
     for label in ("Floor power (mW)", "Average framerate =", "Last inference power range (mW)",
                   "Last inference energy consumed (mJ/frame)", "inference_frames: 10", "inference_clk:",
-                  "program_clk:", "dynamic uJ/frame", "stage clk/frame", "validated range"):
+                  "program_clk:", "dynamic uJ/frame", "stage clk/frame", "range", "ESTIMATED",
+                  "Chip framerate (steady state)", "host profile 'pcie_pc'", "Chip only (no host)"):
         assert label in text
     fc_row = next(line for line in text.splitlines() if line.startswith("fc "))
     uj = next(r.dynamic_uj for r in s.layers if r.name == "fc")
