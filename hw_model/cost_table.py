@@ -208,17 +208,20 @@ AKD1000_COSTS = CostTable(
         f"fit: AkidaNet-0.5 10-frame runs, (average - floor) / fps over the synaptic ops per frame: 1021 mW at "
         f"43.48 fps (floor 912.23), 981 at 51.28 and 1047.5 at 53.76 (floor taken as performance_floor_mw) "
         f"({_GUIDE}; {_POWER}), density 0.50; all-inclusive (MAC, SRAM, routing)"),
-    clk_error=Price(CLK_ERROR, "factor", f"validation: largest leave-one-out error of the chip clocks: the four CNP clock "
-                    f"figures (first frames of DS-CNN 0.96, AkidaNet-0.5 1.00, FC 50->1 1.10, AkidaNet's steady state "
-                    f"1.00, each predicted from the other three) and the three FNP compute times (widths 1024, 2048, "
-                    f"4096: 0.78, 1.02, 1.20), reached on width 1024; few networks, all at density 0.50 ({_LOO})"),
+    clk_error=Price(CLK_ERROR, "factor", f"validation: largest error of the chip clocks leaving out single runs and "
+                    f"whole sources: DS-CNN's first frame at 0.54 without it (the per-event price is then fixed by "
+                    f"AkidaNet alone), AkidaNet 1.04, its steady state 0.96, FNP compute times 0.78-1.19; FC 50->1 "
+                    f"(16x without it: the only run whose clocks are mostly the per-layer overhead, which it alone "
+                    f"identifies) is reported apart; few networks, all at density 0.50 ({_LOO})"),
     chip_time_error=Price(CHIP_TIME_ERROR, "factor",
-                          f"validation: largest leave-one-out error of the call time given the published clocks on "
-                          f"the runs whose time is mostly chip time (AkidaNet-0.5 10 frames: 0.88, 1.10, 1.18), i.e. "
-                          f"of clock_hz and the board's run-to-run noise (+-11 % in fps at equal clocks) ({_LOO})"),
+                          f"validation: largest error of the call time given the published clocks on the runs whose "
+                          f"time is mostly chip time (AkidaNet-0.5 10 frames: 0.82-1.24 leaving out single runs and "
+                          f"whole sources), i.e. of clock_hz and the board's run-to-run noise (+-11 % in fps at equal "
+                          f"clocks) ({_LOO})"),
     energy_error=Price(ENERGY_ERROR, "factor",
-                       f"validation: largest leave-one-out error of pj_per_synaptic_op over the AkidaNet 10-frame "
-                       f"runs ({_LOO})"),
+                       f"validation: largest leave-one-out error of pj_per_synaptic_op over the three AkidaNet "
+                       f"10-frame runs (0.81, 1.71, 0.78: their dynamic power above the floor spreads 76-135 mW) "
+                       f"({_LOO})"),
     calibration_density=Price(
         0.5, "fraction of non-zero activations",
         "akida_sim.zoo SILENT_FRACTION = 0.5 (the density of the counts the event prices were fitted on)"),
