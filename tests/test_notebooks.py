@@ -86,7 +86,8 @@ def test_hardware_sweep(monkeypatch):
     shape, size, mesh = r["shape"], r["size"], r["mesh"]
     for table in (shape, size, mesh):
         assert all(e is None or e != e for e in table["error"]), table["error"]  # None or NaN
-        assert all(v > 0 for key in ("nps", "program_kb", "clk_per_frame", "fps", "energy_mj") for v in table[key])
+        assert all(v > 0 for key in ("nps", "program_kb", "clk_per_frame", "chip_fps", "dynamic_uj",
+                                                     "fps_with_host", "energy_mj_with_host") for v in table[key])
     assert len(shape["nps"]) == len(r["widths"]) * len(r["depths"])
     # at a fixed depth, a wider model takes more clocks and a larger program
     for depth in r["depths"]:
@@ -94,14 +95,14 @@ def test_hardware_sweep(monkeypatch):
                                                        shape["program_kb"]) if d == depth)
         assert [c for _, c, _ in rows] == sorted(c for _, c, _ in rows)
         assert [p for _, _, p in rows] == sorted(p for _, _, p in rows)
-    # Minimal never uses more NPs than AllNps; a larger input costs more energy per frame
-    by = {(s, m): (n, e) for s, m, n, e in zip(size["size"], size["mode"], size["nps"], size["energy_mj"])}
+    # Minimal never uses more NPs than AllNps; a larger input costs the chip more energy per frame
+    by = {(s, m): (n, e) for s, m, n, e in zip(size["size"], size["mode"], size["nps"], size["dynamic_uj"])}
     for s in r["sizes"]:
         assert by[s, "Minimal"][0] <= by[s, "AllNps"][0]
     assert by[max(r["sizes"]), "AllNps"][1] > by[min(r["sizes"]), "AllNps"][1]
     # the clock changes the frame rate, not the mapping
     rows = {(m, n, c): (f, p, q) for m, n, c, f, p, q in zip(mesh["model"], mesh["nodes"], mesh["clock_factor"],
-                                                               mesh["fps"], mesh["nps"], mesh["program_kb"])}
+                                                               mesh["chip_fps"], mesh["nps"], mesh["program_kb"])}
     assert set(r["clocks"]) == {1.0, 2.0}
     for (m, n, c), (f, p, q) in rows.items():
         if c == 2.0:
@@ -141,10 +142,10 @@ def test_mesh_what_if_study(monkeypatch, capsys):
     assert [r["nodes"] for r in sweep] == ns["NODE_COUNTS"]
     nps = [r["nps"] for r in sweep]
     assert nps == sorted(nps) and nps[-1] <= 78 and nps[0] <= 8  # 2 nodes hold at most 8 NPs
-    assert all(r["fps"] > 0 and r["mw"] > 0 and r["mj"] > 0 and r["program_kb"] > 0 for r in sweep)
+    assert all(r["fps"] > 0 and r["dyn_uj"] > 0 and r["mj"] > 0 and r["program_kb"] > 0 for r in sweep)
     chip = [r["chip_fps"] for r in sweep]
-    # fewer NPs, fewer fps, until each NP's fixed overhead paces (docs/cost_model.md): a plateau at the top
-    assert all(c >= 0.95 * max(chip[:i + 1]) for i, c in enumerate(chip)) and chip[-1] > 2 * chip[0]
+    # more nodes are never slower on the chip (docs/cost_model.md)
+    assert chip == sorted(chip) and chip[-1] > 2 * chip[0]
     chip_fps = {line.split(":")[0].strip(): float(line.split("chip")[1].split("fps")[0])
                 for line in out.splitlines() if "chip" in line and "fps," in line}
     assert chip_fps["half clock"] == pytest.approx(chip_fps["AKD1000"] / 2, rel=1e-3)
