@@ -442,7 +442,7 @@ class Model:
         labels = check_labels(input_labels, x.shape[0], last._learning.optimizer._config["num_classes"])
         on_chip = self._hw_sequences and any(s.backend == BackendType.Hardware for s in self._hw_sequences)
         events = {l.name: [0, 0] for l in self._neural_layers()} if on_chip else None
-        parts = []
+        parts, start = [], time.perf_counter()
         for a, b in chunks(x.shape[0], step, "fit", verbose):
             h = self._run_hidden(x[a:b], events)
             parts.append(learn(last, h, labels[a:b]))
@@ -451,6 +451,10 @@ class Model:
         pot = np.concatenate(parts)
         if events is not None:
             self._fit_statistics(last, events, pot, step)
+        else:   # unmapped: the host's own learning rate, not an earlier forward's figures
+            elapsed = time.perf_counter() - start
+            self._statistics = HostStatistics(x.shape[0] / elapsed if elapsed > 0 else None)
+            self._inference_window, self._power_events = None, []
         self._on_variable_set(last, "weights")
         pot = np.clip(pot, POTENTIAL_MIN, POTENTIAL_MAX).reshape(x.shape[0], 1, 1, -1)
         if last._args["activation"]:

@@ -8,7 +8,8 @@
   :mod:`~hw_model.mapped`.
 - :mod:`hw_model.program`: program size model.
 - :mod:`hw_model.costs`, :mod:`hw_model.cost_table`: the cost model (counts priced into clocks,
-  time, power and energy) and its prices; :mod:`hw_model.published`: the published on-chip runs;
+  time, power and energy) and its prices; :mod:`hw_model.host`: host profiles (the host's part of a
+  call, cold and warm); :mod:`hw_model.published`: the published on-chip runs;
   :mod:`hw_model.calibration`: fit and leave-one-out validation (see ``docs/cost_model.md``).
 """
 from .layer_spec import LayerSpec, make_spec

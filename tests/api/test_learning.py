@@ -647,5 +647,7 @@ def test_fit_on_a_mapped_model_costs_the_learning():
     assert "learned sample" in str(learning) and not learning.cold and inference.cold
     unmapped = conv_fc_model((8, 8, 2), 16, 10, False, rng)
     unmapped.compile(ak.AkidaUnsupervised(num_weights=12, seed=0))
+    unmapped.forward(x[:1])
+    before = unmapped.statistics
     unmapped.fit(x)
-    assert unmapped.statistics.inference_clk is None
+    assert unmapped.statistics is not before and unmapped.statistics.inference_clk is None
