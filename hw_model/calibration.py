@@ -4,7 +4,7 @@ The counts of the published networks come from whoever runs them (akida_sim's zo
 ``tests/api/test_published_figures.py``); this module only solves for prices and reports
 how far each published run is from the prices fitted without it.  Every sub-model is linear
 in its prices and is fitted by least squares on *relative* errors, so that a run of 668
-clocks weighs as much as one of 43 million.
+clocks weighs as much as one of 43 million, with every price >= 0 (a cost cannot be negative).
 
 Sub-models (see ``docs/cost_model.md``):
 - clocks: ``clk_per_event``, ``1/ops_per_clk`` and ``clk_per_layer`` from the first-frame clocks
@@ -19,6 +19,7 @@ Sub-models (see ``docs/cost_model.md``):
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
@@ -42,11 +43,27 @@ class Observation:
 
 
 def fit_linear(obs: Sequence[Observation]) -> np.ndarray:
-    """Prices minimising the sum of squared relative errors of ``obs``."""
+    """Prices minimising the sum of squared relative errors of ``obs``, every price >= 0.
+
+    A price is a cost (clocks per event, seconds per call, ...): a negative one is not physical
+    and a :class:`~hw_model.cost_table.Price` refuses it.  The constrained least squares is
+    solved exactly by trying every set of prices held at 0 (a few prices per sub-model): the
+    unconstrained solution when it is non-negative, else the best non-negative one with some
+    prices at 0 (a price the remaining observations cannot tell from 0 is then 0)."""
     a = np.array([[f / o.target for f in o.features] for o in obs], dtype=np.float64)
     b = np.array([1.0 - o.fixed / o.target for o in obs], dtype=np.float64)
-    x, *_ = np.linalg.lstsq(a, b, rcond=None)
-    return x
+    n = a.shape[1]
+    best, best_r = np.zeros(n), float(np.sum(b ** 2))
+    for free in itertools.chain.from_iterable(itertools.combinations(range(n), r) for r in range(n, 0, -1)):
+        sol, *_ = np.linalg.lstsq(a[:, free], b, rcond=None)
+        if (sol < 0).any():
+            continue
+        x = np.zeros(n)
+        x[list(free)] = sol
+        r = float(np.sum((a @ x - b) ** 2))
+        if r < best_r * (1 - 1e-12) - 1e-300:
+            best, best_r = x, r
+    return best
 
 
 def predict(o: Observation, prices: np.ndarray) -> float:

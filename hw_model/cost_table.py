@@ -52,7 +52,7 @@ class CostTable:
     :mod:`hw_model.costs` for the formulas they enter).
 
     Clocks: ``clock_hz`` (Performance mode); ``clk_per_event`` (per input event reaching a
-    layer's busiest NP); ``ops_per_clk`` (synaptic ops per clock per CNP); ``fnp_ops_per_clk``
+    layer's busiest NP); ``ops_per_clk`` (operation slots per clock per CNP, 8 lanes); ``fnp_ops_per_clk``
     (the same on an FNP, a fully connected layer); ``clk_per_layer`` (fixed per layer and frame,
     whatever its NP count: the NPs of a layer run in parallel); ``hrc_clk_per_value`` (HRC, per
     dense input value); ``pipeline_depth`` (stages' worth of work in flight once the pipeline is
@@ -121,15 +121,15 @@ class CostTable:
 
 
 # Fitted and validated values (tests/api/test_published_figures.py re-fits them from the published runs).
-CLOCK_HZ = 3.03655e+08
-CLK_PER_EVENT = 2.95322
-OPS_PER_CLK = 6.37797
-FNP_OPS_PER_CLK = 2.10945
-CLK_PER_LAYER = 554.033
+CLOCK_HZ = 3.03664e+08
+CLK_PER_EVENT = 0.342881
+OPS_PER_CLK = 6.08564
+FNP_OPS_PER_CLK = 2.09970
+CLK_PER_LAYER = 640.764
 PROGRAM_CLK_PER_BYTE = 0.629134
 HRC_PROGRAM_CLK = 97620.2
 PJ_PER_OP = 5.80161
-CLK_ERROR = 1.8506
+CLK_ERROR = 1.2836
 CHIP_TIME_ERROR = 1.2366
 ENERGY_ERROR = 1.714
 CALIBRATED_NP_OPS = 19_207_200.0
@@ -163,9 +163,9 @@ AKD1000_COSTS = CostTable(
         f"({_GUIDE}; {_POWER}; {_FC}), and AkidaNet-0.5's steady-state clocks per frame, solved jointly with "
         f"ops_per_clk and clk_per_layer, density 0.50"),
     ops_per_clk=Price(
-        OPS_PER_CLK, "synaptic ops per clock per NP",
+        OPS_PER_CLK, "operation slots per clock per CNP (8 lanes; see hw_model.costs.NP_LANES)",
         "fit: same four clock figures as clk_per_event, jointly (their fully connected layers priced by "
-        "fnp_ops_per_clk)"),
+        "fnp_ops_per_clk); a CNP's work is counted in slots of 8 lanes (hw_model.costs.layer_work)"),
     fnp_ops_per_clk=Price(
         FNP_OPS_PER_CLK, "synaptic ops per clock per FNP",
         "fit: compute part of the 1-sample latency of FC(N->N) -> FC(N->1) at widths 1024, 2048 and 4096 (latency "
@@ -209,10 +209,10 @@ AKD1000_COSTS = CostTable(
         f"43.48 fps (floor 912.23), 981 at 51.28 and 1047.5 at 53.76 (floor taken as performance_floor_mw) "
         f"({_GUIDE}; {_POWER}), density 0.50; all-inclusive (MAC, SRAM, routing)"),
     clk_error=Price(CLK_ERROR, "factor", f"validation: largest error of the chip clocks leaving out single runs and "
-                    f"whole sources: DS-CNN's first frame at 0.54 without it (the per-event price is then fixed by "
-                    f"AkidaNet alone), AkidaNet 1.04, its steady state 0.96, FNP compute times 0.78-1.19; FC 50->1 "
-                    f"(16x without it: the only run whose clocks are mostly the per-layer overhead, which it alone "
-                    f"identifies) is reported apart; few networks, all at density 0.50 ({_LOO})"),
+                    f"whole sources, prices >= 0: FNP compute times 0.78-1.20 (the worst), DS-CNN's first frame "
+                    f"0.96 without it (its few filters per NP leave lanes idle), AkidaNet 1.02, its steady state "
+                    f"0.97; FC 50->1 (2.2x without it: the only run whose clocks are mostly the per-layer overhead, "
+                    f"which it alone identifies) is reported apart; few networks, all at density 0.50 ({_LOO})"),
     chip_time_error=Price(CHIP_TIME_ERROR, "factor",
                           f"validation: largest error of the call time given the published clocks on the runs whose "
                           f"time is mostly chip time (AkidaNet-0.5 10 frames: 0.82-1.24 leaving out single runs and "

@@ -17,7 +17,9 @@ Clocks (one hardware sequence, per frame)::
                                   (layers pipelined: the slowest paces, and at most
                                    ``pipeline_depth`` stages' worth of work is in flight)
 
-``np_events``/``np_ops`` are those of the layer's busiest NP: the NPs of a layer share its
+``np_events``/``np_ops`` are those of the layer's busiest NP (``np_ops`` of a CNP layer counts
+operation slots: the work of each input event, or of each depthwise output in the pointwise step,
+done ``NP_LANES`` = 8 at a time, see :func:`layer_work`): the NPs of a layer share its
 events and operations in parallel, and the fixed ``clk_per_layer`` does not grow with them,
 so more NPs for the same layer never cost more clocks (a stage's clocks only fall as its
 busiest NP's share falls), AllNps is never slower than Minimal, and a mesh with more nodes is
@@ -95,7 +97,8 @@ class LayerCounts:
     size x*y*c; ``output_events``: non-zero outputs per frame; ``synaptic_ops``: synaptic
     operations of all its NPs per frame (see :func:`layer_work`); ``nps``: NPs running it
     (0 on the HRC or the host); ``np_events``/``np_ops``: input events and synaptic ops of
-    its busiest NP per frame.  ``on_host``: the layer is in a software sequence.  ``learn_ops``:
+    its busiest NP per frame (``np_ops`` of a CNP layer: operation slots, see :func:`layer_work`).
+    ``on_host``: the layer is in a software sequence.  ``learn_ops``:
     edge-learning work per frame on the learning layer's NP (0 in inference; see the module docstring).
     """
 
@@ -132,8 +135,23 @@ class LayerCounts:
                             f"got {self.input_values}")
 
 
+#: Lanes of a CNP: the synaptic operations one input item (an event, or a depthwise output feeding
+#: the pointwise step) triggers on an NP are done in steps of 8 in parallel, the last step padded.
+#: Source: the NP's filters are organised in groups of 8 (the vendor's mapper requires an even number
+#: of 8-filter groups per NP for a 1-channel convolution: hw_model.allocation.one_channel_split_ok);
+#: the lane width itself is not published (docs/cost_model.md, "Lanes").
+NP_LANES = 8
+
+
+def _slots(items: float, work: float, lanes: int) -> float:
+    """Operation slots of ``items`` input items triggering ``work`` synaptic operations each, done
+    ``lanes`` at a time (the last step of each item padded to a whole step)."""
+    return items * math.ceil(work / lanes - 1e-9) * lanes
+
+
 def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filters: int, in_channels: int,
-               conv_positions: int, tiles: int = 1, np_filters: int | None = None) -> tuple[float, float, float]:
+               conv_positions: int, tiles: int = 1, np_filters: int | None = None,
+               lanes: int = NP_LANES) -> tuple[float, float, float]:
     """``(np_events, np_ops, synaptic_ops)`` per frame of a layer receiving ``input_events``.
 
     conv / input_conv: each event reaches k*k/s^2 output positions for every filter;
@@ -142,6 +160,13 @@ def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filt
     event feeds every unit.  A layer split over ``tiles`` spatial tiles sends each tile's
     events to that tile's NPs; ``np_filters``: filters of the busiest NP (default all).
     ``conv_positions``: output positions of the convolution before pooling.
+
+    ``np_ops`` of a CNP layer (conv, separable) counts operation *slots* of its busiest NP: the
+    work each input item triggers there (an event: k*k*F_np/s^2 on a convolution, k*k/s^2 on the
+    depthwise step; a depthwise output: F_np on the pointwise step) is done ``lanes`` at a time,
+    so an item with less work than a whole number of steps pays its last step in full
+    (``lanes=1``: plain synaptic operations).  Fewer filters per NP never give more slots, so
+    adding NPs never adds clocks.  ``synaptic_ops`` (energy) are the operations themselves.
     """
     if kind not in KINDS:
         raise CostError(f"layer_work: kind must be one of {KINDS}, got {kind!r}")
@@ -152,12 +177,16 @@ def layer_work(kind: str, input_events: float, *, kernel: int, stride: int, filt
     f_np = filters if np_filters is None else np_filters
     if not 1 <= f_np <= filters:
         raise CostError(f"layer_work: np_filters must be in 1..{filters}, got {np_filters!r}")
+    if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 1:
+        raise CostError(f"layer_work: lanes must be an int >= 1, got {lanes!r}")
     reach = kernel * kernel / (stride * stride)
-    if kind in ("conv", "input_conv"):
+    if kind == "input_conv":
         return input_events / tiles, input_events / tiles * reach * f_np, input_events * reach * filters
+    if kind == "conv":
+        return input_events / tiles, _slots(input_events / tiles, reach * f_np, lanes), input_events * reach * filters
     if kind == "separable":
         depthwise = conv_positions * in_channels
-        np_ops = input_events / tiles * reach + depthwise / tiles * f_np
+        np_ops = _slots(input_events / tiles, reach, lanes) + _slots(depthwise / tiles, f_np, lanes)
         return input_events / tiles, np_ops, input_events * reach + depthwise * filters
     return input_events, input_events * f_np, input_events * filters
 
@@ -615,6 +644,6 @@ def statistics(sequences: Sequence[SequenceCounts], table: CostTable, *, frames:
 
 
 __all__ = ["KINDS", "CostError", "LayerCounts", "SequenceCounts", "LayerStats", "SequenceStats", "PowerEvent",
-           "ChipFigures", "HostInclusiveFigures", "Statistics", "layer_work", "learning_work", "stage_clocks",
+           "ChipFigures", "HostInclusiveFigures", "Statistics", "NP_LANES", "layer_work", "learning_work", "stage_clocks",
            "first_frame_clocks", "steady_frame_clocks", "batch_clocks", "program_clocks", "clock_hz",
            "floor_power_mw", "floor_line", "sub_batches", "host_seconds", "calibration_warnings", "statistics"]

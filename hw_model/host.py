@@ -88,12 +88,12 @@ class HostProfile:
 
 
 # Fitted on the published runs (tests/api/published_fit.py re-fits them; docs/cost_model.md).
-PC_CALL_S = 0.000309341
-PC_FRAME_S = 0.000384766
+PC_CALL_S = 0.000309810
+PC_FRAME_S = 0.000385407
 PC_FIRST_CALL_S = 0.0125014
-PC_OPS_PER_S = 4.36448e+08
-PC_CALL_ERROR = 1.9552
-PC_FRAME_ERROR = 1.7273
+PC_OPS_PER_S = 4.34811e+08
+PC_CALL_ERROR = 1.9545
+PC_FRAME_ERROR = 1.7256
 PC_OPS_ERROR = 2.0
 
 #: The AKD1000 PCIe board in a PC (x86, Linux), through the vendor's Python API.

@@ -54,10 +54,13 @@ def _worst(*ratios):
 def test_stated_validation_errors_are_the_leave_out_errors(loo):
     """Each stated error is the worst of leaving out single runs and whole sources.  FC 50->1 is the
     only run whose clocks are mostly the per-layer overhead: without it that price is not identified
-    (the ratio is about 15), so it is reported apart (docs/cost_model.md) and not in clk_error."""
+    (the ratio is about 2), so it is reported apart (docs/cost_model.md) and not in clk_error.
+    DS-CNN, the only calibration net with few filters per NP (4 of 8 lanes busy), is predicted from
+    AkidaNet and FC 50->1 alone within 5 % (0.54 before the lanes were counted)."""
     clocks = {k: v for k, v in {**loo["clocks"], **loo["clocks_by_source"]}.items() if k != "fc50_1f"}
     assert _worst(clocks, loo["fnp"]) == pytest.approx(T.clk_error.value, rel=2e-3)
-    assert loo["clocks"]["fc50_1f"] > 10
+    assert 1.5 < loo["clocks"]["fc50_1f"] < 3
+    assert 1 / 1.05 < loo["clocks"]["dscnn_1f"] == loo["clocks_by_source"]["dscnn_1f"] < 1
     chip_bound = [{k: v for k, v in r.items() if k.startswith("akidanet_10f")}
                   for r in (loo["time"], loo["time_by_source"])]
     assert _worst(*chip_bound) == pytest.approx(T.chip_time_error.value, rel=2e-3)
@@ -134,6 +137,10 @@ def test_fewer_nps_fewer_fps_as_published():
     _, minimal = mapped_run("akidanet_05_224", 10, mode="Minimal")
     ratio = minimal.fps / allnps.fps
     assert published.MINIMAL_OVER_ALLNPS_FPS / 1.25 < ratio < published.MINIMAL_OVER_ALLNPS_FPS * 1.25
+    # the chip alone shows it too (the host's share, the same for both, only narrows the gap)
+    chip_ratio = minimal.chip.fps / allnps.chip.fps
+    assert published.MINIMAL_OVER_ALLNPS_FPS / 1.25 < chip_ratio < published.MINIMAL_OVER_ALLNPS_FPS * 1.25
+    assert chip_ratio < ratio < 1
     _, ds_all = mapped_run("dscnn_kws", 100)
     _, ds_min = mapped_run("dscnn_kws", 100, mode="Minimal")
     assert ds_min.chip_fps < ds_all.chip_fps / 2 and ds_min.fps < ds_all.fps

@@ -309,9 +309,29 @@ def test_layer_work_formulas():
     assert layer_work("conv", 10.0, kernel=3, stride=1, filters=8, in_channels=4, conv_positions=64) == (10, 720, 720)
     ev, np_ops, ops = layer_work("separable", 10.0, kernel=3, stride=1, filters=8, in_channels=4,
                                  conv_positions=64, tiles=2, np_filters=4)
-    assert (ev, np_ops, ops) == (5, 5 * 9 + 64 * 4 / 2 * 4, 90 + 64 * 4 * 8)
+    # 8 lanes: a depthwise event (9 ops) takes 2 steps, a depthwise output feeding 4 filters 1 step
+    assert (ev, np_ops, ops) == (5, 5 * 16 + 64 * 4 / 2 * 8, 90 + 64 * 4 * 8)
+    assert layer_work("separable", 10.0, kernel=3, stride=1, filters=8, in_channels=4, conv_positions=64,
+                      tiles=2, np_filters=4, lanes=1)[1] == 5 * 9 + 64 * 4 / 2 * 4
+    # a convolution event on 3 filters: 27 ops in 4 steps of 8 lanes; a full NP pads nothing
+    assert layer_work("conv", 10.0, kernel=3, stride=1, filters=3, in_channels=4, conv_positions=64)[1:] == (320, 270)
+    assert layer_work("conv", 10.0, kernel=3, stride=2, filters=64, in_channels=4, conv_positions=16)[1] == 10 * 9 / 4 * 64
     assert layer_work("fully_connected", 10.0, kernel=1, stride=1, filters=33, in_channels=64,
                       conv_positions=1) == (10, 330, 330)
+    with pytest.raises(CostError, match="lanes"):
+        layer_work("conv", 1.0, kernel=3, stride=1, filters=4, in_channels=1, conv_positions=1, lanes=0)
+
+
+def test_more_filters_per_np_never_fewer_slots_per_filter_and_never_fewer_slots():
+    """Lanes: the slots of an NP never fall as its filters grow, and never exceed its ops by more
+    than one padded step per input item (so adding NPs, which only removes filters, never adds clocks)."""
+    for kind in ("conv", "separable"):
+        prev = 0.0
+        for f in range(1, 70):
+            _, slots, _ = layer_work(kind, 10.0, kernel=3, stride=1, filters=f, in_channels=4, conv_positions=16)
+            _, ops, _ = layer_work(kind, 10.0, kernel=3, stride=1, filters=f, in_channels=4, conv_positions=16, lanes=1)
+            assert prev <= slots and ops <= slots < ops + 8 * (10 + 16 * 4 * (kind == "separable")) + 1e-9
+            prev = slots
 
 
 def test_hw_model_does_not_import_akida():
@@ -319,3 +339,17 @@ def test_hw_model_does_not_import_akida():
             "bad = [m for m in sys.modules if m == 'akida' or m.startswith(('akida.', 'akida_sim'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(pathlib.Path(__file__).parents[2]))
+
+
+def test_fit_keeps_every_price_non_negative():
+    """A price is a cost: the fit never returns a negative one, and returns the plain least squares
+    when that is already non-negative."""
+    import numpy as np
+    from hw_model.calibration import Observation, fit_linear
+    exact = [Observation("a", (1.0, 1.0), 0.0, 3.0), Observation("b", (1.0, 2.0), 0.0, 5.0)]
+    assert np.allclose(fit_linear(exact), [1.0, 2.0])
+    # unconstrained: 10 - 1 x (second price) ... a negative second price; constrained: it is 0
+    neg = [Observation("a", (1.0, 1.0), 0.0, 9.0), Observation("b", (1.0, 2.0), 0.0, 8.0),
+           Observation("c", (1.0, 3.0), 0.0, 7.0)]
+    x = fit_linear(neg)
+    assert (x >= 0).all() and x[1] == 0 and x[0] > 0
