@@ -22,7 +22,7 @@ from . import __version__, zoo
 from .cli_inputs import load_input
 from .compile_note import compile_note
 from .device import AKD1000, TwoNodesIPv1
-from .enums import BackendType, MapMode, NPType
+from .enums import BackendType, MapMode
 from .errors import AkidaSimError
 from .metrics import CHIP_METRICS
 from .model import Model
@@ -160,7 +160,7 @@ def _hardware_report(model, args, stats):
         "mapping_mode": args.mode,
         "sequences": [{"name": s.name, "backend": s.backend.name,
                        "program_bytes": None if s.program is None else len(s.program)} for s in model.sequences],
-        "nps": sum(n for t, n in model.component_count.items() if t != NPType.HRC),
+        "nps": model.np_count,
         "components": {t.name: n for t, n in model.component_count.items()},
         "floor_power_mw": round(stats.powers["floor"], 2),
         "fps": round(stats.fps, 2),

@@ -63,7 +63,7 @@ def test_run_json_matches_the_api(tiny, capsys):
     assert report["metrics"]["inference_frames"] == 3
     assert report["sequences"] == [{"name": s.name, "backend": s.backend.name, "program_bytes": len(s.program)}
                                    for s in model.sequences]
-    assert report["nps"] == sum(n for t, n in model.component_count.items() if t != ak.NPType.HRC)
+    assert report["nps"] == model.np_count == sum(n for t, n in model.component_count.items() if t != ak.NPType.HRC)
     power = report["power_mw"]
     assert power["min"] <= power["average"] <= power["max"] and power["std"] >= 0
     assert power["min"] == report["floor_power_mw"] > 0
