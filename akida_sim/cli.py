@@ -38,7 +38,7 @@ DEFAULT_FRAMES = 1
 RANDOM_INPUT_NOTE = "No input provided, using random data."
 #: Most predicted classes the text output of ``run`` lists (``--json`` has them all).
 MAX_LISTED_CLASSES = 20
-#: Significant digits of the accuracy in the ``--json`` report.
+#: Decimal places of the accuracy in the ``--json`` report (0.9933, not 0.9933333396911621).
 ACCURACY_DIGITS = 4
 
 

@@ -88,9 +88,10 @@ def _plain_log_ticks(axis):
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
-def _legend_beside(ax, title=None):
-    """The legend to the right of the axes, off the data (constrained layout makes room for it)."""
-    ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
+def legend_beside(ax, title=None):
+    """The legend of ``ax``'s labelled artists to the right of the axes, off the data (matplotlib's
+    constrained or tight layout makes room for it); ``title``: the legend's title. Returns the legend."""
+    return ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
 
 
 def learning_histogram(layer_or_rows, ax=None):
@@ -183,7 +184,7 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o", xl
         if _is_count(frame[y]):
             _integer_ticks(ax.yaxis)
     if hue is not None:
-        _legend_beside(ax, title=label(hue))
+        legend_beside(ax, title=label(hue))
     return ax
 
 
@@ -262,4 +263,4 @@ def confusion_matrix(true, predicted, ax=None, classes=None):
 
 
 __all__ = ["LABELS", "LINESTYLES", "MARKERS", "MAX_TICKS", "UNIT_SUFFIXES", "confusion_matrix", "label",
-           "layer_statistics", "learning_histogram", "sweep"]
+           "layer_statistics", "legend_beside", "learning_histogram", "sweep"]
