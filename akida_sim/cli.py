@@ -9,6 +9,8 @@
 - ``akida-sim devices``: the simulated devices and their NPs.
 - ``akida-sim summary MODEL [--map]``: the summary of a model.
 - ``akida-sim version`` (as the vendor's ``akida version``) or ``akida-sim --version``.
+- ``akida-sim warmup``: compile the kernels the built-in models use, once
+  (Numba caches them on disk), so that later runs start in a second or two.
 """
 import argparse
 import json
@@ -20,7 +22,7 @@ import numpy as np
 
 from . import __version__, zoo
 from .cli_inputs import load_input
-from .compile_note import compile_note
+from .compile_note import FIRST_COMPILE_S, compile_note
 from .device import AKD1000, TwoNodesIPv1
 from .enums import BackendType, MapMode
 from .errors import AkidaSimError
@@ -38,6 +40,8 @@ DEFAULT_FRAMES = 1
 RANDOM_INPUT_NOTE = "No input provided, using random data."
 #: Most predicted classes the text output of ``run`` lists (``--json`` has them all).
 MAX_LISTED_CLASSES = 20
+#: Random frames per built-in model ``warmup`` runs: enough work for the multi-threaded kernels.
+WARMUP_BATCH = 32
 #: Decimal places of the accuracy in the ``--json`` report (0.9933, not 0.9933333396911621).
 ACCURACY_DIGITS = 4
 
@@ -191,6 +195,24 @@ def _summary(args):
     return 0
 
 
+def _warmup(args):
+    """Run every built-in model, mapped, on one frame and on a batch (its labelled test samples, or
+    WARMUP_BATCH random frames): the kernels it needs, serial and multi-threaded, are compiled or loaded."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    with compile_note("akida-sim"):
+        for name in zoo.MODELS:
+            model = zoo.build(name, seed=0)
+            model.map(AKD1000())
+            labelled = zoo.labelled_data(name)
+            batch = zoo.random_inputs(model, WARMUP_BATCH, rng) if labelled is None else labelled[0]
+            for x in (batch[:1], batch):
+                model.forward(x)
+    print(f"Kernels of the {len(zoo.MODELS)} built-in models ready in {time.perf_counter() - start:.1f} s "
+          f"(cached on disk: later runs load them)")
+    return 0
+
+
 def _version(args):
     print(__version__)
     return 0
@@ -248,6 +270,11 @@ def build_parser():
     summ.add_argument("--mode", choices=[m.name for m in MapMode],
                       help=_defaults_help("mapping mode (with --map)", DEFAULT_MODE))
     summ.set_defaults(func=_summary)
+
+    warmup = sub.add_parser("warmup", help=f"compile the kernels of the built-in models once (a first run "
+                                           f"otherwise takes up to about {FIRST_COMPILE_S} s more); Numba caches "
+                                           f"them on disk")
+    warmup.set_defaults(func=_warmup)
 
     version = sub.add_parser("version", help="print the akida_sim version")
     version.set_defaults(func=_version)

@@ -45,8 +45,8 @@ def compile_note(program, stream=None, after_s=NOTE_AFTER_S):
         global _printed
         if not _printed:
             _printed = True
-            print(f"{program}: compiling the Numba kernels (first run only, about {FIRST_COMPILE_S} s; "
-                  f"later runs load them from the cache)", file=stream or sys.stderr, flush=True)
+            print(f"{program}: compiling Numba kernels on their first use (up to about {FIRST_COMPILE_S} s; "
+                  f"cached on disk, later runs load them)", file=stream or sys.stderr, flush=True)
 
     timer = threading.Timer(after_s, note)
     timer.daemon = True

@@ -31,12 +31,16 @@ def test_what_runs_without_input_is_said():
     prose = " ".join(COMMAND_LINE.split())
     assert f'"{cli.RANDOM_INPUT_NOTE}"' in prose
     assert "labelled test split" in prose and "--batch N`: its first N samples" in prose
-    assert "Predicted class: " in prose and "compiles the Numba kernels" in prose
+    assert "Predicted class: " in prose and "compiled by Numba on its first use" in prose
+    assert "`akida-sim warmup`" in prose
 
 
-def test_the_synopsis_lists_every_run_option():
+def test_the_synopsis_lists_every_command_and_run_option():
     synopsis = COMMAND_LINE.split("```")[1]
-    run = cli.build_parser()._subparsers._group_actions[0].choices["run"]
+    commands = cli.build_parser()._subparsers._group_actions[0].choices
+    for command in commands:
+        assert f"akida-sim {command}" in synopsis, command
+    run = commands["run"]
     for action in run._actions:
         if action.option_strings and action.dest != "help":
             assert any(option in synopsis for option in action.option_strings), action.option_strings

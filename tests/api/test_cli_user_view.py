@@ -123,8 +123,8 @@ def test_the_compile_note_is_printed_once_when_compiling_lasts(monkeypatch):
     with compile_note.compile_note("akida-sim", stream=stream, after_s=0.0):
         numba.njit(lambda x: x - 1)(1)
         time.sleep(0.2)
-    assert stream.text.count("\n") == 1 and stream.text.startswith("akida-sim: compiling the Numba kernels "
-                                                                   "(first run only, about ")
+    assert stream.text.count("\n") == 1 and stream.text.startswith("akida-sim: compiling Numba kernels on their "
+                                                                   "first use (up to about ")
 
 
 def test_no_compile_note_without_compiling(monkeypatch):
@@ -134,3 +134,27 @@ def test_no_compile_note_without_compiling(monkeypatch):
         time.sleep(0.1)
         lines.append(compile_note._printed)
     assert lines == [False]
+
+
+def test_after_warmup_a_run_compiles_nothing(capsys):
+    from numba.core import event
+
+    assert cli.main(["warmup"]) == 0
+    assert capsys.readouterr().out.startswith(f"Kernels of the {len(zoo.MODELS)} built-in models ready in ")
+    compiled = []
+
+    class Count(event.Listener):
+        def on_start(self, evt):
+            compiled.append(evt.data["dispatcher"].py_func.__name__)
+
+        def on_end(self, evt):
+            pass
+
+    listener = Count()
+    event.register("numba:compile", listener)
+    try:
+        for argv in (["run", "--batch", "1"], ["run"], ["run", "-m", "dscnn_kws", "--batch", "40"]):
+            assert cli.main(argv) == 0
+    finally:
+        event.unregister("numba:compile", listener)
+    assert compiled == []
