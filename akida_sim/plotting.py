@@ -193,7 +193,7 @@ def _lines(ax, groups, x, y, hue, marker):
     drawn = []
     for i, (value, group) in enumerate(groups):
         group = group.sort_values(x)
-        points = (list(group[x]), list(group[y]))
+        points = (list(group[x]), list(_floats(group[y])))
         name = None if hue is None else str(value)
         same = next((other for other, other_points in drawn if other_points == points), None)
         style = {} if hue is None else dict(marker=MARKERS[(MARKERS.index(marker) + i) % len(MARKERS)]
@@ -203,7 +203,7 @@ def _lines(ax, groups, x, y, hue, marker):
             name += f" (= {same})"
             style.update(markersize=4, markerfacecolor="none")
         ax.plot(*points, **({"marker": marker} | style), label=name)
-        drawn.append((name, points))
+        drawn.append((str(value), points))
 
 
 def _bars(ax, frame, groups, x, y, hue):
@@ -211,11 +211,16 @@ def _bars(ax, frame, groups, x, y, hue):
     categories = list(dict.fromkeys(frame[x]))
     width = 0.8 / len(groups)
     for i, (value, group) in enumerate(groups):
-        heights = dict(zip(group[x], group[y]))
+        heights = dict(zip(group[x], _floats(group[y])))
         positions = np.arange(len(categories)) + (i - (len(groups) - 1) / 2) * width
         ax.bar(positions, [heights.get(c, np.nan) for c in categories], width=width,
                label=None if hue is None else str(value))
     ax.set_xticks(np.arange(len(categories)), [str(c) for c in categories])
+
+
+def _floats(column):
+    """A table column as float64, missing values (None, NaN, pandas' <NA>) as NaN: what matplotlib draws."""
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _fit_constant(ax, values):

@@ -164,3 +164,11 @@ def test_learning_histogram_counts_are_integers(tmp_path):
     ax = plotting.learning_histogram(np.array([[10, 1], [40, 2], [55, 1]]))
     assert all(float(t).is_integer() for t in tick_texts(ax.yaxis))
     assert inside_the_saved_file(ax, tmp_path / "histogram.png")
+
+
+def test_three_coinciding_lines_and_a_nullable_column():
+    table = pd.DataFrame({"nodes": [1, 2] * 3, "mode": ["A", "A", "B", "B", "C", "C"],
+                          "nps": pd.array([1, 2, 1, 2, 1, None], dtype="Int64")})
+    ax = plotting.sweep(table, "nodes", "nps", hue="mode")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B (= A)", "C"]
+    assert np.isnan(ax.get_lines()[2].get_ydata()[1])
