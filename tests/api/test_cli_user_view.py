@@ -117,14 +117,24 @@ def test_the_compile_note_is_printed_once_when_compiling_lasts(monkeypatch):
             pass
 
     stream = Stream()
-    with compile_note.compile_note("akida-sim", stream=stream, after_s=0.0):
+    with compile_note.compile_note("akida-sim", stream=stream, after_s=0.0) as watch:
         fresh(1)
         assert stream.written.wait(10)
+    assert watch.seconds > 0
     with compile_note.compile_note("akida-sim", stream=stream, after_s=0.0):
         numba.njit(lambda x: x - 1)(1)
         time.sleep(0.2)
     assert stream.text.count("\n") == 1 and stream.text.startswith("akida-sim: compiling Numba kernels on their "
                                                                    "first use (up to about ")
+
+
+def test_no_compile_note_after_a_short_compilation(monkeypatch, capsys):
+    monkeypatch.setattr(compile_note, "_printed", False)
+    numba.njit(lambda x: x * 3)(1)  # Numba's compiler is loaded
+    with compile_note.compile_note("akida-sim", after_s=2.0) as watch:
+        numba.njit(lambda x: x * 2)(1)  # well under two seconds
+        time.sleep(2.5)  # the block goes on, not compiling
+    assert 0 < watch.seconds < 2.0 and capsys.readouterr().err == ""
 
 
 def test_no_compile_note_without_compiling(monkeypatch):
