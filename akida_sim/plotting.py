@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import SimTypeError, SimValueError
 
-#: Most tick labels a log x axis of swept values gets.
+#: A log x axis of swept values gets ticks at least 1/MAX_TICKS of its decades apart (MAX_TICKS + 1 at most).
 MAX_TICKS = 8
 #: Axis labels of the columns akida_sim's studies use (``Statistics`` names;
 #: energy and clocks per frame, as ``model.statistics`` gives them) and of
@@ -168,10 +168,9 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o", xl
         _lines(ax, groups, x, y, hue, marker)
     ax.set_xlabel(label(x) if xlabel is None else xlabel)
     ax.set_ylabel(label(y) if ylabel is None else ylabel)
-    if logx:  # ticks at (at most MAX_TICKS of) the swept values, not at powers of ten
+    if logx:  # ticks at swept values, not at powers of ten
         ax.set_xscale("log")
-        ticks = sorted(set(frame[x]))
-        ticks = sorted(set(ticks[::-(-len(ticks) // MAX_TICKS)]) | {ticks[-1]})
+        ticks = _log_ticks(frame[x])
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.minorticks_off()
     elif not categorical and _is_count(frame[x]):
@@ -186,6 +185,24 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o", xl
     if hue is not None:
         legend_beside(ax, title=label(hue))
     return ax
+
+
+def _log_ticks(values):
+    """Swept values (> 0) for a log axis' ticks: the first, the last, and between them values at least
+    1/MAX_TICKS of the axis' decades apart, so that no two labels overlap."""
+    values = sorted(float(v) for v in set(values) if v > 0)
+    if not values:
+        return []
+    gap = (np.log10(values[-1]) - np.log10(values[0])) / MAX_TICKS
+    ticks = [values[0]]
+    for value in values[1:]:
+        if np.log10(value) - np.log10(ticks[-1]) >= gap:
+            ticks.append(value)
+    if ticks[-1] != values[-1]:
+        if len(ticks) > 1 and np.log10(values[-1]) - np.log10(ticks[-1]) < gap:
+            ticks.pop()  # too close to the last value, which takes its place
+        ticks.append(values[-1])
+    return ticks
 
 
 def _lines(ax, groups, x, y, hue, marker):

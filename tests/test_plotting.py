@@ -172,3 +172,16 @@ def test_three_coinciding_lines_and_a_nullable_column():
     ax = plotting.sweep(table, "nodes", "nps", hue="mode")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B (= A)", "C"]
     assert np.isnan(ax.get_lines()[2].get_ydata()[1])
+
+
+def test_log_x_ticks_are_swept_values_that_do_not_overlap(tmp_path):
+    neurons = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 70, 80, 90, 100, 150, 200, 250, 300]
+    ax = plotting.sweep(pd.DataFrame({"neurons": neurons, "learned": [min(n, 20) for n in neurons]}),
+                        "neurons", "learned", logx=True)
+    ticks = list(ax.get_xticks())
+    assert ticks[0] == 1 and ticks[-1] == 300 and set(ticks) <= set(neurons) and len(ticks) <= plotting.MAX_TICKS + 1
+    assert min(np.diff(np.log10(ticks))) >= np.log10(300) / plotting.MAX_TICKS
+    assert inside_the_saved_file(ax, tmp_path / "learned.png")
+    fig = ax.figure
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in ax.get_xticklabels()]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))  # no two labels overlap
