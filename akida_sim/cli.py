@@ -1,13 +1,16 @@
 """The ``akida-sim`` command, laid out like the vendor's ``akida`` command.
 
 - ``akida-sim run -m MODEL [-i INPUT]``: MODEL is a saved model file or a
-  built-in model name; INPUT a ``.npy`` array or an image file (random frames
-  when absent). The model is mapped on a simulated device; the command prints
-  the mapped summary, then the estimated statistics and metrics as the
-  vendor's ``akida run`` does (``--json`` for scripts).
+  built-in model name; INPUT a ``.npy`` array or an image file (when absent:
+  a built-in model's labelled test samples, else random frames). The model is
+  mapped on a simulated device; the command prints the mapped summary, then
+  the estimated statistics and metrics as the vendor's ``akida run`` does,
+  then the predicted classes or the accuracy (``--json`` for scripts).
 - ``akida-sim devices``: the simulated devices and their NPs.
 - ``akida-sim summary MODEL [--map]``: the summary of a model.
 - ``akida-sim version`` (as the vendor's ``akida version``) or ``akida-sim --version``.
+- ``akida-sim warmup``: compile the kernels the built-in models use, once
+  (Numba caches them on disk), so that later runs start in a second or two.
 """
 import argparse
 import json
@@ -21,8 +24,9 @@ from hw_model.costs import floor_line
 
 from . import __version__, zoo
 from .cli_inputs import load_input
+from .compile_note import FIRST_COMPILE_S, compile_note
 from .device import AKD1000, TwoNodesIPv1
-from .enums import BackendType, MapMode, NPType
+from .enums import BackendType, MapMode
 from .errors import AkidaSimError
 from .metrics import CHIP_METRICS
 from .model import Model
@@ -36,6 +40,12 @@ DEFAULT_MODE = MapMode.AllNps.name
 DEFAULT_FRAMES = 1
 #: The vendor's words when no input is given.
 RANDOM_INPUT_NOTE = "No input provided, using random data."
+#: Most predicted classes the text output of ``run`` lists (``--json`` has them all).
+MAX_LISTED_CLASSES = 20
+#: Random frames per built-in model ``warmup`` runs: enough work for the multi-threaded kernels.
+WARMUP_BATCH = 32
+#: Decimal places of the accuracy in the ``--json`` report (0.9933, not 0.9933333396911621).
+ACCURACY_DIGITS = 4
 
 
 class CliError(Exception):
@@ -58,12 +68,21 @@ def _frames(args, model):
         x, notes = load_input(args.input, model)
         return x, None, notes
     built_in = not os.path.exists(args.model)
-    labelled = zoo.labelled_data(args.model) if built_in and args.batch is None else None
+    labelled = zoo.labelled_data(args.model) if built_in else None
     if labelled is not None:
-        x, labels = labelled
-        return x, labels, [f"No input provided, using the {len(x)} labelled test samples of '{args.model}'."]
+        return _labelled_frames(args, *labelled)
     frames = args.batch or DEFAULT_FRAMES
     return zoo.random_inputs(model, frames, np.random.default_rng(args.seed + 1)), None, [RANDOM_INPUT_NOTE]
+
+
+def _labelled_frames(args, x, labels):
+    """All of a built-in model's labelled test samples, or the first ``--batch`` of them."""
+    if args.batch is None:
+        return x, labels, [f"No input provided, using the {len(x)} labelled test samples of '{args.model}'."]
+    if args.batch > len(x):
+        raise CliError(f"--batch: '{args.model}' has {len(x)} labelled test samples, got --batch {args.batch}")
+    return x[:args.batch], labels[:args.batch], [
+        f"No input provided, using the first {args.batch} of the {len(x)} labelled test samples of '{args.model}'."]
 
 
 def _scores(model, x):
@@ -80,8 +99,9 @@ def _run(args):
         model.map(DEVICES[args.device](), mode=MapMode[args.mode])
     on_chip = any(s.backend == BackendType.Hardware for s in model.sequences)
     start = time.perf_counter()
-    scores = _scores(model, x)
-    elapsed = time.perf_counter() - start
+    with compile_note("akida-sim") as compiling:
+        scores = _scores(model, x)
+    elapsed = time.perf_counter() - start - compiling.seconds  # the simulator's speed, not Numba's
     stats, metrics = model.statistics, model.metrics
     classes = scores.reshape(len(x), -1).argmax(axis=1)
     report = {"model": args.model, "input": args.input, "notes": notes, "frames": len(x),
@@ -89,7 +109,7 @@ def _run(args):
               "predicted_classes": classes.tolist(),
               "simulated_frames_per_second": round(len(x) / elapsed, 2) if elapsed > 0 else None}
     if labels is not None:
-        report["accuracy"] = model.evaluate(x, np.asarray(labels, np.int32))
+        report["accuracy"] = round(float(model.evaluate(x, np.asarray(labels, np.int32))), ACCURACY_DIGITS)
     if on_chip:
         report.update(_hardware_report(model, args, stats))
         report["metrics"] = {name: metrics[name] for name in CHIP_METRICS}
@@ -97,7 +117,7 @@ def _run(args):
         model.save(args.save)
         report["saved_to"] = args.save
     if args.json:
-        print(json.dumps(report, indent=1))
+        print(_json_text(report))
         return 0
     for note in notes:
         print(note)
@@ -110,6 +130,8 @@ def _run(args):
         print("(not mapped on hardware: the frame rate is the host's; no power, energy or chip metrics)")
     if labels is not None:
         print(f"Accuracy: {100 * report['accuracy']:.2f} % on {len(x)} labelled samples")
+    else:
+        print(_classes_text(classes))
     if args.save:
         print(f"Saved to {args.save}")
     return 0
@@ -140,6 +162,21 @@ def _span(r):
     return f" (estimated range {r[0]:.4g} to {r[1]:.4g})"
 
 
+def _classes_text(classes):
+    """The predicted class of one frame, or the first MAX_LISTED_CLASSES of a batch's."""
+    if len(classes) == 1:
+        return f"Predicted class: {classes[0]}"
+    listed = " ".join(map(str, classes[:MAX_LISTED_CLASSES]))
+    more = f" ... ({len(classes)} frames; --json lists them all)" if len(classes) > MAX_LISTED_CLASSES else ""
+    return f"Predicted classes: {listed}{more}"
+
+
+def _json_text(report):
+    """The ``--json`` report: one line per key, each value compact (a list of classes on one line)."""
+    lines = [f" {json.dumps(key)}: {json.dumps(value)}" for key, value in report.items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 def _hardware_report(model, args, stats):
     """Device, NPs, sequences and the estimated cost of the last (mapped) inference: the chip's
     own figures and the host-inclusive ones apart, each named as an estimate."""
@@ -149,7 +186,7 @@ def _hardware_report(model, args, stats):
         "mapping_mode": args.mode,
         "sequences": [{"name": s.name, "backend": s.backend.name,
                        "program_bytes": None if s.program is None else len(s.program)} for s in model.sequences],
-        "nps": sum(n for t, n in model.component_count.items() if t != NPType.HRC),
+        "nps": model.np_count,
         "components": {t.name: n for t, n in model.component_count.items()},
         "estimated_chip": {
             "frames_per_second": round(c.fps, 2), "frames_per_second_range": [round(v, 2) for v in c.fps_range],
@@ -192,6 +229,24 @@ def _summary(args):
     return 0
 
 
+def _warmup(args):
+    """Run every built-in model, mapped, on one frame and on a batch (its labelled test samples, or
+    WARMUP_BATCH random frames): the kernels it needs, serial and multi-threaded, are compiled or loaded."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    with compile_note("akida-sim"):
+        for name in zoo.MODELS:
+            model = zoo.build(name, seed=0)
+            model.map(AKD1000())
+            labelled = zoo.labelled_data(name)
+            batch = zoo.random_inputs(model, WARMUP_BATCH, rng) if labelled is None else labelled[0]
+            for x in (batch[:1], batch):
+                model.forward(x)
+    print(f"Kernels of the {len(zoo.MODELS)} built-in models ready in {time.perf_counter() - start:.1f} s "
+          f"(cached on disk: later runs load them)")
+    return 0
+
+
 def _version(args):
     print(__version__)
     return 0
@@ -199,6 +254,17 @@ def _version(args):
 
 def _defaults_help(text, default):
     return f"{text} (default: {default})"
+
+
+def _positive_int(text):
+    """argparse type of ``--batch``: an int >= 1 (a mistake is reported with ``run``'s usage)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def build_parser():
@@ -213,8 +279,10 @@ def build_parser():
     run.add_argument("-i", "--input", help=_defaults_help(
         "input frames: a .npy array (x, y, c) or (N, x, y, c), or an image file (PNG, JPEG; needs the 'image' extra)",
         "random frames, or a built-in model's labelled test samples"))
-    run.add_argument("--batch", type=int, help=_defaults_help("number of random frames when no input is given",
-                                                              DEFAULT_FRAMES))
+    run.add_argument("--batch", type=_positive_int, metavar="N", help=_defaults_help(
+        "number of frames when no input is given: the first N labelled test samples of a built-in model "
+        "that has them (digits), else N random frames",
+        f"all the labelled test samples, or {DEFAULT_FRAMES} random frame"))
     run.add_argument("--seed", type=int, default=0,
                      help=_defaults_help("seed of a built-in model's random weights and of the random frames", 0))
     run.add_argument("--device", choices=sorted(DEVICES), help=_defaults_help("simulated device", DEFAULT_DEVICE))
@@ -237,6 +305,11 @@ def build_parser():
                       help=_defaults_help("mapping mode (with --map)", DEFAULT_MODE))
     summ.set_defaults(func=_summary)
 
+    warmup = sub.add_parser("warmup", help=f"compile the kernels of the built-in models once (a first run "
+                                           f"otherwise takes up to about {FIRST_COMPILE_S} s more); Numba caches "
+                                           f"them on disk")
+    warmup.set_defaults(func=_warmup)
+
     version = sub.add_parser("version", help="print the akida_sim version")
     version.set_defaults(func=_version)
     return parser
@@ -253,11 +326,8 @@ def _check_combinations(parser, args):
             for option in ("device", "mode"):
                 if getattr(args, option) is not None:
                     parser.error(f"--{option} maps the model: it cannot go with --software")
-        if args.batch is not None:
-            if args.input is not None:
-                parser.error("--batch sets the number of random frames: it cannot go with -i/--input")
-            if args.batch < 1:
-                parser.error(f"--batch must be >= 1, got {args.batch}")
+        if args.batch is not None and args.input is not None:
+            parser.error("--batch sets the number of frames when no input is given: it cannot go with -i/--input")
     if hasattr(args, "device"):
         args.device = args.device or DEFAULT_DEVICE
         args.mode = args.mode or DEFAULT_MODE

@@ -3,7 +3,7 @@
 A ``.npy`` file is loaded without unpickling; it holds one frame (x, y, c) or a
 batch (N, x, y, c) of integers within the model's input range. An image
 (PNG, JPEG, ... read by Pillow, the ``image`` extra, imported only here) is
-converted to the model's channels (1: grey, 3: RGB), resized to its (x, y)
+converted to the model's channels (1: grey, 3: RGB) with a note, resized to its (x, y)
 input when needed, and its 8-bit pixels scaled down to the input bit width.
 Every conversion is reported as a note.
 """
@@ -18,6 +18,9 @@ from .layers import IMAGE_BITS
 ARRAY_SUFFIXES = (".npy",)
 #: Image modes for the model input channels.
 IMAGE_MODES = {1: "L", 3: "RGB"}
+#: How a note names a Pillow image mode (other modes by their Pillow name).
+MODE_NAMES = {"1": "black-and-white", "L": "grey", "LA": "grey with alpha", "P": "palette", "RGB": "RGB",
+              "RGBA": "RGBA", "CMYK": "CMYK", "I": "32-bit grey", "I;16": "16-bit grey", "F": "float grey"}
 
 
 def _fail(path, what):
@@ -64,10 +67,15 @@ def load_image(path, model):
     try:
         with Image.open(path) as image:
             image.load()
+            mode = image.mode
             image = image.convert(IMAGE_MODES[c])
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise _fail(path, f"not an image Pillow can read ({exc})") from None
     notes = []
+    if mode != image.mode:
+        channels = "1 channel" if c == 1 else f"{c} channels"
+        notes.append(f"{MODE_NAMES.get(mode, mode)} image converted to {MODE_NAMES[image.mode]} "
+                     f"(the model takes {channels}).")
     # Axis 1 (x) of an Akida input is the image's rows, axis 2 (y) its columns.
     if image.size != (y, x):
         notes.append(f"Image resized from {image.size[1]}x{image.size[0]} to {x}x{y} (the model input).")

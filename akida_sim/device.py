@@ -161,7 +161,10 @@ class Device:
         return IpVersion(self.hw_mesh.ip_version)
 
     def __repr__(self):
-        return f"<akida_sim.Device, desc={self.desc}, nps={len(self.mesh.nps)}>"
+        """The desc, then what tells devices apart when their desc is the same (a what-if mesh keeps the
+        AKD1000's version): the mesh's name, its nodes and NPs, and the clock the cost table prices with."""
+        return (f"<akida_sim.Device, desc={self.desc}, mesh={self.hw_mesh.name}, nodes={len(self.hw_mesh.nodes)}, "
+                f"nps={len(self.mesh.nps)}, clock_mhz={self.costs.clock_hz.value / 1e6:g}>")
 
 
 def AKD1000():  # noqa: N802 - the vendor's name

@@ -15,10 +15,11 @@ on the same kind of CPU gives the same layers and variables. Needs the ``noteboo
 (scikit-learn, TensorFlow/Keras).
 """
 import argparse
-import os
 import pathlib
 
 import numpy as np
+
+from .tensorflow_logs import quiet_import
 
 #: Fraction of the 1797 images kept for testing (stratified by class).
 TEST_FRACTION = 0.25
@@ -42,7 +43,7 @@ DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
 
 def _require(what, module, extra):
     try:
-        return __import__(module, fromlist=["_"])
+        return quiet_import(module)
     except ImportError:
         raise ImportError(f"akida_sim.digits needs {what}: pip install akida-sim[{extra}]") from None
 
@@ -93,7 +94,6 @@ def train(x, y, epochs=EPOCHS, seed=SEED, **model_args):
     Seeds Python, NumPy and TensorFlow with ``seed`` before the weights are
     drawn and runs TensorFlow's deterministic ops, so a call repeats exactly.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras = _require("Keras", "keras", "keras")
     tf = _require("TensorFlow", "tensorflow", "keras")
     keras.utils.set_random_seed(seed)

@@ -76,6 +76,12 @@ class LayerMappingView:
 
     nps: tuple
 
+    @property
+    def np_count(self):
+        """NPs the layer runs on: its components other than the HRC (an
+        InputConvolutional on the HRC has none)."""
+        return sum(1 for component in self.nps if component.type != NPType.HRC)
+
 
 def _layer_repr(layer):
     """A layer's repr, followed by its NP components when it is mapped (the vendor's layout)."""

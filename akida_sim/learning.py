@@ -46,7 +46,9 @@ class AkidaUnsupervised:
         initial_plasticity, learning_competition, min_plasticity,
         plasticity_decay: floats in [0, 1].
         seed: seed of the initial connection draw at compile (None: fresh entropy).
-        The numbers read back as floats, as the vendor's optimizer shows them.
+        The attributes read back as given: ``num_weights`` and ``num_classes``
+        ints, the others floats (the vendor's optimizer shows all of them as
+        floats, as ``Model.to_dict`` does).
     """
 
     def __init__(self, num_weights, num_classes=1, initial_plasticity=1.0, learning_competition=0.0,
@@ -75,7 +77,7 @@ class AkidaUnsupervised:
     def __getattr__(self, key):
         config = self.__dict__.get("_config", {})
         if key in config:
-            return float(config[key])
+            return config[key]
         raise AttributeError(f"AkidaUnsupervised has no attribute '{key}'")
 
     def __dir__(self):

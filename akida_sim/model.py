@@ -598,6 +598,12 @@ class Model:
         return {t: counts[t] for t in NPType if t in counts}
 
     @property
+    def np_count(self):
+        """NPs (HRC excluded) the mapped hardware sequences use, the summary's
+        NPs column: the sum of ``layer.mapping.np_count``; 0 when not mapped."""
+        return sum(layer.mapping.np_count for layer in self._layers if layer.mapping is not None)
+
+    @property
     def metrics(self):
         """Counters of the last inference: ``inference_start``/``inference_end``
         (host monotonic clock, ms) and ``inference_frames``; on mapped hardware

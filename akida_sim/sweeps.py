@@ -12,14 +12,22 @@ run on that cluster. Dask and pandas come with the ``sweeps`` extra
 notebook or script works; what it closes over travels with it.
 """
 import itertools
+import multiprocessing
+import numbers
+import sys
+
+import numpy as np
 
 from . import progress
-from .errors import SimTypeError, SimValueError
+from .errors import SimRuntimeError, SimTypeError, SimValueError
 
 #: Name of the column holding a failed configuration's exception (None when it succeeded).
 ERROR = "error"
 #: Dask local schedulers ``run`` accepts without a client.
 LOCAL_SCHEDULERS = ("processes", "threads", "sync")
+#: What ``run`` says when its worker processes died while starting from a script.
+MAIN_GUARD_HINT = ("sweeps: the worker processes stopped while starting: they re-import the script, which "
+                   "called sweeps.run again; call it under 'if __name__ == \"__main__\":'")
 
 
 def _require(module):
@@ -65,8 +73,15 @@ def _evaluate(fn, params):
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def _starting_worker():
+    """True in a worker process that is importing the parent's script (``multiprocessing``'s spawn start)."""
+    return bool(getattr(multiprocessing.current_process(), "_inheriting", False))
+
+
 def _run_local(fn, configs, scheduler, num_workers, verbose):
     dask = _require("dask")
+    from concurrent.futures.process import BrokenProcessPool
+
     from dask.callbacks import Callback
 
     tasks = [dask.delayed(_evaluate, pure=False)(fn, params) for params in configs]
@@ -78,7 +93,12 @@ def _run_local(fn, configs, scheduler, num_workers, verbose):
 
         options = {} if num_workers is None or scheduler == "sync" else {"num_workers": num_workers}
         with Callback(posttask=done):
-            return list(dask.compute(*tasks, scheduler=scheduler, **options))
+            try:
+                return list(dask.compute(*tasks, scheduler=scheduler, **options))
+            except BrokenProcessPool:
+                if getattr(sys.modules.get("__main__"), "__file__", None):  # run from a script
+                    raise SimRuntimeError(MAIN_GUARD_HINT) from None
+                raise
 
 
 def _outcome(future):
@@ -126,9 +146,18 @@ def run(fn, grid, client=None, *, scheduler="processes", num_workers=None, verbo
     Returns:
         pandas.DataFrame, one row per configuration in grid order: the
         parameter columns, the result keys (union over configurations, in
-        order of first appearance; missing values are NaN) and ``error``
-        (None, or the exception's type and message when ``fn`` raised).
+        order of first appearance; missing values are NaN, or ``<NA>`` in
+        a column of ints or bools, which keeps its type as pandas' nullable
+        ``Int64`` / ``boolean``) and ``error`` (object: None, or the
+        exception's type and message when ``fn`` raised).
+
+    Raises:
+        SimRuntimeError: the local worker processes stopped while starting,
+            as when a script calls ``run`` without the
+            ``if __name__ == "__main__":`` guard (its message says so).
     """
+    if scheduler == "processes" and client is None and _starting_worker():
+        raise SystemExit(1)  # a worker importing an unguarded script: the parent says why (MAIN_GUARD_HINT)
     pandas = _require("pandas")
     configs = expand(grid)
     if not callable(fn):
@@ -145,8 +174,29 @@ def run(fn, grid, client=None, *, scheduler="processes", num_workers=None, verbo
         outcomes = _run_distributed(fn, configs, client, verbose) if configs else []
     params = list(grid) if isinstance(grid, dict) else list(dict.fromkeys(n for config in configs for n in config))
     results = list(dict.fromkeys(key for result, _ in outcomes if result for key in result))
-    rows = [{**config, **(result or {}), ERROR: error} for config, (result, error) in zip(configs, outcomes)]
-    return pandas.DataFrame(rows, columns=params + results + [ERROR])
+    rows = [{**config, **(result or {})} for config, (result, _) in zip(configs, outcomes)]
+    frame = pandas.DataFrame(rows, columns=params + results)
+    for key in results:
+        values = [result.get(key) if result else None for result, _ in outcomes]
+        dtype = _nullable_dtype(values)
+        if dtype is not None:
+            frame[key] = pandas.array(values, dtype=dtype)
+    frame[ERROR] = pandas.Series([error for _, error in outcomes], index=frame.index, dtype=object)
+    return frame
+
+
+def _nullable_dtype(values):
+    """pandas' nullable dtype keeping a result column's ints (``Int64``) or bools (``boolean``) when some
+    rows have none (their configuration failed, or ``fn`` did not return the key): missing values are then
+    ``<NA>``, not NaN in a float column. None when no value is missing or the values are of other types."""
+    present = [v for v in values if v is not None]
+    if not present or len(present) == len(values):
+        return None
+    if all(isinstance(v, (bool, np.bool_)) for v in present):
+        return "boolean"
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in present):
+        return "Int64"
+    return None
 
 
 __all__ = ["ERROR", "LOCAL_SCHEDULERS", "expand", "run"]

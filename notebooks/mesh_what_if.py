@@ -78,8 +78,7 @@ for n in NODE_COUNTS:
     hw = [s for s in model.sequences if s.backend == akida.BackendType.Hardware]
     SWEEP.append(dict(
         nodes=n,
-        nps=sum(1 for layer in model.layers if layer.mapping for c in layer.mapping.nps
-                if c.type != akida.NPType.HRC),
+        nps=model.np_count,
         sequences=len(model.sequences),
         software=len(model.sequences) - len(hw),
         program_kb=sum(len(s.program) for s in hw) / 1024,

@@ -8,6 +8,7 @@ The files in the repository carry no outputs.
 import json
 import os
 import pathlib
+import re
 import runpy
 
 import pytest
@@ -65,7 +66,7 @@ def execute(name, monkeypatch):
     nb.cells.append(nbformat.v4.new_code_cell(f"import json as _json\nprint(_json.dumps({PROBES[name]}))"))
     monkeypatch.setenv("AKIDA_SIM_NOTEBOOK_SCALE", SMALL_SCALE)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # as a user runs them
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend draws the figures
     client = nbclient.NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
@@ -73,6 +74,17 @@ def execute(name, monkeypatch):
     probe = nb.cells[-1].outputs
     assert probe and probe[-1].output_type == "stream", f"the probe printed nothing: {probe}"
     return nb, json.loads(probe[-1].text.strip().splitlines()[-1])
+
+
+#: The start of a line TensorFlow's C++ runtime logs (absl's "E0000 00:00:..." or TF's dated lines).
+TF_LOG_LINE = re.compile(r"^(?:[EWIF]\d{4} \d\d:\d\d:|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [EWIF] |WARNING: All log "
+                         r"messages before absl)", re.M)
+
+
+def no_tensorflow_log_lines(nb):
+    """True when no cell printed a line of TensorFlow's C++ log on its standard error."""
+    return not any(out.get("name") == "stderr" and TF_LOG_LINE.search(out.text)
+                   for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
 
 
 def figures(nb):
@@ -112,7 +124,7 @@ def test_hardware_sweep(monkeypatch):
 
 def test_neurons_per_class(monkeypatch):
     nb, r = execute("neurons_per_class", monkeypatch)
-    assert figures(nb) >= 3
+    assert figures(nb) >= 3 and no_tensorflow_log_lines(nb)
     assert r["scale"] == float(SMALL_SCALE)
     assert r["num_weights"] == int(1.2 * r["median_spikes"])
     study = r["study"]
@@ -128,7 +140,7 @@ def test_neurons_per_class(monkeypatch):
 
 def test_quickstart(monkeypatch):
     nb, r = execute("quickstart", monkeypatch)
-    assert figures(nb) >= 1
+    assert figures(nb) >= 1 and no_tensorflow_log_lines(nb)
     assert r["reloaded_equal"] and r["fps"] > 0
     assert r["accuracy"] > 0.9 and r["converted_accuracy"] > 0.5
 

@@ -95,7 +95,46 @@ def test_result_keys_are_the_union_in_order_of_appearance():
 
     df = sweeps.run(fn, [{"k": 1}, {"k": 2}], scheduler="sync")
     assert list(df.columns) == ["k", "a", "b", "error"]
-    assert df.a.tolist() == [1, -2] and np.isnan(df.b[0]) and df.b[1] == 2
+    assert df.a.tolist() == [1, -2] and pd.isna(df.b[0]) and df.b[1] == 2
+    assert df.a.dtype == np.int64 and df.b.dtype == "Int64"  # ints stay ints when one row has none
+
+
+def mixed_results(k):
+    """Results of every kind, and a failure at k == 2."""
+    if k == 2:
+        raise ValueError("no k = 2")
+    return {"count": k * 3, "ratio": k / 4, "name": f"k{k}", "even": k % 2 == 0, "np_count": np.int64(k)}
+
+
+def test_a_failing_configuration_keeps_the_other_rows_types():
+    df = sweeps.run(mixed_results, {"k": [1, 2, 4]}, scheduler="sync")
+    assert dict(df.dtypes.astype(str)) == {"k": "int64", "count": "Int64", "ratio": "float64",
+                                           "name": dict(df.dtypes.astype(str))["name"], "even": "boolean",
+                                           "np_count": "Int64", "error": "object"}
+    assert df["count"].tolist()[0::2] == [3, 12] and df["count"].isna().tolist() == [False, True, False]
+    assert df.error.tolist() == [None, "ValueError: no k = 2", None]  # None, not NaN, where it ran
+    assert "3" in df.to_string().splitlines()[1] and "3.0" not in df.to_string().splitlines()[1]
+
+
+def test_without_failures_the_dtypes_are_numpys():
+    df = sweeps.run(mixed_results, {"k": [1, 4]}, scheduler="sync")
+    assert df["count"].dtype == np.int64 and df.even.dtype == bool and df.ratio.dtype == np.float64
+    assert df.error.dtype == object and df.error.tolist() == [None, None]
+
+
+def test_a_script_without_the_main_guard_gets_a_one_line_hint(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "unguarded.py"
+    script.write_text("from akida_sim import sweeps\n\n\ndef f(a):\n    return {'n': a}\n\n\n"
+                      "print(sweeps.run(f, {'a': [1, 2]}, num_workers=2))\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == f"akida_sim.errors.SimRuntimeError: {sweeps.MAIN_GUARD_HINT}"
+    assert len(lines) <= 12 and "BrokenProcessPool" not in done.stderr and "bootstrapping" not in done.stderr
 
 
 def test_bad_returns_are_row_errors():

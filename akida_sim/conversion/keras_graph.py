@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import SimTypeError
+from ..tensorflow_logs import quiet_import
 from .errors import ConversionError
 
 #: Fused ``activation`` arguments read as a ReLU description: name -> max_value.
@@ -89,10 +90,7 @@ def _keras_flavour(model):
 
 def _activation_layer(flavour, function):
     """A Keras Activation layer of ``function`` in the model's Keras package (it takes numpy inputs)."""
-    if flavour == "tf_keras":
-        import tf_keras as keras_module
-    else:
-        import keras as keras_module
+    keras_module = quiet_import("tf_keras" if flavour == "tf_keras" else "keras")
     return keras_module.layers.Activation(function)
 
 

@@ -39,6 +39,12 @@ def weight_errors(qblock):
     return stats
 
 
+def _number_text(value):
+    """A scale or offset as a reader writes it: 255 for 255.0, 0 for -0.0, else the float's shortest form."""
+    value = float(value) + 0.0  # -0.0 + 0.0 is 0.0
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
 @dataclass
 class ConversionReport:
     """The conversion's record: one dict per Akida layer in ``layers``.
@@ -81,7 +87,7 @@ class ConversionReport:
 
     def __str__(self):
         lines = [f"ConversionReport: {len(self.layers)} layers, {self.samples} samples, "
-                 f"input_scaling={self.input_scaling}"]
+                 f"input_scaling=({', '.join(map(_number_text, self.input_scaling))})"]
         for row in self.layers:
             text = (f"  {row['name']:<20} {row['akida_type']:<22} w{row['weights_bits']} "
                     f"a{row['act_bits'] if row['act_bits'] is not None else '-'} "

@@ -456,7 +456,8 @@ def test_learning_summary(capsys):
 def test_optimizer_reads_back():
     opt = ak.AkidaUnsupervised(num_weights=12, num_classes=3, initial_plasticity=0.5, learning_competition=0.2,
                                plasticity_decay=0.3)
-    assert opt.num_weights == 12.0 and opt.num_classes == 3.0 and opt.min_plasticity == F32_01
+    assert opt.num_weights == 12 and opt.num_classes == 3 and opt.min_plasticity == F32_01
+    assert type(opt.num_weights) is int and type(opt.num_classes) is int and repr(opt.num_classes) == "3"
     assert opt.initial_plasticity == 0.5 and opt.learning_competition == 0.2 and opt.plasticity_decay == 0.3
     model = fc_model((1, 1, 24), 6)
     assert model.learning is None

@@ -1,6 +1,8 @@
 """The rest of the Akida 1.0 API: devices, enums, Variables, macs, metrics,
 evaluate, add_classes, component counts (the vendor-facing checks live in
 tests/oracle/test_oracle_model_api.py)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,16 @@ def test_what_if_device_defaults_are_the_akd1000s():
     assert len(small.mesh.nps) == 6 and small.costs.clock_hz.value == 50e6
     assert (small.hw_mesh.sram.input_bytes, small.hw_mesh.sram.weight_bytes) == (1000, 2000)
     assert len({n.ident for n in small.mesh.nps}) == 6
+
+
+
+def test_a_what_if_devices_repr_tells_it_from_the_akd1000():
+    assert repr(ak.AKD1000()) == ("<akida_sim.Device, desc=VirtualDevice/BC.00.000.002, mesh=AKD1000, nodes=20, "
+                                  f"nps=78, clock_mhz={ak.AKD1000().costs.clock_hz.value / 1e6:g}>")
+    small = ak.what_if_device(nodes=2, nps_per_node=4, clock_hz=100e6)
+    assert small.desc == ak.AKD1000().desc  # the version it models
+    assert repr(small) == ("<akida_sim.Device, desc=VirtualDevice/BC.00.000.002, mesh=what-if, nodes=2, nps=8, "
+                           "clock_mhz=100>")
 
 
 def test_what_if_device_maps_and_its_clock_scales_the_frame_rate():
@@ -166,6 +178,20 @@ def test_ip_version_component_count_and_metrics():
     assert metrics["program_clk"] == round(model.statistics.program_clk)
 
 
+def test_np_count_is_the_summarys_nps_column_without_the_hrc(capsys):
+    model = small_model()
+    assert model.np_count == 0
+    model.map(ak.AKD1000())
+    counts = model.component_count
+    assert ak.NPType.HRC in counts  # the first layer runs on the HRC, which is no NP
+    assert model.np_count == sum(n for t, n in counts.items() if t != ak.NPType.HRC) > 0
+    assert model.np_count == sum(layer.mapping.np_count for layer in model.layers if layer.mapping)
+    assert model.layers[0].mapping.np_count == 0
+    model.summary()
+    header, values = [re.split(r"\s{2,}", line.strip()) for line in capsys.readouterr().out.splitlines()[2:5:2]]
+    assert int(values[header.index("NPs")]) == model.np_count
+
+
 def test_evaluate():
     model = small_model()
     x = np.random.default_rng(2).integers(0, 256, (40, 9, 7, 3)).astype(np.uint8)
@@ -233,7 +259,8 @@ def test_add_classes_keeps_the_learned_neurons():
     assert out.shape == (4, 1, 1, 15)
     assert (fc.get_variable("threshold_learning")[12:] > 0).any()
     reloaded = ak.Model.from_buffer(model.to_buffer())
-    assert reloaded.learning.num_classes == 5.0 and reloaded.output_shape == [1, 1, 15]
+    assert reloaded.learning.num_classes == 5 and type(reloaded.learning.num_classes) is int
+    assert reloaded.output_shape == [1, 1, 15]
 
 
 def test_add_classes_with_a_seed_is_reproducible():
