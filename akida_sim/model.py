@@ -354,15 +354,13 @@ class Model:
         layers = self._neural_layers()
         sequences = map_model(layers, device, mode, bool(hw_only))[1] if layers else []  # no layer, no sequence
         self._device, self._hw_sequences, self._map_args = device, sequences, (bool(hw_only), mode)
-        self._statistics = HostStatistics()
-        self._inference_window = None
+        self._statistics = HostStatistics()   # the last inference's window stays in metrics, as the vendor's
         self._power_events = []
 
     def _unmap(self):
         self._device = None
         self._hw_sequences = None
         self._statistics = HostStatistics()
-        self._inference_window = None
         self._power_events = []
         for layer in self._layers:
             layer.mapping = None

@@ -58,7 +58,8 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
     "Cannot map layer 'X':" followed by one "  * Layer 'Y': <reasons>" line each.
     """
     bad: list[tuple[str, list[str]]] = []
-    free = mesh.count(NPType.CNP1)
+    total = free = mesh.count(NPType.CNP1)
+    prev = 0    # NPs of the layer just before (multi-pass meshes)
     for i, n in enumerate(needs):
         vs = viols[n.spec.name]
         if vs:
@@ -66,8 +67,16 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
             bad.append((n.spec.name, [v.message for v in vs]))
             if any(v.rule in _CAPACITY_RULES for v in vs):
                 break
+            prev = 0
             continue
         run = _maxpool_run_before(needs, viols, i, bad)
+        if mesh.multi_pass:
+            # a multi-pass mesh starts a new pass where the NPs run out, so a layer only has to fit
+            # beside the layer before it: "M are available" is the mesh's CNPs less that layer's
+            # (observed, vendor API on the 2-node IP: six and twelve 3x3 convs of 128 filters map
+            # in 2 and 3 passes; a 24-NP conv after a 2-NP one reports 6 available, after nothing 8)
+            free = total - prev
+            prev = 1 if n.engine == "FNP" else n.min_cnps
         if n.engine == "FNP":
             free -= 1   # an FC takes one of the slots counted (calibration: the vendor's "M are
             continue    # available" counts FCs before, not after, the layer; hw_only texts of

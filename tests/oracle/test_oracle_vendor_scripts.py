@@ -265,3 +265,22 @@ def test_mapping_a_model_without_neural_layers_alike():
         model.map(ak.AKD1000())
         model.add(ak.InputData(input_shape=(8, 8, 2), input_bits=1))
         assert model.device is not None and list(model.sequences) == [], ak.__name__
+
+
+def test_metrics_of_the_last_software_forward_survive_map_unmap_and_pop_alike():
+    """``model.metrics`` keeps the last software forward's counters (names, frame count, the
+    window's own values) across map, hw_only map, map(None) and pop_layer."""
+    x = np.random.default_rng(3).integers(0, 15, (5, 49, 10, 1)).astype(np.uint8)
+    seen = []
+    for ak in (akida_sim, akida):
+        model = _kws_model(ak, 7)
+        steps = [model.metrics.names]
+        model.forward(x)
+        window = [model.metrics[n] for n in model.metrics.names]
+        for change in (lambda: model.map(ak.AKD1000()), lambda: model.map(ak.AKD1000(), hw_only=True),
+                       lambda: model.map(None), model.pop_layer):
+            change()
+            steps.append((model.metrics.names, model.metrics["inference_frames"],
+                          [model.metrics[n] for n in model.metrics.names] == window))
+        seen.append(steps)
+    assert seen[0] == seen[1]
