@@ -66,6 +66,9 @@ class Layer:
         self._learning = None
         #: NP components of the layer once its model is mapped on hardware (else None).
         self.mapping = None
+        #: Why map() left the layer in software (a hardware.SoftwareReason; None when on
+        #: hardware or not mapped).
+        self.software_reason = None
 
     # -- identity -------------------------------------------------------
     @property

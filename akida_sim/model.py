@@ -22,7 +22,7 @@ from .metrics import Metrics, inference_power_events
 from .progress import chunks
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
 from .statistics import HostStatistics, estimate
-from .summary import learning_summary_text, mapped_summary_text, summary_text
+from .summary import learning_summary_text, mapped_summary_text, software_note, summary_text
 
 #: Variables only a layer compiled for learning holds.
 _LEARNING_VARIABLES = ("threshold_learning", "thswap")
@@ -364,6 +364,7 @@ class Model:
         self._power_events = []
         for layer in self._layers:
             layer.mapping = None
+            layer.software_reason = None
 
     @property
     def device(self):
@@ -589,7 +590,7 @@ class Model:
         last = self._layers[-1] if self._layers else None
         if last is not None and last._learning is not None:
             text += "\n\n" + learning_summary_text(last)
-        print(text, end="")
+        print(text + software_note(self), end="")
 
     def __repr__(self):
         return (f"<akida_sim.Model, layer_count={len(self._layers)}, output_shape={self.output_shape or []}, "

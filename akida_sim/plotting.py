@@ -6,6 +6,7 @@ axes. matplotlib comes with the ``plot`` extra (``pip install akida-sim[plot]``)
 import numpy as np
 
 from .errors import SimTypeError, SimValueError
+from .sweeps import SOFTWARE_LAYERS
 
 #: Most tick labels a log x axis of swept values gets.
 MAX_TICKS = 8
@@ -69,7 +70,9 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
     """Lines of column ``y`` against column ``x`` of a sweep table, one per value of ``hue``.
 
     frame: the DataFrame of ``akida_sim.sweeps.run``; rows whose ``error``
-    is set are left out.
+    is set are left out. When the table has a ``software_layers`` column
+    (``akida_sim.sweeps.software_columns``), the points of configurations
+    with layers in software are ringed (legend: "layers in software").
     """
     for name in (x, y) + ((hue,) if hue is not None else ()):
         if name not in frame.columns:
@@ -93,9 +96,23 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o"):
         ax.minorticks_off()
     if logy:
         ax.set_yscale("log")
-    if hue is not None:
+    marked = _mark_software(ax, frame, x, y)
+    if hue is not None or marked:
         ax.legend()
     return ax
+
+
+def _mark_software(ax, frame, x, y):
+    """Ring the points of rows with layers in software (column ``software_layers`` > 0), with a
+    legend entry; whether any point was marked."""
+    if SOFTWARE_LAYERS not in frame.columns:
+        return False
+    rows = frame[frame[SOFTWARE_LAYERS].fillna(0) > 0]
+    if rows.empty:
+        return False
+    ax.scatter(rows[x], rows[y], s=140, facecolors="none", edgecolors="black", linewidths=1.5, zorder=3,
+               label="layers in software")
+    return True
 
 
 __all__ = ["MAX_TICKS", "layer_statistics", "learning_histogram", "sweep"]

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from .allocation import cnp_budget, cnps_at
 from .capacity import LayerNeed
-from .mapped import MappingError, Violation
+from .mapped import MappingError, Violation, not_enough_cnps
 from .mesh import Mesh, NPType
 from .rules import CNP_KINDS, MAXPOOL_LAST_MSG
 
@@ -56,9 +56,7 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
             if not cur and not fits_in_one_sequence(mesh, [needs[i]], f):
                 if hw_only:
                     n = needs[i]
-                    raise MappingError.for_layer(n.spec.name, [
-                        f"Not enough hardware components of type CNP1 available. "
-                        f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
+                    raise MappingError.for_layer(n.spec.name, [not_enough_cnps(n.min_cnps, mesh.count(NPType.CNP1))])
                 chunks.append((False, [needs[i]]))
                 i += 1
                 break

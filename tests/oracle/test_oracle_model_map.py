@@ -17,6 +17,7 @@ akida = pytest.importorskip("akida")
 
 import akida_sim  # noqa: E402
 from akida_sim import zoo  # noqa: E402
+from akida_sim.summary import software_note  # noqa: E402
 
 pytestmark = pytest.mark.oracle
 MODES = ("AllNps", "HwPr", "Minimal")
@@ -147,7 +148,12 @@ def test_software_splits_and_programs(case, mode):
     sim = SPLIT_MODELS[case]()
     vendor = map_both(sim, mode)
     assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
-    assert summary_of(sim) == summary_of(vendor)
+    # the vendor's text, then akida_sim's note naming the rule that sent each software layer there
+    note = software_note(sim)
+    assert summary_of(sim) == summary_of(vendor) + note
+    software = [l.name for l in vendor.layers if l.mapping is None and l.parameters.layer_type.name != "InputData"]
+    assert [l.name for l in sim.layers if l.software_reason is not None] == software
+    assert all(f"  {name}: " in note for name in software)
 
 
 @pytest.mark.parametrize("case", ["8-bit conv in the middle", "valid padding", "max pool at the end",
