@@ -288,6 +288,17 @@ def test_fnp2_for_heavy_fully_connected_layers():
     assert map_layers([light]).sequences[0].layers[0].nps[0].type == NPType.FNP3
     assert map_layers([heavy]).sequences[0].layers[0].nps[0].type == NPType.FNP2
     assert program.external_memory_bytes(heavy, "FNP2") == program.fc_weight_bytes(heavy)
+    assert program.external_memory_bytes(heavy, "FNP3") == 0
+
+
+@pytest.mark.parametrize("shape, units", [((16, 16, 64), 5), ((16, 16, 64), 6), ((8, 8, 128), 11), ((16, 16, 128), 3)])
+def test_fnp2_external_memory_past_64_kib_is_held_in_64_byte_units(shape, units):
+    spec = make_spec("fully_connected", "f", shape, units, weights_bits=4)
+    records, held = program.fc_weight_bytes(spec), program.external_memory_bytes(spec, "FNP2")
+    if records <= program.EXT_MEM_ALIGN_ABOVE:
+        assert held == records
+    else:
+        assert held % program.EXT_MEM_ALIGN == 0 and 0 <= held - records < program.EXT_MEM_ALIGN
 
 
 def _chain():

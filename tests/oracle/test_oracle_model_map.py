@@ -54,7 +54,7 @@ def test_zoo_models_map_identically(name, mode):
     sim = zoo.build(name)
     vendor = map_both(sim, mode)
     assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
-    assert summary_of(sim) == summary_of(vendor)
+    assert summary_of(sim) == summary_of(vendor) + software_note(sim)
 
 
 def chain(*layers, pkg=akida_sim):
@@ -473,5 +473,18 @@ def test_hw_only_on_two_nodes_maps_or_refuses_as_the_vendor(case, mode):
             results.append(("refused", str(exc)))
         else:
             results.append((mapping_of(model, ident),
-                            [[[l.name for l in p.layers] for p in s.passes] for s in model.sequences]))
+                            [[[l.name for l in p.layers] for p in s.passes] for s in model.sequences],
+                            summary_of(model) + ("" if model is sim else software_note(sim))))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("device", ["AKD1000", "TwoNodesIPv1"])
+@pytest.mark.parametrize("shape, units, bits", [((16, 16, 64), 5, 4), ((16, 16, 64), 6, 4), ((8, 8, 128), 11, 4),
+                                                ((16, 16, 128), 3, 4), ((16, 16, 128), 30, 4), ((16, 16, 64), 10, 2)])
+def test_fnp2_external_memory_agrees_with_vendor(shape, units, bits, device):
+    sim = chain(inp(shape), akida_sim.FullyConnected(units=units, weights_bits=bits, act_bits=4, name="fc"))
+    vendor = sim.to_akida(akida)
+    vendor.map(getattr(akida, device)())
+    sim.map(getattr(akida_sim, device)())
+    assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
+    assert sim.external_memory_size == vendor.external_memory_size
