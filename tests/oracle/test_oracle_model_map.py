@@ -454,9 +454,9 @@ TWO_NODES_HW_ONLY = {
 }
 
 
-#: HwPr keeps a 2-node chain's FC in a pass of its own where the vendor puts it in the last pass
-#: beside two convs (known divergence, with or without hw_only; see the README's compatibility notes).
-_HWPR_FC_PASS = pytest.mark.xfail(strict=True, reason="HwPr: FC pass of a conv chain on the 2-node IP")
+#: HwPr maps this 2-node chain as AllNps where the vendor gives two convs a pass and the FC the last
+#: pass beside two convs (known divergence, with or without hw_only; see the README's compatibility notes).
+_HWPR_FC_PASS = pytest.mark.xfail(strict=True, reason="HwPr: passes of a conv chain ending in an FC on the 2-node IP")
 
 
 @pytest.mark.parametrize("case, mode", [
