@@ -488,3 +488,26 @@ def test_fnp2_external_memory_agrees_with_vendor(shape, units, bits, device):
     sim.map(getattr(akida_sim, device)())
     assert mapping_of(sim, tuple) == mapping_of(vendor, vendor_ident)
     assert sim.external_memory_size == vendor.external_memory_size
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_models_with_hw_only_on_two_nodes_agree_with_vendor(mode):
+    """40 random chains mapped with hw_only on the 2-node IP: the same refusal text, or the same
+    sequences, passes and NPs per layer, on all but about two models."""
+    same, misses = 0, []
+    models = _random_models(11, 40)
+    for sim in models:
+        vendor = sim.to_akida(akida)
+        out = []
+        for pkg, model, ident in ((akida, vendor, vendor_ident), (akida_sim, sim, tuple)):
+            try:
+                model.map(pkg.TwoNodesIPv1(), hw_only=True, mode=getattr(pkg.MapMode, mode))
+            except RuntimeError as exc:
+                out.append(str(exc))
+            else:
+                out.append(([(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes])
+                             for s in model.sequences], _nps_of(model, ident)))
+        same += out[0] == out[1]
+        if out[0] != out[1]:
+            misses.append(out)
+    assert same / len(models) >= RANDOM_MIN_RATE[mode], misses[:2]
