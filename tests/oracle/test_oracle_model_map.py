@@ -459,23 +459,30 @@ TWO_NODES_HW_ONLY = {
 _HWPR_FC_PASS = pytest.mark.xfail(strict=True, reason="HwPr: passes of a conv chain ending in an FC on the 2-node IP")
 
 
+def _hw_only_on_two_nodes(sim, mode, describe):
+    """(vendor's, ours): the refusal text of ``map(TwoNodesIPv1(), hw_only=True)``, or the passes
+    of each sequence and ``describe(model, ident)``."""
+    vendor = sim.to_akida(akida)
+    out = []
+    for pkg, model, ident in ((akida, vendor, vendor_ident), (akida_sim, sim, tuple)):
+        try:
+            model.map(pkg.TwoNodesIPv1(), hw_only=True, mode=getattr(pkg.MapMode, mode))
+        except RuntimeError as exc:
+            out.append(str(exc))
+        else:
+            out.append(([(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes])
+                         for s in model.sequences], describe(model, ident)))
+    return tuple(out)
+
+
 @pytest.mark.parametrize("case, mode", [
     pytest.param(case, mode, marks=[_HWPR_FC_PASS] if (case, mode) == ("6 x 128 + fc", "HwPr") else [])
     for case in sorted(TWO_NODES_HW_ONLY) for mode in MODES])
 def test_hw_only_on_two_nodes_maps_or_refuses_as_the_vendor(case, mode):
     sim = TWO_NODES_HW_ONLY[case]()
-    vendor = sim.to_akida(akida)
-    results = []
-    for pkg, model, ident in ((akida, vendor, vendor_ident), (akida_sim, sim, tuple)):
-        try:
-            model.map(pkg.TwoNodesIPv1(), hw_only=True, mode=getattr(pkg.MapMode, mode))
-        except RuntimeError as exc:
-            results.append(("refused", str(exc)))
-        else:
-            results.append((mapping_of(model, ident),
-                            [[[l.name for l in p.layers] for p in s.passes] for s in model.sequences],
-                            summary_of(model) + ("" if model is sim else software_note(sim))))
-    assert results[1] == results[0]
+    vendor, ours = _hw_only_on_two_nodes(sim, mode, lambda model, ident: (
+        mapping_of(model, ident), summary_of(model) + ("" if model is sim else software_note(sim))))
+    assert ours == vendor
 
 
 @pytest.mark.parametrize("device", ["AKD1000", "TwoNodesIPv1"])
@@ -497,16 +504,7 @@ def test_random_models_with_hw_only_on_two_nodes_agree_with_vendor(mode):
     same, misses = 0, []
     models = _random_models(11, 40)
     for sim in models:
-        vendor = sim.to_akida(akida)
-        out = []
-        for pkg, model, ident in ((akida, vendor, vendor_ident), (akida_sim, sim, tuple)):
-            try:
-                model.map(pkg.TwoNodesIPv1(), hw_only=True, mode=getattr(pkg.MapMode, mode))
-            except RuntimeError as exc:
-                out.append(str(exc))
-            else:
-                out.append(([(s.name, s.backend.name, [[l.name for l in p.layers] for p in s.passes])
-                             for s in model.sequences], _nps_of(model, ident)))
+        out = _hw_only_on_two_nodes(sim, mode, lambda model, ident: _nps_of(model, ident))
         same += out[0] == out[1]
         if out[0] != out[1]:
             misses.append(out)
