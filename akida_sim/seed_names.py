@@ -50,6 +50,12 @@ def _deprecated(label, seed, current, depth=0):
                   f"use {current}", DeprecationWarning, stacklevel=3 + depth)
 
 
+def _conflict(label, current, seed, held, value):
+    """The error for today's argument and its seed name given with different values."""
+    return SimValueError(f"{label}: arguments '{current}' and '{seed}' name the same thing with different values "
+                         f"({current}={held!r}, {seed}={value!r}); give one")
+
+
 def _pair(value):
     return list(value.tolist() if isinstance(value, np.ndarray) else value)
 
@@ -63,8 +69,7 @@ def _translate_pooling(label, seed, given):
         _deprecated(label, name, spelled, depth=1)
         if index is None:
             if current in given and given[current] != value:
-                raise SimValueError(f"{label}: arguments '{current}' and '{name}' name the same thing with different "
-                                    f"values ({current}={given[current]!r}, {name}={value!r}); give one")
+                raise _conflict(label, current, name, given[current], value)
             out[current] = value
             continue
         if current in given:
@@ -73,8 +78,7 @@ def _translate_pooling(label, seed, given):
             except (TypeError, IndexError):
                 held = None
             if held != value:
-                raise SimValueError(f"{label}: arguments '{current}' and '{name}' name the same thing with different "
-                                    f"values ({current}={given[current]!r}, {name}={value!r}); give one")
+                raise _conflict(label, current, name, given[current], value)
             continue
         pair = out.setdefault(current, [-1, -1])
         pair[index] = value
@@ -134,9 +138,7 @@ def accepts_seed_names(pooling):
                 if old in seed:
                     _deprecated(label, old, f"'{current}'")
                     if current in given and given[current] != seed[old]:
-                        raise SimValueError(f"{label}: arguments '{current}' and '{old}' name the same thing with "
-                                            f"different values ({current}={given[current]!r}, "
-                                            f"{old}={seed[old]!r}); give one")
+                        raise _conflict(label, current, old, given[current], seed[old])
                     bound.arguments[current] = seed[old]
             bound.arguments.update(_translate_pooling(label, {k: v for k, v in seed.items() if k in POOLING_NAMES},
                                                       given))
