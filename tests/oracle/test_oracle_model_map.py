@@ -451,6 +451,10 @@ TWO_NODES_HW_ONLY = {
     "4 x 128 then 512 + fc": _conv_chain((16, 16, 64), [128] * 4 + [512], fc=True),
     "3 x 128 then 1024": _conv_chain((16, 16, 64), [128] * 3 + [1024]),
     "256 then 384": _conv_chain((16, 16, 64), [256, 384]), "1024 on 128 channels": _conv_chain((16, 16, 128), [1024]),
+    "input conv then 1024": lambda: chain(_ic(input_shape=(16, 16, 3), filters=64, act_bits=4),
+                                          conv("c0", filters=1024)),
+    "input conv then 3 x 128 then 512": lambda: chain(_ic(input_shape=(16, 16, 3), filters=64, act_bits=4),
+                                                      *[conv(f"c{i}", filters=f) for i, f in enumerate([128] * 3 + [512])]),
 }
 
 
