@@ -118,12 +118,15 @@ def group_passes(chunks: list[tuple[bool, list[LayerNeed]]], mesh: Mesh) -> list
     """Sequences as lists of passes: on a multi-pass mesh consecutive hardware chunks join one
     sequence, except where a layer would take an FNP2 that an earlier pass used: it ends the
     sequence (observed: chains of 3, 4 and 5 FullyConnected layers on the 2-node IP give
-    [f0-f1][f2] then a sequence from f3); elsewhere every chunk is a sequence of one pass."""
+    [f0-f1][f2] then a sequence from f3), and where a chunk needing the FNP2 follows a pass that
+    used it (observed: a conv, a 1000-unit FC on the FNP2, then an FC whose 1000 inputs need it
+    too, on the 2-node IP); elsewhere every chunk is a sequence of one pass."""
     out: list[tuple[bool, list[list[LayerNeed]]]] = []
     for is_hw, ns in chunks:
         passes = out[-1][1] if out and out[-1][0] else []
         if (is_hw and mesh.multi_pass and passes
-                and not (any(uses_fnp2(p, mesh) for p in passes[:-1]) and fnp2_again(passes[-1], ns[0], mesh))):
+                and not (any(uses_fnp2(p, mesh) for p in passes[:-1]) and fnp2_again(passes[-1], ns[0], mesh))
+                and not (uses_fnp2(passes[-1], mesh) and uses_fnp2(ns, mesh))):
             out[-1][1].append(ns)
         else:
             out.append((is_hw, [ns]))
