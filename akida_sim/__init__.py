@@ -3,10 +3,11 @@
 ``import akida_sim as akida`` runs an Akida 1.0 script written for the
 vendor's Python API.
 """
+from .concat import Concat
 from .conversion import ConversionError, ConversionReport, convert
 from .device import AKD1000, Device, HwVersion, NSoC_v1, NSoC_v2, TwoNodesIP_v1, TwoNodesIPv1, devices, what_if_device
 from .enums import NP, BackendType, IpVersion, LayerType, MapMode, NPType, Padding, PoolType
-from .errors import AkidaSimError, ModelFileError, SimRuntimeError, SimTypeError, SimValueError
+from .errors import AkidaSimError, ModelFileError, SimNotImplementedError, SimRuntimeError, SimTypeError, SimValueError
 from .layers import (
     Convolutional,
     FullyConnected,
@@ -34,10 +35,10 @@ predict_classes = Model.predict_classes
 Optimizer = AkidaUnsupervised
 
 __all__ = [
-    "AKD1000", "AkidaSimError", "AkidaUnsupervised", "BackendType", "ConversionError", "ConversionReport", "Convolutional", "Device", "FullyConnected",
+    "AKD1000", "AkidaSimError", "AkidaUnsupervised", "BackendType", "Concat", "ConversionError", "ConversionReport", "Convolutional", "Device", "FullyConnected",
     "HwVersion", "InputConvolutional", "InputData", "IpVersion", "Layer", "LayerParams", "LayerType", "MapMode",
     "Model", "ModelFileError", "NP", "NPType", "NSoC_v1", "NSoC_v2", "Optimizer", "Padding", "Pass", "PoolType",
-    "PowerEvent", "SeparableConvolutional", "Sequence", "SimRuntimeError", "SimTypeError", "SimValueError",
+    "PowerEvent", "SeparableConvolutional", "Sequence", "SimNotImplementedError", "SimRuntimeError", "SimTypeError", "SimValueError",
     "TwoNodesIP_v1", "TwoNodesIPv1", "__version__", "convert", "devices", "get_learning_histogram", "get_variable",
     "get_variable_names", "predict_classes", "set_variable", "what_if_device",
 ]

@@ -51,3 +51,8 @@ class SimIndexError(SimValueError, IndexError):
 
 class ShapeRankError(SimIndexError):
     """A shape has the wrong number of dimensions (also an IndexError, as the vendor's)."""
+
+
+class SimNotImplementedError(SimRuntimeError, NotImplementedError):
+    """Something akida_sim does not simulate (a RuntimeError, as the vendor raises for what
+    its engine cannot do, and a NotImplementedError)."""

@@ -71,6 +71,24 @@ class NPComponent:
 
 
 @dataclass(frozen=True)
+class SoftwareReason:
+    """Why ``map()`` left a layer in software: the mapper's rules it breaks (``rules``, names
+    from ``hw_model.rules`` or ``layer_fits_mesh``/``maxpool_not_last``, first reported first)
+    and their text as the vendor's hw_only error gives it (``message``)."""
+
+    rules: tuple
+    message: str
+
+    @property
+    def rule(self):
+        """The first rule broken."""
+        return self.rules[0]
+
+    def __str__(self):
+        return f"{', '.join(self.rules)}: {self.message}"
+
+
+@dataclass(frozen=True)
 class LayerMappingView:
     """``layer.mapping`` of a layer mapped on hardware: its NP components."""
 
@@ -180,7 +198,8 @@ def external_memory_size(layers):
 def map_model(layers, device, mode, hw_only):
     """Map ``layers`` on ``device``; returns (mapping, sequences).
 
-    Attaches ``layer.mapping`` to every layer (None for software layers).
+    Attaches ``layer.mapping`` to every layer (None for software layers) and
+    ``layer.software_reason`` (a ``SoftwareReason`` for software layers, else None).
     Raises SimRuntimeError with the mapper's reason when ``hw_only`` and a
     layer cannot run on hardware.
     """
@@ -192,6 +211,9 @@ def map_model(layers, device, mode, hw_only):
     by_name = {l.name: l for l in layers}
     for layer in layers:
         layer.mapping = None
+        reasons = mapping.software_reasons(layer.name)
+        layer.software_reason = SoftwareReason(tuple(v.rule for v in reasons),
+                                               " ".join(v.message for v in reasons)) if reasons else None
     sequences = []
     for seq in mapping.sequences:
         seq_layers = [by_name[m.name] for m in seq.layers]

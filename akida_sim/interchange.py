@@ -120,15 +120,26 @@ def layer_dict(layer):
             "input_shape": list(layer.input_dims), "output_shape": list(layer.output_dims)}
 
 
+#: The vendor's package version whose Akida 1.0 Python API akida_sim follows: the
+#: ``"Akida version"`` of a ``to_dict``, which the vendor's ``from_dict`` checks (same major
+#: and minor version as its own).
+AKIDA_API_VERSION = "2.19.3"
+
+
 def model_dict(model, version):
-    """The vendor's dict layout of a model (``version``: akida_sim's); the
-    optimizer's arguments are all floats, as the vendor's."""
+    """The vendor's dict layout of a model, its keys in the vendor's order
+    (``"Akida version"``, ``"IP version"``, ``layers``, ``learning``, shapes),
+    then akida_sim's own ``"akida_sim version"`` (``version``), a key the
+    vendor's ``from_dict`` ignores. The optimizer's arguments are all floats,
+    as the vendor's. Dicts written before (``"akida_sim version"`` first, no
+    ``"Akida version"``) still load (``entries_from_dict``)."""
     learning = model.learning
-    return {"akida_sim version": version, "IP version": "v1",
+    return {"Akida version": AKIDA_API_VERSION, "IP version": "v1",
             "layers": [layer_dict(l) for l in model.layers],
             "learning": None if learning is None else {k: float(learning.get_config()[k])
                                                        for k in sorted(OPTIMIZER_ARGS)},
-            "input_shape": model.input_shape, "output_shape": model.output_shape}
+            "input_shape": model.input_shape, "output_shape": model.output_shape,
+            "akida_sim version": version}
 
 
 def optimizer_args(values):

@@ -18,6 +18,7 @@ from .geometry import window_output_size
 from .interchange import layer_dict
 from .learning import learning_histogram_rows
 from .params import LayerParams
+from .seed_names import accepts_seed_names
 from .variables import Variables, check_act_step, check_variable, weight_range
 
 #: Bits of the uint8 image an InputConvolutional receives.
@@ -44,6 +45,9 @@ class Layer:
     target_components = ()
     #: Whether the layer's work can be split over several NPs (the CNP layers).
     splittable = False
+    #: {variable name: value} filling new variables instead of 0 (1.0 for act_step): set by
+    #: the seed guide's ``threshold_fire``/``threshold_fire_step`` (see akida_sim.seed_names).
+    _initial_values = {}
 
     def __init__(self, name):
         if not isinstance(name, str):
@@ -62,6 +66,9 @@ class Layer:
         self._learning = None
         #: NP components of the layer once its model is mapped on hardware (else None).
         self.mapping = None
+        #: Why map() left the layer in software (a hardware.SoftwareReason; None when on
+        #: hardware or not mapped).
+        self.software_reason = None
 
     # -- identity -------------------------------------------------------
     @property
@@ -138,8 +145,16 @@ class Layer:
             if old is not None and old.shape == tuple(shape) and old.dtype == dtype:
                 self._variables[name] = old
             else:
-                fill = 1.0 if name == "act_step" else 0
+                fill = self._initial_values.get(name, 1.0 if name == "act_step" else 0)
                 self._variables[name] = np.full(shape, fill, dtype=dtype)
+
+    def _set_initial_values(self, values):
+        """Fill ``threshold``/``act_step`` with ``values`` ({name: value}), now if the
+        variables exist and whenever they are allocated again."""
+        self._initial_values = dict(values)
+        for name, value in values.items():
+            if name in self._variables:
+                self._variables[name][...] = value
 
     # -- binding into a model ------------------------------------------
     def _bind(self, previous):
@@ -545,6 +560,7 @@ class InputConvolutional(_ConvLike):
     act_bits_checked_without_activation = False
     weights_any_width_is_int8 = True
 
+    @accepts_seed_names(pooling=True)
     def __init__(self, input_shape, kernel_size, filters, name="", padding=Padding.Same,
                  kernel_stride=(1, 1), weights_bits=1, pool_size=(-1, -1),
                  pool_type=PoolType.NoPooling, pool_stride=(-1, -1), activation=True,
@@ -599,6 +615,7 @@ class Convolutional(_ConvLike):
     summary_type = "Conv."
     signed_input_is_value_error = True
 
+    @accepts_seed_names(pooling=True)
     def __init__(self, kernel_size, filters, name="", padding=Padding.Same, kernel_stride=(1, 1),
                  weights_bits=1, pool_size=(-1, -1), pool_type=PoolType.NoPooling,
                  pool_stride=(-1, -1), activation=True, act_bits=1):
@@ -617,6 +634,7 @@ class SeparableConvolutional(_ConvLike):
     name_prefix = "SepConv"
     summary_type = "Sep.Conv."
 
+    @accepts_seed_names(pooling=True)
     def __init__(self, kernel_size, filters, name="", padding=Padding.Same, kernel_stride=(1, 1),
                  weights_bits=2, pool_size=(-1, -1), pool_type=PoolType.NoPooling,
                  pool_stride=(-1, -1), activation=True, act_bits=1):
@@ -642,6 +660,7 @@ class FullyConnected(_NeuralLayer):
     name_prefix = "Fully"
     summary_type = "Fully."
 
+    @accepts_seed_names(pooling=False)
     def __init__(self, units, name="", weights_bits=1, activation=True, act_bits=1):
         super().__init__(name)
         label = self.label

@@ -23,7 +23,7 @@ from .metrics import Metrics, inference_power_events
 from .progress import chunks
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
 from .statistics import HostStatistics, estimate
-from .summary import learning_summary_text, mapped_summary_text, summary_text
+from .summary import learning_summary_text, mapped_summary_text, software_note, summary_text
 
 #: Variables only a layer compiled for learning holds.
 _LEARNING_VARIABLES = ("threshold_learning", "thswap")
@@ -359,8 +359,7 @@ class Model:
         sequences = map_model(layers, device, mode, bool(hw_only))[1] if layers else []  # no layer, no sequence
         self._device, self._hw_sequences, self._map_args = device, sequences, (bool(hw_only), mode)
         self._cold = True
-        self._statistics = HostStatistics()
-        self._inference_window = None
+        self._statistics = HostStatistics()   # the last inference's window stays in metrics, as the vendor's
         self._power_events = []
 
     def _unmap(self):
@@ -368,10 +367,10 @@ class Model:
         self._cold = False
         self._hw_sequences = None
         self._statistics = HostStatistics()
-        self._inference_window = None
         self._power_events = []
         for layer in self._layers:
             layer.mapping = None
+            layer.software_reason = None
 
     @property
     def device(self):
@@ -628,7 +627,7 @@ class Model:
         last = self._layers[-1] if self._layers else None
         if last is not None and last._learning is not None:
             text += "\n\n" + learning_summary_text(last)
-        print(text, end="")
+        print(text + software_note(self), end="")
 
     def __repr__(self):
         return (f"<akida_sim.Model, layer_count={len(self._layers)}, output_shape={self.output_shape or []}, "

@@ -11,6 +11,7 @@ extra (``pip install akida-sim[plot]``).
 import numpy as np
 
 from .errors import SimTypeError, SimValueError
+from .sweeps import SOFTWARE_LAYERS
 
 #: A log x axis of swept values gets ticks at least 1/MAX_TICKS of its decades apart (MAX_TICKS + 1 at most).
 MAX_TICKS = 8
@@ -149,6 +150,9 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o", xl
     coincides with an earlier one is drawn in another style and its legend
     entry says so: "HwPr (= AllNps)"); a categorical one (model names, modes) gives grouped bars.
     xlabel, ylabel: the axis labels (None: ``label`` of the column, with its unit).
+    When the table has a ``software_layers`` column
+    (``akida_sim.sweeps.software_columns``), the points of configurations
+    with layers in software are ringed (legend: "layers in software").
     """
     for name in (x, y) + ((hue,) if hue is not None else ()):
         if name not in frame.columns:
@@ -182,9 +186,27 @@ def sweep(frame, x, y, hue=None, ax=None, logx=False, logy=False, marker="o", xl
         _fit_constant(ax, frame[y])
         if _is_count(frame[y]):
             _integer_ticks(ax.yaxis)
-    if hue is not None:
-        legend_beside(ax, title=label(hue))
+    marked = _mark_software(ax, frame, x, y, categorical)
+    if hue is not None or marked:
+        legend_beside(ax, title=None if hue is None else label(hue))
     return ax
+
+
+def _mark_software(ax, frame, x, y, categorical):
+    """Ring the points of rows with layers in software (column ``software_layers`` > 0), with a
+    legend entry (a categorical ``x`` at its category's position); whether any point was marked."""
+    if SOFTWARE_LAYERS not in frame.columns:
+        return False
+    rows = frame[frame[SOFTWARE_LAYERS].fillna(0) > 0]
+    if rows.empty:
+        return False
+    xs = rows[x]
+    if categorical:
+        categories = list(dict.fromkeys(frame[x]))
+        xs = [categories.index(v) for v in xs]
+    ax.scatter(xs, _floats(rows[y]), s=140, facecolors="none", edgecolors="black", linewidths=1.5, zorder=3,
+               label="layers in software")
+    return True
 
 
 def _log_ticks(values):

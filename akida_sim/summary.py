@@ -148,3 +148,13 @@ def learning_summary_text(layer):
     lines = ["Learning Summary".center(width), "_" * width, _row(rows[0], widths), "=" * width,
              _row(rows[1], widths), "_" * width]
     return "\n".join(lines) + "\n"
+
+
+def software_note(model):
+    """akida_sim's note below the vendor's tables: each layer ``map()`` left in software, with
+    the rule that sent it there (``layer.software_reason``); empty when there is none."""
+    rows = [(layer.name, layer.software_reason) for layer in model.layers if layer.software_reason is not None]
+    if not rows:
+        return ""
+    return ("\nLayers in software (rule: reason):\n"
+            + "".join(f"  {name}: {reason}\n" for name, reason in rows))

@@ -199,4 +199,20 @@ def _nullable_dtype(values):
     return None
 
 
-__all__ = ["ERROR", "LOCAL_SCHEDULERS", "expand", "run"]
+#: Column of ``software_columns``: how many layers ``map()`` left in software.
+SOFTWARE_LAYERS = "software_layers"
+
+
+def software_columns(model):
+    """Sweep columns saying which layers of a mapped ``model`` ``map()`` left in software and why:
+    ``software_layers`` (int, 0 when all run on hardware) and ``software_reasons`` (str,
+    ``"layer: rule; ..."``, empty when none). Return them from a sweep function
+    (``{**figures, **software_columns(model)}``); ``akida_sim.plotting.sweep`` marks the rows
+    with software layers."""
+    layers = [layer for layer in model.layers if layer.software_reason is not None]
+    return {SOFTWARE_LAYERS: len(layers),
+            "software_reasons": "; ".join(f"{layer.name}: {', '.join(layer.software_reason.rules)}"
+                                          for layer in layers)}
+
+
+__all__ = ["ERROR", "LOCAL_SCHEDULERS", "SOFTWARE_LAYERS", "expand", "run", "software_columns"]

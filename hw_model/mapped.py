@@ -9,6 +9,17 @@ from .mesh import NPType
 MODES = ("AllNps", "HwPr", "Minimal")
 
 
+def available_text(m: int) -> str:
+    """Vendor wording: "1 is available" (observed in the sweeps), "M are available" else."""
+    return "1 is available" if m == 1 else f"{m} are available"
+
+
+def not_enough_cnps(needed: int, available: int) -> str:
+    """The vendor's reason for a layer whose CNPs do not fit (observed: hw_only texts)."""
+    return (f"Not enough hardware components of type CNP1 available. {needed} are needed but "
+            f"{available_text(available)}.")
+
+
 class MappingError(RuntimeError):
     """A layer cannot be mapped on hardware (raised by ``map_layers(hw_only=True)``)."""
 
@@ -85,6 +96,12 @@ class ModelMapping:
     mesh: str
     sequences: tuple[SequenceMapping, ...]
     violations: tuple[Violation, ...] = field(default=())
+    #: Why each software layer is in software: the rules it breaks, in the vendor's order.
+    software: tuple[Violation, ...] = field(default=())
+
+    def software_reasons(self, name: str) -> tuple[Violation, ...]:
+        """The rules that sent layer ``name`` to software (empty for a hardware layer)."""
+        return tuple(v for v in self.software if v.layer == name)
 
     @property
     def n_nps(self) -> int:

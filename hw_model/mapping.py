@@ -24,17 +24,13 @@ from typing import Sequence
 from .allocation import allocate, cnps_at, one_channel_split_ok, pair_target, seq_min_f, sequence_header_bytes
 from .capacity import LayerNeed, layer_need
 from .layer_spec import LayerSpec
-from .mapped import MODES, LayerMapping, MappingError, ModelMapping, PassMapping, SequenceMapping, Violation
+from .mapped import (MODES, LayerMapping, MappingError, ModelMapping, PassMapping, SequenceMapping, Violation,
+                     not_enough_cnps)
 from .mesh import Mesh, NPType, akd1000
 from .rules import CNP_KINDS, MAXPOOL_LAST_MSG, layer_violations, one_channel_neuron_groups
-from .sequences import group_passes, partition, seq_name
+from .sequences import fits_in_one_sequence, group_passes, partition, seq_name
 
 _CAPACITY_RULES = ("filter_fits_cnp", "one_channel_neuron_groups", "maxpool_fits_output")
-
-
-def _available(m: int) -> str:
-    """Vendor wording: "1 is available" (observed in the sweeps), "M are available" else."""
-    return "1 is available" if m == 1 else f"{m} are available"
 
 
 def _maxpool_run_before(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]], i: int,
@@ -58,7 +54,8 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
     "Cannot map layer 'X':" followed by one "  * Layer 'Y': <reasons>" line each.
     """
     bad: list[tuple[str, list[str]]] = []
-    free = mesh.count(NPType.CNP1)
+    total = free = mesh.count(NPType.CNP1)
+    prev = 0    # NPs of the layer just before (multi-pass meshes)
     for i, n in enumerate(needs):
         vs = viols[n.spec.name]
         if vs:
@@ -66,8 +63,16 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
             bad.append((n.spec.name, [v.message for v in vs]))
             if any(v.rule in _CAPACITY_RULES for v in vs):
                 break
+            prev = 0
             continue
         run = _maxpool_run_before(needs, viols, i, bad)
+        if mesh.multi_pass:
+            # a multi-pass mesh starts a new pass where the NPs run out, so a layer only has to fit
+            # beside the layer before it: "M are available" is the mesh's CNPs less that layer's
+            # (observed, vendor API on the 2-node IP: six and twelve 3x3 convs of 128 filters map
+            # in 2 and 3 passes; a 24-NP conv after a 2-NP one reports 6 available, after nothing 8)
+            free = total - prev
+            prev = 1 if n.engine == "FNP" else n.min_cnps
         if n.engine == "FNP":
             free -= 1   # an FC takes one of the slots counted (calibration: the vendor's "M are
             continue    # available" counts FCs before, not after, the layer; hw_only texts of
@@ -77,8 +82,7 @@ def _check_hw_only(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]]
                 # max-pool layers just before are reported first (calibration: hw_only texts of
                 # the random multi-layer sweeps, all three modes)
                 bad.extend(run)
-                bad.append((n.spec.name, [f"Not enough hardware components of type CNP1 available. "
-                                          f"{n.min_cnps} are needed but {_available(free)}."]))
+                bad.append((n.spec.name, [not_enough_cnps(n.min_cnps, free)]))
             break
         free -= n.min_cnps
     if len(bad) == 1:
@@ -223,5 +227,25 @@ def _map(specs: Sequence[LayerSpec], mesh: Mesh, mode: str, hw_only: bool,
         else:
             layers = [LayerMapping(n.spec.name, n.spec.kind) for n in ns]
             seqs.append(SequenceMapping(seq_name("SW", names), "Software", tuple(layers), None))
-    return ModelMapping(mode, mesh.name, tuple(seqs), tuple(all_viols)), f_model
+    software = _software_reasons([n for is_hw, ns in merged if not is_hw for n in ns], viols, mesh, f_model)
+    return ModelMapping(mode, mesh.name, tuple(seqs), tuple(all_viols), software), f_model
+
+
+def _software_reasons(needs: Sequence[LayerNeed], viols: dict[str, list[Violation]], mesh: Mesh,
+                      f: int | None) -> tuple[Violation, ...]:
+    """Why each layer of ``needs`` (the software layers) is in software: the design rules it
+    breaks; else its NPs exceed the mesh on their own (``layer_fits_mesh``); else it is a
+    max-pooling layer that would end a sequence (``maxpool_not_last``)."""
+    out: list[Violation] = []
+    for n in needs:
+        name = n.spec.name
+        if viols[name]:
+            out.extend(viols[name])
+        elif not fits_in_one_sequence(mesh, [n], f):
+            text = (not_enough_cnps(n.min_cnps, mesh.count(NPType.CNP1)) if n.engine != "FNP" else
+                    f"Not enough hardware components of type {n.fnp_type.value} available.")
+            out.append(Violation("layer_fits_mesh", name, text))
+        else:   # the partition's only other cut: a max-pooling layer left at a sequence's end
+            out.append(Violation("maxpool_not_last", name, MAXPOOL_LAST_MSG))
+    return tuple(out)
 

@@ -147,10 +147,19 @@ def np_bytes(spec: LayerSpec, filters: int, np_type: str = "CNP1", first_tile: b
     raise KeyError(f"layer {spec.name!r}: no NP program model for kind {spec.kind!r}")
 
 
+EXT_MEM_ALIGN_ABOVE = 65536    # FNP2 weight records beyond 64 KiB take external memory in ...
+EXT_MEM_ALIGN = 64             # ... 64-byte units (calibration: FCs of 2 to 40 units on 8x8x128,
+                               # 16x16x64 and 16x16x128 inputs, on both devices)
+
+
 def external_memory_bytes(spec: LayerSpec, np_type: str) -> int:
-    """Bytes an NP keeps in external memory: an FNP2 holds its FC weight records there, other NPs
-    nothing (calibration: ``model.external_memory_size`` of FC layers on FNP2 and FNP3)."""
-    return fc_weight_bytes(spec) if spec.kind == "fully_connected" and np_type == "FNP2" else 0
+    """Bytes an NP keeps in external memory: an FNP2 holds its FC weight records there (beyond
+    64 KiB rounded up to 64-byte units), other NPs nothing (calibration:
+    ``model.external_memory_size`` of FC layers on FNP2 and FNP3)."""
+    if spec.kind != "fully_connected" or np_type != "FNP2":
+        return 0
+    size = fc_weight_bytes(spec)
+    return size if size <= EXT_MEM_ALIGN_ABOVE else -(-size // EXT_MEM_ALIGN) * EXT_MEM_ALIGN
 
 
 HRC_HEADER = 136              # bytes for the HRC (calibration: 600 B single-IC base = 408 + 56 + 136)

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from .allocation import cnp_budget, cnps_at
 from .capacity import LayerNeed
-from .mapped import MappingError, Violation
+from .mapped import MappingError, Violation, not_enough_cnps
 from .mesh import Mesh, NPType
 from .rules import CNP_KINDS, MAXPOOL_LAST_MSG
 
@@ -56,9 +56,7 @@ def partition(needs: Sequence[LayerNeed], hw: list[bool], viols: dict[str, list[
             if not cur and not fits_in_one_sequence(mesh, [needs[i]], f):
                 if hw_only:
                     n = needs[i]
-                    raise MappingError.for_layer(n.spec.name, [
-                        f"Not enough hardware components of type CNP1 available. "
-                        f"{n.min_cnps} are needed but {_available(mesh.count(NPType.CNP1))}."])
+                    raise MappingError.for_layer(n.spec.name, [not_enough_cnps(n.min_cnps, mesh.count(NPType.CNP1))])
                 chunks.append((False, [needs[i]]))
                 i += 1
                 break
@@ -120,12 +118,15 @@ def group_passes(chunks: list[tuple[bool, list[LayerNeed]]], mesh: Mesh) -> list
     """Sequences as lists of passes: on a multi-pass mesh consecutive hardware chunks join one
     sequence, except where a layer would take an FNP2 that an earlier pass used: it ends the
     sequence (observed: chains of 3, 4 and 5 FullyConnected layers on the 2-node IP give
-    [f0-f1][f2] then a sequence from f3); elsewhere every chunk is a sequence of one pass."""
+    [f0-f1][f2] then a sequence from f3), and where a chunk needing the FNP2 follows a pass that
+    used it (observed: a conv, a 1000-unit FC on the FNP2, then an FC whose 1000 inputs need it
+    too, on the 2-node IP); elsewhere every chunk is a sequence of one pass."""
     out: list[tuple[bool, list[list[LayerNeed]]]] = []
     for is_hw, ns in chunks:
         passes = out[-1][1] if out and out[-1][0] else []
         if (is_hw and mesh.multi_pass and passes
-                and not (any(uses_fnp2(p, mesh) for p in passes[:-1]) and fnp2_again(passes[-1], ns[0], mesh))):
+                and not (any(uses_fnp2(p, mesh) for p in passes[:-1]) and fnp2_again(passes[-1], ns[0], mesh))
+                and not (uses_fnp2(passes[-1], mesh) and uses_fnp2(ns, mesh))):
             out[-1][1].append(ns)
         else:
             out.append((is_hw, [ns]))

@@ -185,3 +185,14 @@ def test_log_x_ticks_are_swept_values_that_do_not_overlap(tmp_path):
     fig = ax.figure
     boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in ax.get_xticklabels()]
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))  # no two labels overlap
+
+
+def test_sweep_rings_the_points_with_layers_in_software():
+    frame = pd.DataFrame({"width": [1, 2, 3, 4], "nps": [2, 4, 1, 8], "software_layers": [0, 0, 2, 0],
+                          "error": [None, None, None, None]})
+    ax = plotting.sweep(frame, "width", "nps")
+    rings = [c for c in ax.collections if c.get_label() == "layers in software"]
+    assert len(rings) == 1 and rings[0].get_offsets().tolist() == [[3, 1]]
+    assert "layers in software" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plain = plotting.sweep(frame.assign(software_layers=0), "width", "nps")
+    assert not plain.collections and plain.get_legend() is None

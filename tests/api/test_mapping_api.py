@@ -4,10 +4,13 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import akida_sim as ak
 from akida_sim import zoo
 from hw_model import make_mesh
+from hw_model.mesh import NPType as HwNPType
 from hw_model.cost_table import AKD1000_COSTS
 
 
@@ -239,3 +242,52 @@ def test_reprs_of_sequences_passes_and_components():
     assert text.endswith(f"]>], program_size={len(seq.program)}>")
     assert repr(seq.passes[0]) in text and text.count("<akida_sim.NP.Component") == 32 + 16 + 1
     assert "program_size" not in repr(small_model().sequences[0])
+
+
+def _sequences_of(model):
+    return [(s.name, s.backend, [[l.name for l in p.layers] for p in s.passes],
+             None if s.program is None else len(s.program)) for s in model.sequences]
+
+
+@settings(max_examples=25, deadline=None)
+@given(filters=st.lists(st.sampled_from([32, 64, 128, 256, 512]), min_size=1, max_size=8),
+       channels=st.sampled_from([32, 64, 128]), fc=st.booleans(),
+       mode=st.sampled_from(["AllNps", "HwPr", "Minimal"]))
+def test_hw_only_on_the_two_node_ip_maps_as_without_it_or_refuses(filters, channels, fc, mode):
+    """The 2-node IP runs a model too big for its NPs in several passes: with hw_only the same
+    mapping as without it, or a refusal naming a layer that does not fit beside the one before."""
+    def build():
+        m = ak.Model()
+        m.add(ak.InputData(input_shape=(16, 16, channels), input_bits=4))
+        for i, f in enumerate(filters):
+            m.add(ak.Convolutional(kernel_size=(3, 3), filters=f, weights_bits=4, act_bits=4, name=f"c{i}"))
+        if fc:
+            m.add(ak.FullyConnected(units=10, weights_bits=4, act_bits=4, name="fc"))
+        return ones(m)
+
+    free, strict = build(), build()
+    free.map(ak.TwoNodesIPv1(), mode=ak.MapMode[mode])
+    try:
+        strict.map(ak.TwoNodesIPv1(), hw_only=True, mode=ak.MapMode[mode])
+    except RuntimeError as exc:
+        assert str(exc).startswith("Cannot map layer '")
+        return
+    assert _sequences_of(strict) == _sequences_of(free)
+    assert all(s.backend == ak.BackendType.Hardware for s in strict.sequences)
+
+
+def test_hw_only_on_the_two_node_ip_runs_six_wide_convolutions_in_two_passes():
+    m = ak.Model()
+    m.add(ak.InputData(input_shape=(16, 16, 64), input_bits=4))
+    for i in range(6):
+        m.add(ak.Convolutional(kernel_size=(3, 3), filters=128, weights_bits=4, act_bits=4, name=f"c{i}"))
+    ones(m).map(ak.TwoNodesIPv1(), hw_only=True)
+    assert [[l.name for l in p.layers] for p in m.sequences[0].passes] == [["c0", "c1", "c2", "c3"], ["c4", "c5"]]
+    m2 = ak.Model()
+    m2.add(ak.InputData(input_shape=(16, 16, 64), input_bits=4))
+    for i, f in enumerate([128, 128, 128, 512]):
+        m2.add(ak.Convolutional(kernel_size=(3, 3), filters=f, weights_bits=4, act_bits=4, name=f"c{i}"))
+    beside = ak.TwoNodesIPv1().hw_mesh.count(HwNPType.CNP1) - 2    # the CNPs c2 leaves to c3
+    with pytest.raises(RuntimeError, match=f"Cannot map layer 'c3'. Not enough hardware components of type CNP1 "
+                                           f"available. 8 are needed but {beside} are available."):
+        ones(m2).map(ak.TwoNodesIPv1(), hw_only=True)

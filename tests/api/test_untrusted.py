@@ -121,6 +121,18 @@ def test_dict_and_json_round_trips():
     assert m.to_dict()["layers"][1] == m.layers[1].to_dict()
 
 
+def test_dict_keys_follow_the_vendor_and_the_earlier_layout_still_loads():
+    m = small_model()
+    d = m.to_dict()
+    assert list(d) == ["Akida version", "IP version", "layers", "learning", "input_shape", "output_shape",
+                       "akida_sim version"]
+    assert d["akida_sim version"] == ak.__version__
+    earlier = {"akida_sim version": d["akida_sim version"], "IP version": "v1",
+               **{k: d[k] for k in ("layers", "learning", "input_shape", "output_shape")}}
+    x = np.random.default_rng(1).integers(0, 4, size=(2, 6, 6, 2), dtype=np.uint8)
+    assert_same_model(m, ak.Model.from_dict(earlier), x)
+
+
 @settings(max_examples=20, deadline=None)
 @given(spec=model_specs())
 def test_random_models_round_trip_through_json(spec):

@@ -222,6 +222,8 @@ def test_mapping_invariants(layers, shape, fc):
                         assert sum(n.filters for n in L.nps) == spec.filters * tiles
             else:
                 assert q.program_bytes is None and all(not L.nps for L in q.layers)
+            for L in q.layers:   # every software layer says why, no hardware layer does
+                assert bool(m.software_reasons(L.name)) == (q.backend == "Software"), L.name
     hw = lambda m: [q.name for q in m.sequences if q.backend == "Hardware"]  # noqa: E731
     if hw(maps["Minimal"]) == hw(maps["AllNps"]):
         # Fewer NPs; the program need not shrink (more filters per NP can lengthen it).
@@ -237,7 +239,10 @@ def test_a_smaller_mesh_cuts_the_model_into_sequences():
     assert len(m.sequences) > 1 and all(q.backend == "Hardware" for q in m.sequences)
     assert all(q.n_nps <= 8 for q in m.sequences)
     big = [conv("big", (32, 32, 256), 256)]
-    assert map_layers(big, small, mode="Minimal").sequence_names == ["SW/big"]
+    alone = map_layers(big, small, mode="Minimal")
+    assert alone.sequence_names == ["SW/big"]
+    assert [(v.rule, v.layer) for v in alone.software_reasons("big")] == [("layer_fits_mesh", "big")]
+    assert alone.software_reasons("big")[0].message.startswith("Not enough hardware components of type CNP1 available.")
     with pytest.raises(MappingError, match="Not enough hardware components of type CNP1 available"):
         map_layers(big, small, hw_only=True)
 
@@ -283,6 +288,17 @@ def test_fnp2_for_heavy_fully_connected_layers():
     assert map_layers([light]).sequences[0].layers[0].nps[0].type == NPType.FNP3
     assert map_layers([heavy]).sequences[0].layers[0].nps[0].type == NPType.FNP2
     assert program.external_memory_bytes(heavy, "FNP2") == program.fc_weight_bytes(heavy)
+    assert program.external_memory_bytes(heavy, "FNP3") == 0
+
+
+@pytest.mark.parametrize("shape, units", [((16, 16, 64), 5), ((16, 16, 64), 6), ((8, 8, 128), 11), ((16, 16, 128), 3)])
+def test_fnp2_external_memory_past_64_kib_is_held_in_64_byte_units(shape, units):
+    spec = make_spec("fully_connected", "f", shape, units, weights_bits=4)
+    records, held = program.fc_weight_bytes(spec), program.external_memory_bytes(spec, "FNP2")
+    if records <= program.EXT_MEM_ALIGN_ABOVE:
+        assert held == records
+    else:
+        assert held % program.EXT_MEM_ALIGN == 0 and 0 <= held - records < program.EXT_MEM_ALIGN
 
 
 def _chain():

@@ -44,6 +44,22 @@ def test_vendor_json_read_by_from_json(case):
     assert_same_models(akida_sim.Model.from_dict(vendor.to_dict()), vendor, case.inputs)
 
 
+@oracle_settings(30)
+@given(case=model_cases())
+def test_to_dict_keys_in_vendor_order_and_both_from_dicts_load_them(case):
+    """Our ``to_dict`` has the vendor's top-level keys in its order (ours last, which the
+    vendor's ``from_dict`` ignores); each package loads the other's dict."""
+    vendor = build_case(akida, case)
+    sim = build_case(akida_sim, case)
+    ours, theirs = sim.to_dict(), vendor.to_dict()
+    assert list(ours) == list(theirs) + ["akida_sim version"]
+    assert ours["akida_sim version"] == akida_sim.__version__
+    assert_same_models(sim, akida.Model.from_dict(ours), case.inputs)
+    assert_same_models(akida_sim.Model.from_dict(theirs), vendor, case.inputs)
+    assert akida.Model.from_dict(ours).to_dict()["layers"] == theirs["layers"]
+    STATS["interchange: to_dict loaded both ways"] += 1
+
+
 def _learner(ak, seed):
     model = ak.Model()
     model.add(ak.InputData(input_shape=(1, 1, 64), input_bits=1))

@@ -265,3 +265,49 @@ def test_mapping_a_model_without_neural_layers_alike():
         model.map(ak.AKD1000())
         model.add(ak.InputData(input_shape=(8, 8, 2), input_bits=1))
         assert model.device is not None and list(model.sequences) == [], ak.__name__
+
+
+def test_metrics_of_the_last_software_forward_survive_map_unmap_and_pop_alike():
+    """``model.metrics`` keeps the last software forward's counters (names, frame count, the
+    window's own values) across map, hw_only map, map(None) and pop_layer."""
+    x = np.random.default_rng(3).integers(0, 15, (5, 49, 10, 1)).astype(np.uint8)
+    seen = []
+    for ak in (akida_sim, akida):
+        model = _kws_model(ak, 7)
+        steps = [model.metrics.names]
+        model.forward(x)
+        window = [model.metrics[n] for n in model.metrics.names]
+        for change in (lambda: model.map(ak.AKD1000()), lambda: model.map(ak.AKD1000(), hw_only=True),
+                       lambda: model.map(None), model.pop_layer):
+            change()
+            steps.append((model.metrics.names, model.metrics["inference_frames"],
+                          [model.metrics[n] for n in model.metrics.names] == window))
+        seen.append(steps)
+    assert seen[0] == seen[1]
+
+
+def test_seed_guide_names_give_the_vendors_forward_of_todays_names():
+    """A model written with the Akida Execution Engine user guide's names (threshold_fire,
+    threshold_fire_bits, threshold_fire_step, pooling_*) forwards as the vendor's same model
+    written with today's names."""
+    rng = np.random.default_rng(5)
+    sim = akida_sim.Model()
+    sim.add(akida_sim.InputConvolutional(input_shape=(12, 10, 3), kernel_size=(3, 3), filters=8, weights_bits=8,
+                                         threshold_fire=40, threshold_fire_bits=4, threshold_fire_step=3.0,
+                                         pooling_type=akida_sim.PoolType.Max, pooling_width=2, pooling_height=2,
+                                         pooling_stride_x=2, pooling_stride_y=2, name="ic"))
+    sim.add(akida_sim.SeparableConvolutional(kernel_size=(3, 3), filters=16, weights_bits=4, threshold_fire=5,
+                                             threshold_fire_bits=2, threshold_fire_step=1.5, name="sep"))
+    sim.add(akida_sim.Convolutional(kernel_size=(3, 3), filters=8, weights_bits=4, threshold_fire=3,
+                                    threshold_fire_bits=4, pooling_type=akida_sim.PoolType.Average, name="gap"))
+    sim.add(akida_sim.FullyConnected(units=4, weights_bits=2, threshold_fire=1, threshold_fire_bits=1, name="fc"))
+    for layer in sim.layers:
+        for name in layer.get_variable_names():
+            if name.startswith("weights"):
+                top = 40 if layer.name == "ic" else 1
+                layer.set_variable(name, rng.integers(-top, top + 1, layer.get_variable(name).shape).astype(np.int8))
+    vendor = sim.to_akida(akida)   # rebuilt from today's names (get_config) and the variables
+    x = rng.integers(0, 256, (4, 12, 10, 3)).astype(np.uint8)
+    assert_identical(sim.forward(x), vendor.forward(x))
+    assert [l.get_variable("threshold").tolist() for l in sim.layers] == \
+        [l.get_variable("threshold").tolist() for l in vendor.layers]
