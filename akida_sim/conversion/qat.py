@@ -116,6 +116,7 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
         float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
         qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
                                   calibration_percentile) for b in blocks]
+        emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # refuses what convert refuses
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     from . import qat_layers
