@@ -186,9 +186,14 @@ class BlockMixin:
 class ConvMixin(BlockMixin):
     """Conv2D / SeparableConv2D geometry: kernel_size, strides, padding and the pooling after them."""
 
-    def _init_conv(self, filters, kernel_size, strides, padding):
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", weights_bits=4, act_bits=4,
+                 act_step=None, input_scale=1.0, input_offset=0.0, first=False, input_conv=False, last=False,
+                 input_bits=4, pool=None, pool_size=None, pool_strides=None, per_axis=True, **kwargs):
+        super().__init__(**kwargs)  # the Keras Layer's, next in the block classes' MRO
         self.filters, self.kernel_size = int(filters), tuple(kernel_size)
         self.strides, self.padding = tuple(strides), padding
+        self._init_block(weights_bits, act_bits, act_step, input_scale, input_offset, first, input_conv, last,
+                         input_bits, pool, pool_size, pool_strides, per_axis)
 
     def get_config(self):
         return dict(super().get_config(), filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
@@ -257,14 +262,6 @@ def layer_classes(flavour):
 
         role = "conv"
 
-        def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", weights_bits=4, act_bits=4,
-                     act_step=None, input_scale=1.0, input_offset=0.0, first=False, input_conv=False, last=False,
-                     input_bits=4, pool=None, pool_size=None, pool_strides=None, per_axis=True, **kwargs):
-            super().__init__(**kwargs)
-            self._init_conv(filters, kernel_size, strides, padding)
-            self._init_block(weights_bits, act_bits, act_step, input_scale, input_offset, first, input_conv, last,
-                             input_bits, pool, pool_size, pool_strides, per_axis)
-
         def build(self, input_shape):
             self.kernel = self._add("kernel", self.kernel_size + (input_shape[-1], self.filters))
             self.bias = self._add("bias", (self.filters,))
@@ -276,14 +273,6 @@ def layer_classes(flavour):
         """A SeparableConv2D > [MaxPool | GAP] > step-activation block with Akida 1.0's integer forward."""
 
         role = "separable"
-
-        def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", weights_bits=4, act_bits=4,
-                     act_step=None, input_scale=1.0, input_offset=0.0, first=False, input_conv=False, last=False,
-                     input_bits=4, pool=None, pool_size=None, pool_strides=None, per_axis=True, **kwargs):
-            super().__init__(**kwargs)
-            self._init_conv(filters, kernel_size, strides, padding)
-            self._init_block(weights_bits, act_bits, act_step, input_scale, input_offset, first, input_conv, last,
-                             input_bits, pool, pool_size, pool_strides, per_axis)
 
         def build(self, input_shape):
             self.depthwise_kernel = self._add("depthwise_kernel", self.kernel_size + (input_shape[-1], 1))
@@ -321,11 +310,6 @@ def layer_classes(flavour):
 
     classes = (AkidaConv2D, AkidaSeparableConv2D, AkidaDense)
     return {cls.role: register(package="akida_sim")(cls) for cls in classes}
-
-
-def block_layer_roles():
-    """{registered class name: role} of the block layers (both flavours share the names)."""
-    return {"AkidaConv2D": "conv", "AkidaSeparableConv2D": "separable", "AkidaDense": "dense"}
 
 
 def _register_installed():
