@@ -5,6 +5,7 @@ vendor's Python API.
 """
 from .concat import Concat
 from .conversion import ConversionError, ConversionReport, convert
+from .conversion.qat import quantize
 from .device import AKD1000, Device, HwVersion, NSoC_v1, NSoC_v2, TwoNodesIP_v1, TwoNodesIPv1, devices, what_if_device
 from .enums import NP, BackendType, IpVersion, LayerType, MapMode, NPType, Padding, PoolType
 from .errors import AkidaSimError, ModelFileError, SimNotImplementedError, SimRuntimeError, SimTypeError, SimValueError
@@ -40,5 +41,5 @@ __all__ = [
     "Model", "ModelFileError", "NP", "NPType", "NSoC_v1", "NSoC_v2", "Optimizer", "Padding", "Pass", "PoolType",
     "PowerEvent", "SeparableConvolutional", "Sequence", "SimNotImplementedError", "SimRuntimeError", "SimTypeError", "SimValueError",
     "TwoNodesIP_v1", "TwoNodesIPv1", "__version__", "convert", "devices", "get_learning_histogram", "get_variable",
-    "get_variable_names", "predict_classes", "set_variable", "what_if_device",
+    "get_variable_names", "predict_classes", "quantize", "set_variable", "what_if_device",
 ]

@@ -19,7 +19,7 @@ nbclient = pytest.importorskip("nbclient")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-STUDIES = {"quickstart", "hardware_sweep", "neurons_per_class"}
+STUDIES = {"quickstart", "hardware_sweep", "neurons_per_class", "convert_and_finetune"}
 SMALL_SCALE = "0.1"
 #: Seconds one notebook may take at the small scale before the test fails.
 TIMEOUT_S = 600
@@ -36,6 +36,7 @@ PROBES = {
         "study": one_class.to_dict("list"), "accuracy": accuracy.to_dict("list"), "chance": 1 / N_CLASSES,
         "choice": int(NEURONS_CHOSEN), "after_add": float(ACCURACY_AFTER_ADD), "new_class": float(NEW_CLASS_RECALL),
         "before_add": float(ACCURACY_BEFORE_ADD)}""",
+    "convert_and_finetune": """{"table": table.reset_index().to_dict("list"), "float": float(FLOAT_ACCURACY)}""",
     "quickstart": """{"accuracy": float(ACCURACY), "reloaded_equal": bool(RELOADED_EQUAL), "fps": float(CHIP_FPS),
         "converted_accuracy": float(CONVERTED_ACCURACY)}""",
 }
@@ -143,6 +144,21 @@ def test_quickstart(monkeypatch):
     assert figures(nb) >= 1 and no_tensorflow_log_lines(nb)
     assert r["reloaded_equal"] and r["fps"] > 0
     assert r["accuracy"] > 0.9 and r["converted_accuracy"] > 0.5
+
+
+def test_convert_and_finetune(monkeypatch):
+    nb, r = execute("convert_and_finetune", monkeypatch)
+    assert figures(nb) >= 1
+    table = r["table"]
+    assert table["bits (weights/activations)"] == ["4/4", "2/1"] and r["float"] > 0.5
+    # the converted fine-tuned model predicts the fine-tuned Keras model's classes
+    assert all(a >= 0.99 for a in table["agreement"])
+    for keras_accuracy, akida_accuracy in zip(table["fine-tuned Keras"], table["fine-tuned (akida_sim)"]):
+        assert abs(keras_accuracy - akida_accuracy) <= 0.01
+    # before fine-tuning the quantized Keras model is the post-training conversion; fine-tuning helps at 2/1 bits
+    for before, post_training in zip(table["quantized Keras before fine-tuning"], table["post-training (akida_sim)"]):
+        assert abs(before - post_training) <= 0.01
+    assert table["fine-tuned (akida_sim)"][1] > table["post-training (akida_sim)"][1]
 
 
 def test_mesh_what_if_study(monkeypatch, capsys):

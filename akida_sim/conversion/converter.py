@@ -238,6 +238,10 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         samples = _float_samples(samples)
     if labels is not None and samples is None:
         raise ConversionError("convert: 'labels' need 'samples'")
+    from .qat import convert_quantized, is_quantized_model  # qat reads this module's helpers
+    if is_quantized_model(model):
+        return convert_quantized(model, input_scaling, weights_bits, act_bits, input_weights_bits, samples, labels,
+                                 return_report)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         layers, chain, input_shape = read_keras_model(model)

@@ -1,0 +1,279 @@
+"""``quantize``: a Keras model computing what its Akida 1.0 conversion computes, for fine-tuning.
+
+``quantize`` reads the float Keras model as ``convert`` does (graph reading,
+BatchNormalization folding, blocks, bit widths, ReLU calibration on
+``samples``) and returns a Keras model of the same flavour made of one
+``qat_layers`` block layer per future Akida layer (plus the Flatten/Reshape
+between them). Its forward is the integer arithmetic of the Akida layers
+(see ``qat_layers``); compile and ``fit`` it to fine-tune the float weights.
+``convert`` recognises such a model (``is_quantized_model``) and emits,
+through the converter's own ``quantize_kernel`` and ``emit_model``, the
+integers that forward used (``convert_quantized``).
+Nothing here imports TensorFlow until ``quantize`` or ``convert_quantized``
+runs. Source: ../shared/reference/keras_conversion.md §2-3.
+"""
+import warnings
+
+import numpy as np
+
+from ..layers import InputConvolutional
+from .blocks import (_PATTERN_BY_ROLE, Block, group_blocks, is_image_input, split_rescaling,
+                     strip_final_activations)
+from .converter import (IMAGE_BITS, _check_layer_names, _float_samples, _labels, _accuracy,
+                        _resolve_input_scaling)
+from .emit import emit_model
+from .errors import ConversionError
+from .fold import prepare
+from .keras_graph import KerasLayer, read_keras_model
+from .kinds import FINAL_ACTIVATION_KINDS, SHAPE_KINDS, SKIPPED_KINDS
+from .quantize import QuantizedBlock, quantize_block, quantize_kernel
+from .report import ConversionReport, weight_errors
+
+#: Registered names of the block layers (both Keras flavours) -> role.
+BLOCK_LAYERS = {"AkidaConv2D": "conv", "AkidaSeparableConv2D": "separable", "AkidaDense": "dense"}
+#: Keras class names of the Akida neural layer each role is read as.
+NEURAL_CLASS = {"conv": "Conv2D", "separable": "SeparableConv2D", "dense": "Dense"}
+
+
+def _keras_module(flavour):
+    if flavour == "tf_keras":
+        import tf_keras as module
+    else:
+        import keras as module
+    return module
+
+
+def _flavour(model):
+    return "tf_keras" if type(model).__module__.startswith("tf_keras") else "keras"
+
+
+def _pool_config(block):
+    """(pool, pool_size, pool_strides) of the block layer's configuration."""
+    if block.pool is None:
+        return None, None, None
+    if block.pool.kind == "GlobalAveragePooling2D":
+        return "global", None, None
+    size = tuple(block.pool.config["pool_size"])
+    return "max", size, tuple(block.pool.config.get("strides") or size)
+
+
+def _block_layer(classes, qblock, sigma, offset, last, input_bits):
+    """The Keras block layer of a QuantizedBlock, weights set to its (BN-folded) float weights."""
+    block = qblock.block
+    role = block.pattern.role
+    neural = block.neural
+    pool, pool_size, pool_strides = _pool_config(block)
+    common = dict(weights_bits=qblock.weights_bits, act_bits=qblock.act_bits,
+                  act_step=None if qblock.act_step is None else float(qblock.act_step),
+                  input_scale=float(sigma), input_offset=float(offset), first=block.first,
+                  input_conv=block.akida_class is InputConvolutional, last=last, input_bits=input_bits,
+                  pool=pool, pool_size=pool_size, pool_strides=pool_strides,
+                  per_axis=np.ndim(qblock.kernel_scales[-1]) != 0, name=neural.name)
+    if role == "dense":
+        layer = classes["dense"](units=int(neural.output_shape[-1]), **common)
+    else:
+        config = neural.config
+        layer = classes[role](filters=int(neural.output_shape[-1]), kernel_size=tuple(config["kernel_size"]),
+                              strides=tuple(config["strides"]), padding=config["padding"], **common)
+    return layer, list(qblock.float_weights) + [np.asarray(qblock.bias, np.float32)]
+
+
+def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None, input_scaling=None,
+             calibration_percentile=99.9, input_bits=4):
+    """A Keras model whose forward is the Akida 1.0 conversion's, to fine-tune (quantization-aware training).
+
+    ``model``: a float Keras model (Keras 3 or tf_keras) that ``convert``
+    accepts; the arguments are ``convert``'s (bits as ints or dicts {Keras
+    layer name: bits}, ``input_scaling`` or a first Rescaling, ``samples``
+    calibrating unbounded ReLUs). Returns a Keras model of the same flavour
+    taking the same inputs: one block layer (``AkidaConv2D``,
+    ``AkidaSeparableConv2D``, ``AkidaDense``) per Akida layer holding the
+    float weights (BatchNormalization folded) and computing the integer
+    forward with straight-through gradients. Hidden layers output activation
+    levels (integers as float32); a last layer without activation outputs
+    what ``Model.predict`` returns (Keras units of the float model's output).
+    ``convert`` of it (after ``fit`` or not) gives an akida_sim Model with
+    the integers of that forward. Save it with ``model.save`` and reload it
+    with ``load_model`` after ``import akida_sim.conversion.qat_layers``.
+    """
+    if samples is not None:
+        samples = _float_samples(samples)
+    flavour = _flavour(model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layers, chain, input_shape = read_keras_model(model)
+        if samples is not None and samples.shape[1:] != input_shape:
+            raise ConversionError(f"quantize: 'samples' have shape {samples.shape[1:]} per sample, the model "
+                                  f"input is {input_shape}")
+        rescaling, layers = split_rescaling(layers)
+        image_input = is_image_input(input_shape)
+        sigma, offset = _resolve_input_scaling(input_scaling, rescaling, image_input)
+        blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
+        _check_layer_names(blocks, {"weights_bits": weights_bits, "act_bits": act_bits,
+                                    "input_weights_bits": input_weights_bits})
+        calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
+                     and b.activation.config.get("max_value") is None]
+        float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
+        qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
+                                  calibration_percentile) for b in blocks]
+        emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # refuses what convert refuses
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    from . import qat_layers
+    keras_module = _keras_module(flavour)
+    classes = qat_layers.layer_classes(flavour)
+    inputs = keras_module.Input(input_shape)
+    x, shape = inputs, tuple(input_shape)
+    if rescaling is not None:  # sigma and offset apply to its output
+        x = keras_module.layers.Rescaling(rescaling.config["scale"], rescaling.config.get("offset", 0.0),
+                                          name=rescaling.name)(x)
+    pending = []
+    for k, qblock in enumerate(qblocks):
+        wanted = tuple(qblock.block.neural.input_shape)
+        if shape != wanted:
+            reshape = keras_module.layers.Flatten() if len(wanted) == 1 else keras_module.layers.Reshape(wanted)
+            x, shape = reshape(x), wanted
+        layer, weights = _block_layer(classes, qblock, sigma, offset, k == len(qblocks) - 1, input_bits)
+        x = layer(x)
+        pending.append((layer, weights))
+        shape = tuple(x.shape)[1:]
+        if qblock.act_step is not None:
+            sigma, offset = 1 / qblock.act_step, 0
+    quantized = keras_module.Model(inputs, x, name=f"{model.name}_quantized")
+    for layer, weights in pending:
+        layer.set_weights(weights)
+    return quantized
+
+
+def is_quantized_model(model):
+    """Whether ``model`` holds block layers of ``quantize`` (it is then converted by ``convert_quantized``)."""
+    layers = getattr(model, "layers", None)
+    return isinstance(layers, list) and any(type(layer).__name__ in BLOCK_LAYERS for layer in layers)
+
+
+def _refuse_arguments(given):
+    changed = {name: value for name, (value, default) in given.items() if value != default}
+    if changed:
+        raise ConversionError(
+            f"convert: the model was made by akida_sim.quantize, whose layers fix the bit widths and input "
+            f"scaling; give {sorted(changed)} to quantize() instead, got {changed}")
+
+
+def _descriptions(layer, role, input_shape):
+    """(neural, pool) KerasLayer descriptions of a block layer whose per-sample input is ``input_shape``."""
+    if role == "dense":
+        config, conv_shape = {}, (int(layer.units),)
+    else:
+        config = dict(kernel_size=layer.kernel_size, strides=layer.strides, padding=layer.padding)
+        conv_shape = layer.conv_output_shape(input_shape)
+    members = (layer.name,)
+    neural = KerasLayer(layer.name, NEURAL_CLASS[role], config, (), tuple(input_shape), conv_shape, 0, members)
+    if layer.pool is None:
+        return neural, None
+    kind = "GlobalAveragePooling2D" if layer.pool == "global" else "MaxPooling2D"
+    pool_config = dict(pool_size=layer.pool_size, strides=layer.pool_strides, padding=layer.padding)
+    return neural, KerasLayer(layer.name, kind, pool_config, (), conv_shape, conv_shape, 0, members)
+
+
+def _quantized_block(layer, role, block):
+    """The QuantizedBlock of a block layer's current float weights (the converter's quantize_kernel)."""
+    weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        raise ConversionError(f"Keras layer '{layer.name}' ({type(layer).__name__}): its weights hold NaN or "
+                              f"infinite values (a diverged fine-tuning?)")
+    bits = layer.weights_bits
+    act_step = None if layer.act_step is None else np.float32(layer.act_step)
+    if role == "separable":
+        depthwise, pointwise, bias = weights
+        dw, dw_scale = quantize_kernel(depthwise, bits, False)
+        pw, pw_scale = quantize_kernel(pointwise, bits, layer.per_axis)
+        return QuantizedBlock(block, dw, pw, dw_scale * pw_scale, bias, bits, layer.act_bits, act_step,
+                              (depthwise, pointwise), (dw_scale, pw_scale), None)
+    kernel, bias = weights
+    ints, scale = quantize_kernel(kernel, bits, layer.per_axis)
+    return QuantizedBlock(block, ints, None, scale, bias, bits, layer.act_bits, act_step, (kernel,), (scale,), None)
+
+
+def _model_input_shape(model):
+    shape = tuple(model.inputs[0].shape)[1:]
+    return tuple(int(d) for d in shape)
+
+
+def _read_blocks(model):
+    """(QuantizedBlocks, first block layer, leading Rescaling or None) of a quantize() model.
+
+    Refuses any layer such a model cannot hold.
+    """
+    shape = _model_input_shape(model)
+    qblocks, first, chained = [], None, [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    rescaling = chained.pop(0) if chained and type(chained[0]).__name__ == "Rescaling" else None
+    while chained and type(chained[-1]).__name__ in FINAL_ACTIVATION_KINDS:
+        dropped = chained.pop()
+        warnings.warn(f"convert: the final Keras layer '{dropped.name}' ({type(dropped).__name__}) is dropped: the "
+                      f"converted model outputs the values before it", stacklevel=3)
+    for layer in chained:
+        kind = type(layer).__name__
+        if kind in SKIPPED_KINDS:
+            continue
+        if kind in SHAPE_KINDS:
+            shape = tuple(layer.compute_output_shape((None,) + shape))[1:]
+            continue
+        if kind not in BLOCK_LAYERS:
+            raise ConversionError(
+                f"Keras layer '{layer.name}' ({kind}): a model made by akida_sim.quantize may only hold its block "
+                f"layers ({sorted(BLOCK_LAYERS)}), a first Rescaling, Flatten, Reshape and Dropout; quantize the float model again "
+                f"with this layer in it")
+        role = BLOCK_LAYERS[kind]
+        neural, pool = _descriptions(layer, role, shape)
+        block = Block(_PATTERN_BY_ROLE[role], neural, pool, None, 0, layer.first, bool(layer.input_conv))
+        if layer.first != (first is None):
+            raise ConversionError(f"Keras layer '{layer.name}' ({kind}): first={layer.first} but it is block "
+                                  f"{len(qblocks) + 1} of the model; only the model's first block reads its input")
+        first = first or layer
+        qblocks.append(_quantized_block(layer, role, block))
+        shape = tuple(int(d) for d in layer.compute_output_shape((None,) + shape)[1:])
+    return qblocks, first, rescaling
+
+
+def convert_quantized(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None,
+                      samples=None, labels=None, return_report=False):
+    """``convert`` of a model made by ``quantize``: the akida_sim Model with the integers of its forward.
+
+    The bit widths and input scaling are the model's; ``samples`` and
+    ``labels`` add to the report the accuracy of the Keras model
+    (``float_accuracy``) and of the converted one.
+    """
+    from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS
+    _refuse_arguments({"input_scaling": (input_scaling, None), "weights_bits": (weights_bits, DEFAULT_WEIGHTS_BITS),
+                       "act_bits": (act_bits, DEFAULT_ACT_BITS), "input_weights_bits": (input_weights_bits, None)})
+    qblocks, first, rescaling = _read_blocks(model)
+    if labels is not None and samples is None:
+        raise ConversionError("convert: 'labels' need 'samples'")
+    input_shape = _model_input_shape(model)
+    scaling = (first.input_scale, first.input_offset)
+    akida_model, all_variables = emit_model(qblocks, input_shape, scaling, first.input_bits, model.layers[0].name)
+    clamped = [v.layer.name for v in all_variables if v.act_step_clamped]
+    if clamped:
+        raise ConversionError(
+            f"convert: Akida layers {clamped} have an act_step above the hardware limit after fine-tuning, which "
+            f"the fine-tuned forward does not model: quantize with a larger ReLU max_value or fewer act_bits there")
+    if not return_report:
+        return akida_model
+    rows = [dict(name=v.layer.name, akida_type=type(v.layer).__name__, keras_layers=[v.layer.name],
+                 weights_bits=q.weights_bits, act_bits=q.act_bits,
+                 act_step_keras=None if q.act_step is None else float(q.act_step), calibrated_max_value=None,
+                 act_step_clamped=False, threshold_clipped=v.threshold_clipped, **weight_errors(q))
+            for q, v in zip(qblocks, all_variables)]
+    report = ConversionReport(rows, scaling)
+    if samples is not None:
+        samples = _float_samples(samples)
+        report.samples = len(samples)
+        if labels is not None and qblocks[-1].act_step is None:
+            labels = _labels(labels, len(samples))
+            bits = IMAGE_BITS if first.input_conv else first.input_bits
+            first_inputs = samples if rescaling is None else np.asarray(rescaling(samples))
+            x = np.rint(np.asarray(first_inputs, np.float64) * scaling[0] + scaling[1]).clip(0, 2 ** bits - 1)
+            x = x.reshape((len(x),) + tuple(akida_model.input_shape)).astype(np.uint8)
+            report.float_accuracy = _accuracy(np.asarray(model.predict(samples, verbose=0)), labels)
+            report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
+    return akida_model, report
