@@ -129,8 +129,9 @@ class Device:
 
     @host_ops_per_second.setter
     def host_ops_per_second(self, value):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
-            raise SimValueError(f"Device: host_ops_per_second must be a number > 0 or None, got {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 1 <= value <= 1e18):
+            raise SimValueError(f"Device: host_ops_per_second must be a number in 1..1e18 or None, got {value!r}")
         self._host_ops_per_second = value
 
     @property

@@ -326,3 +326,10 @@ def test_saved_files_honour_the_umask(tmp_path, umask, mode):
         os.umask(previous)
     assert stat.S_IMODE(os.stat(path).st_mode) == mode
     assert sorted(os.listdir(tmp_path)) == ["m.aksim"]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 5e-324, 1e300])
+def test_host_speed_beyond_its_range_is_refused(value):
+    device = ak.AKD1000()
+    with pytest.raises(ak.AkidaSimError, match="host_ops_per_second"):
+        device.host_ops_per_second = value
