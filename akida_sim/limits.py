@@ -27,12 +27,13 @@ from .errors import SimValueError
 DEFAULT_MEMORY_BUDGET = 512 * 2 ** 20
 #: Environment variable setting the memory budget at import (bytes, an integer).
 BUDGET_VARIABLE = "AKIDA_SIM_MEMORY_BUDGET"
-#: Most neurons (filters or units) in one layer: 2**20, about 2,000 times the
-#: 504 filters of a CNP; the learning rule draws each neuron's connections in Python.
-MAX_LAYER_NEURONS = 2 ** 20
+#: Most neurons (filters or units) in one layer: 2**15, 65 times the 504
+#: filters of a CNP; compiling for learning and add_classes draw each new
+#: neuron's connections in Python (seconds for 2**15 neurons).
+MAX_LAYER_NEURONS = 2 ** 15
 #: Most layers in a model file or a model dict (a model for Akida 1.0 has tens;
 #: loading takes about a millisecond per layer).
-MAX_LAYERS = 2 ** 14
+MAX_LAYERS = 2 ** 12
 #: What-if devices: nodes, NPs per node, NPs in all (the AKD1000: 20 nodes of 4 NPs).
 MAX_NODES = 1024
 MAX_NPS_PER_NODE = 16

@@ -261,17 +261,34 @@ class ArchiveSource:
     (never unpickling). Raises ValueError (the loader names file and layer).
     """
 
+    #: Members of this many bytes or fewer are kept once read, the last few of
+    #: them: members shared by many layers are read once.
+    SMALL_MEMBER_BYTES = 4096
+    KEPT_MEMBERS = 8
+
     def __init__(self, archive):
         self._archive = archive
+        self._kept = {}
 
     def close(self):
         self._archive.close()
 
     def array(self, member, name, shape, dtype):
         dtype = np.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
         if not isinstance(member, str):
             raise ValueError(f"variable '{name}': member name must be a str, got {member!r}")
+        key = (member, tuple(shape), dtype)
+        if key not in self._kept:
+            array = self._read(member, name, shape, dtype)
+            if array.nbytes > self.SMALL_MEMBER_BYTES:
+                return array
+            if len(self._kept) >= self.KEPT_MEMBERS:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = array
+        return self._kept[key]  # read-only use: the layer keeps a copy (set_variable)
+
+    def _read(self, member, name, shape, dtype):
+        nbytes = math.prod(shape) * dtype.itemsize
         try:
             info = self._archive.getinfo(member)
         except KeyError:

@@ -38,10 +38,10 @@ def _input(shape=(1, 1, 1), bits=1):
 
 # ----------------------------------------------------------------------------- layers
 @pytest.mark.parametrize("shape, layer, fragment", [
-    ((1, 1, 1), ak.FullyConnected(units=2 ** 28), "'units' is 268435456, more than the limit of 1048576"),
+    ((1, 1, 1), ak.FullyConnected(units=2 ** 28), "'units' is 268435456, more than the limit of 32768"),
     ((1, 1, 1), ak.FullyConnected(units=2 ** 31 - 1), "'units' is 2147483647"),
     ((1, 1, 1), ak.Convolutional(kernel_size=(3, 3), filters=2 ** 31 - 1), "'filters' is 2147483647"),
-    ((64, 64, 16), ak.FullyConnected(units=2 ** 16), "units=65536 with an input of (64, 64, 16)"),
+    ((64, 64, 16), ak.FullyConnected(units=2 ** 14), "units=16384 with an input of (64, 64, 16)"),
     ((4, 4, 1), ak.Convolutional(kernel_size=(32769, 32769), filters=1), "kernel_size=(32769, 32769), filters=1"),
     ((2 ** 14, 2 ** 14, 1), ak.Convolutional(kernel_size=(1, 1), filters=4), "one frame of potentials"),
 ])
@@ -98,7 +98,7 @@ def _learning_model():
     return m
 
 
-@pytest.mark.parametrize("n, fragment", [(10 ** 7, "more than the limit of 1048576"), (2 ** 63, "limit"),
+@pytest.mark.parametrize("n, fragment", [(10 ** 7, "more than the limit of 32768"), (2 ** 63, "limit"),
                                          (6000, "memory budget")])
 def test_add_classes_beyond_the_limits_is_refused_at_once(n, fragment, budget):
     m = _learning_model()
@@ -256,7 +256,7 @@ def _fc_file(units, variables):
     return _archive([("akida_sim.json", json.dumps(header))])
 
 
-@pytest.mark.parametrize("units", [2 ** 28, 2 ** 31 - 1, 2 ** 20, 2 ** 63])
+@pytest.mark.parametrize("units", [2 ** 28, 2 ** 31 - 1, 2 ** 15 + 1, 2 ** 63])
 def test_a_tiny_file_declaring_a_huge_layer_is_refused_before_allocating(units, budget):
     limits.set_memory_budget(2 ** 24)
     data = _fc_file(units, {})
