@@ -540,9 +540,9 @@ class Model:
                                 f"neurons form no class block to copy; compile with num_classes >= 1")
         units = last._args["units"]
         added = int(num_add_classes) * (units // config["num_classes"])
+        seed = None if last._learning.seed is None else (last._learning.seed, units)
         n_inputs = last.input_dims[0] * last.input_dims[1] * last.input_dims[2]
         check_added_neurons(last.label, int(num_add_classes), units + added, n_inputs)
-        seed = None if last._learning.seed is None else (last._learning.seed, units)
         new_weights = draw_initial_weights(n_inputs, added, config["num_weights"], np.random.default_rng(seed))
         fresh = {"weights": new_weights.astype(np.int8).reshape(1, 1, n_inputs, added),
                  "threshold": np.zeros(added, np.int32), "act_step": np.ones(added, np.float32),
