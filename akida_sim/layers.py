@@ -590,6 +590,7 @@ class InputConvolutional(_ConvLike):
                           padding_value=int(padding_value))
         # The input is known: dims and variables exist before the layer joins a model.
         self._bind(None)
+        self._check_limits()
         self._allocate_variables()
 
     def get_config(self):

@@ -60,6 +60,16 @@ def test_layers_beyond_the_limits_are_refused_before_allocating(shape, layer, fr
         m.add(ak.FullyConnected(units=2, name=layer.name))  # the refused layer left the model usable
 
 
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(input_shape=(1, 1, 1), filters=2 ** 28), "'filters' is 268435456"),
+    (dict(input_shape=(2 ** 14, 2 ** 14, 3), filters=64), "one frame of potentials"),
+])
+def test_input_convolutional_checks_its_limits_before_allocating(kwargs, fragment):
+    """InputConvolutional knows its input: it allocates its variables when built."""
+    with pytest.raises(LimitError, match=fragment):
+        ak.InputConvolutional(kernel_size=(3, 3), **kwargs)
+
+
 def test_input_shape_beyond_the_budget():
     with pytest.raises(LimitError, match=r"input_shape=\(1048576, 1048576, 1024\).*memory budget"):
         _input((2 ** 20, 2 ** 20, 2 ** 10))
