@@ -126,8 +126,8 @@ def load_input(path, model):
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise _fail(path, "no such file") from None
-    except OSError as exc:
-        raise _fail(path, f"cannot be read: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise _fail(path, f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     if not stat.S_ISREG(mode):
         raise _fail(path, "not a regular file (a directory, device, FIFO or socket)")
     if path.lower().endswith(ARRAY_SUFFIXES):

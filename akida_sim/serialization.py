@@ -119,6 +119,8 @@ def read_model_file(path):
         raise ModelFileNotFoundError(f"Cannot read model file '{path}': {exc}") from None
     except OSError as exc:
         raise ModelFileNotFoundError(f"Cannot read model file '{path}': {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a path with a NUL byte
+        raise ModelFileNotFoundError(f"Cannot read model file {path!r}: {exc}") from None
     if not data:
         raise ModelFileNotFoundError(f"File is empty: '{path}'")
     return read_model_bytes(data, source=path)

@@ -46,6 +46,7 @@ BAD_ARGUMENTS = {
     "device as model": ["run", "-m", "/dev/zero"],
     "directory as model": ["summary", "."],
     "unknown option": ["run", "--bogus"],
+    "NUL byte in the input": ["run", "-i", "x\0.npy"],
 }
 
 

@@ -166,6 +166,11 @@ def test_only_regular_files_are_read(tmp_path):
     assert time.perf_counter() - start < 5
 
 
+def test_a_path_with_a_nul_byte_is_refused():
+    with pytest.raises(RuntimeError, match="Cannot read model file"):
+        ak.Model("model\0.aksim")
+
+
 def test_file_larger_than_the_budget_is_refused_before_reading(tmp_path, budget):
     path = tmp_path / "big.aksim"
     small_model().save(str(path))
