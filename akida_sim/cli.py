@@ -23,11 +23,12 @@ import numpy as np
 from hw_model.costs import floor_line
 
 from . import __version__, zoo
-from .cli_inputs import load_input
+from .cli_inputs import frames_bytes, load_input
 from .compile_note import FIRST_COMPILE_S, compile_note
 from .device import AKD1000, TwoNodesIPv1
 from .enums import BackendType, MapMode
 from .errors import AkidaSimError
+from .limits import check_bytes
 from .metrics import CHIP_METRICS
 from .model import Model
 from .serialization import FILE_SUFFIX
@@ -72,6 +73,7 @@ def _frames(args, model):
     if labelled is not None:
         return _labelled_frames(args, *labelled)
     frames = args.batch or DEFAULT_FRAMES
+    check_bytes(f"--batch {frames} (frames of {model.input_shape})", frames_bytes(model, frames))
     return zoo.random_inputs(model, frames, np.random.default_rng(args.seed + 1)), None, [RANDOM_INPUT_NOTE]
 
 
@@ -267,8 +269,15 @@ def _positive_int(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its errors on one line (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="akida-sim", description="Bit-exact Akida 1.0 (AKD1000) simulator")
+    parser = _Parser(prog="akida-sim", description="Bit-exact Akida 1.0 (AKD1000) simulator")
     parser.add_argument("--version", action="version", version=f"akida-sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -328,6 +337,8 @@ def _check_combinations(parser, args):
                     parser.error(f"--{option} maps the model: it cannot go with --software")
         if args.batch is not None and args.input is not None:
             parser.error("--batch sets the number of frames when no input is given: it cannot go with -i/--input")
+        if not 0 <= args.seed < 2 ** 63:
+            parser.error(f"--seed must be in 0..2**63-1, got {args.seed}")
     if hasattr(args, "device"):
         args.device = args.device or DEFAULT_DEVICE
         args.mode = args.mode or DEFAULT_MODE
@@ -339,9 +350,20 @@ def main(argv=None):
     _check_combinations(parser, args)
     try:
         return args.func(args)
-    except (AkidaSimError, CliError, ImportError) as exc:
-        print(f"akida-sim: error: {exc}", file=sys.stderr)
+    except (AkidaSimError, CliError, ImportError, OSError) as exc:
+        print(f"akida-sim: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("akida-sim: error: out of memory (lower --batch, or the input's size)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: still one line, never a traceback
+        print(f"akida-sim: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc):
+    """The error's message on one line."""
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from hw_model.host import DEFAULT_HOST, HOST_PROFILES, HostProfile
 
 from .enums import IpVersion, NPType
 from .errors import SimTypeError, SimValueError
+from .limits import (MAX_CLOCK_HZ, MAX_NODES, MAX_NP_SRAM_BYTES, MAX_NPS, MAX_NPS_PER_NODE, MIN_CLOCK_HZ,
+                     LimitError, check_count)
 from .soc import SoC
 
 #: The AKD1000's hardware version string (observed on the vendor's virtual device).
@@ -146,8 +148,9 @@ class Device:
 
     @host_ops_per_second.setter
     def host_ops_per_second(self, value):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
-            raise SimValueError(f"Device: host_ops_per_second must be a number > 0 or None, got {value!r}")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 1 <= value <= 1e18):
+            raise SimValueError(f"Device: host_ops_per_second must be a number in 1..1e18 or None, got {value!r}")
         self._host_ops_per_second = value
 
     @property
@@ -213,10 +216,19 @@ def TwoNodesIPv1():  # noqa: N802 - the vendor's name
     return Device(mesh, IP_BLOCK_COSTS, TWO_NODES_IPV1_VERSION)
 
 
-def _check_count(argument, value):
+def _check_count(argument, value, limit):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SimValueError(f"what_if_device: argument '{argument}' must be an int >= 1, got {value!r}")
-    return value
+    return check_count(argument, value, limit, "what_if_device: ")
+
+
+def _check_clock(clock_hz):
+    if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0:
+        raise SimValueError(f"what_if_device: argument 'clock_hz' must be a number > 0, got {clock_hz!r}")
+    if not MIN_CLOCK_HZ <= clock_hz <= MAX_CLOCK_HZ:
+        raise LimitError(f"what_if_device: argument 'clock_hz' is {clock_hz!r}, outside the range "
+                         f"{MIN_CLOCK_HZ:g}..{MAX_CLOCK_HZ:g} Hz")
+    return float(clock_hz)
 
 
 def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=None, weight_sram_bytes=None,
@@ -231,22 +243,30 @@ def what_if_device(nodes=20, nps_per_node=4, clock_hz=None, input_sram_bytes=Non
     NP 0 is a CNP1 or an FNP2 (large fully-connected layers).
     clock_hz: the clock in Hz (None: the AKD1000 cost table's). input_sram_bytes,
     weight_sram_bytes: per-NP memories in bytes (None: 43008 and 44800).
+    Bounds (``akida_sim.limits``): nodes <= 1024, nps_per_node <= 16, at most
+    4096 NPs, memories <= 2**30 bytes, clock_hz in 1e3..1e11 (a LimitError,
+    a ValueError, names the argument beyond them).
     The HRC (InputConvolutional front-end) and the DMAs are kept. Clocks,
     power and energy use the AKD1000 cost table, with the clock replaced; the
     floor power is the AKD1000 board's (a what-if board like it).
     """
-    _check_count("nodes", nodes)
-    _check_count("nps_per_node", nps_per_node)
+    _check_count("nodes", nodes, MAX_NODES)
+    _check_count("nps_per_node", nps_per_node, MAX_NPS_PER_NODE)
+    if nodes * nps_per_node > MAX_NPS:
+        raise LimitError(f"what_if_device: arguments nodes={nodes} and nps_per_node={nps_per_node} give "
+                         f"{nodes * nps_per_node} NPs, more than the limit of {MAX_NPS}")
+    if clock_hz is not None:
+        clock_hz = _check_clock(clock_hz)
     sram = akd1000().sram
     sram = type(sram)(
-        sram.input_bytes if input_sram_bytes is None else _check_count("input_sram_bytes", input_sram_bytes),
-        sram.weight_bytes if weight_sram_bytes is None else _check_count("weight_sram_bytes", weight_sram_bytes))
+        sram.input_bytes if input_sram_bytes is None
+        else _check_count("input_sram_bytes", input_sram_bytes, MAX_NP_SRAM_BYTES),
+        sram.weight_bytes if weight_sram_bytes is None
+        else _check_count("weight_sram_bytes", weight_sram_bytes, MAX_NP_SRAM_BYTES))
     node = (_C1F3,) + (_C12,) * (nps_per_node - 1)
     first = (_C1F2,) + node[1:]
     mesh = make_mesh(name, _mesh_slots([first] + [node] * (nodes - 1)), sram=sram)
     costs = AKD1000_COSTS
     if clock_hz is not None:
-        if isinstance(clock_hz, bool) or not isinstance(clock_hz, (int, float)) or not clock_hz > 0:
-            raise SimValueError(f"what_if_device: argument 'clock_hz' must be a number > 0, got {clock_hz!r}")
-        costs = costs.what_if(name, clock_hz=float(clock_hz))
+        costs = costs.what_if(name, clock_hz=clock_hz)
     return Device(mesh, costs, AKD1000_VERSION)

@@ -20,7 +20,8 @@ import numbers
 import numpy as np
 
 from .enums import LayerType
-from .serialization import check_declared
+from .limits import MAX_LAYERS
+from .serialization import check_declared, check_finite, check_keys
 
 #: Constructor arguments built from the vendor's parameter names:
 #: argument -> parameter name(s) (a pair for (axis 1, axis 2) tuples).
@@ -90,6 +91,20 @@ def config_from_parameters(layer_type, parameters):
         else:
             config[argument] = tuple(_plain(parameters[n]) for n in names)
     return config
+
+
+def check_file_entry(layer_type, config, learning):
+    """Refuse (ValueError naming the key) a model file's layer ``config`` whose
+    keys are not exactly the constructor arguments of ``layer_type`` (and
+    ``name``), a ``learning`` dict (or None) whose keys are not the optimizer's
+    and ``seed``, and a NaN or infinity in either."""
+    check_keys(config, tuple(ARGUMENTS[layer_type]) + ("name",), "config")
+    check_finite(config, "config")
+    if learning is not None:
+        if not isinstance(learning, dict):
+            raise ValueError(f"'learning' must be a dict or null, got {type(learning).__name__}")
+        check_keys(learning, OPTIMIZER_ARGS + ("seed",), "learning")
+        check_finite(learning, "learning")
 
 
 def stored_bitwidth(array):
@@ -172,6 +187,9 @@ class DictSource:
         for key in ("shape", "dtype", "data"):
             if key not in entry:
                 raise ValueError(f"variable '{name}' has no '{key}'")
+        unknown = sorted(set(entry) - set(VARIABLE_KEYS), key=str)
+        if unknown:
+            raise ValueError(f"variable '{name}': unknown key {unknown[0]!r} (expected {list(VARIABLE_KEYS)})")
         declared = entry["shape"]
         if not isinstance(declared, (list, tuple)) or not all(isinstance(d, int) for d in declared):
             raise ValueError(f"variable '{name}': 'shape' must be a list of ints, got {declared!r}")
@@ -190,7 +208,49 @@ class DictSource:
             info = np.iinfo(dtype)
             if data.min() < info.min or data.max() > info.max:
                 raise ValueError(f"variable '{name}': values outside the {dtype.name} range")
-        return np.ascontiguousarray(data, dtype=dtype)
+        array = np.ascontiguousarray(data, dtype=dtype)
+        if "bitwidth" in entry:  # informative: an int32 integer, not compared with the data
+            bitwidth = entry["bitwidth"]
+            if isinstance(bitwidth, bool) or not isinstance(bitwidth, numbers.Integral) \
+                    or not -2 ** 31 <= bitwidth < 2 ** 31:
+                raise ValueError(f"variable '{name}': 'bitwidth' must be an int32 integer, got {bitwidth!r}")
+        return array
+
+
+#: Keys of a model dict, of its layers and of their variables (the vendor's
+#: dict names its version "Akida version", akida_sim's "akida_sim version").
+MODEL_KEYS = ("akida_sim version", "Akida version", "IP version", "layers", "learning", "input_shape",
+              "output_shape")
+LAYER_KEYS = ("name", "parameters", "variables", "inbounds", "input_shape", "output_shape")
+VARIABLE_KEYS = ("shape", "dtype", "bitwidth", "data")
+
+
+def _check_known_keys(mapping, known, where):
+    unknown = sorted((k for k in mapping if k not in known), key=str)
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {list(known)})")
+
+
+def check_derived_parameters(layer, parameters):
+    """A dict layer's ``input_signed`` parameter, when given, must be a bool
+    (or 0/1) equal to the layer's own, when the layer reports one."""
+    if "input_signed" not in parameters:
+        return
+    given = parameters["input_signed"]
+    if not isinstance(given, (bool, numbers.Integral)) or given not in (0, 1):
+        raise ValueError(f"parameter 'input_signed' must be a bool, got {given!r}")
+    own = layer.parameters.to_dict().get("input_signed")
+    if own is not None and bool(given) != bool(own):
+        raise ValueError(f"parameter 'input_signed' is {given!r} but the layer's arguments give {own!r}")
+
+
+def check_model_shapes(description, model):
+    """A model dict's ``input_shape``/``output_shape``, when given (not None),
+    must be the model's."""
+    for key, dims in (("input_shape", model.input_shape), ("output_shape", model.output_shape)):
+        given = description.get(key)
+        if given is not None and (not isinstance(given, (list, tuple)) or list(given) != list(dims or [])):
+            raise ValueError(f"'{key}' is {given!r} but the layers give {dims}")
 
 
 def entries_from_dict(description):
@@ -198,11 +258,17 @@ def entries_from_dict(description):
     model dict, for ``Model._restore`` with a ``DictSource``."""
     if not isinstance(description, dict):
         raise ValueError(f"a model description must be a dict, got {type(description).__name__}")
+    _check_known_keys(description, MODEL_KEYS, "the model dict")
     if description.get("IP version", "v1") != "v1":
         raise ValueError(f"IP version {description['IP version']!r}: akida_sim simulates Akida 1.0 (v1) models")
+    for key in ("akida_sim version", "Akida version"):
+        if key in description and not isinstance(description[key], str):
+            raise ValueError(f"'{key}' must be a str, got {description[key]!r}")
     layers = description.get("layers")
     if not isinstance(layers, list):
         raise ValueError("'layers' must be a list of layer dicts")
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"'layers' holds {len(layers)} layers, more than the limit of {MAX_LAYERS}")
     learning = description.get("learning")
     if learning is not None and not isinstance(learning, dict):
         raise ValueError(f"'learning' must be a dict or null, got {type(learning).__name__}")
@@ -212,6 +278,8 @@ def entries_from_dict(description):
                 or not isinstance(layer.get("variables", {}), dict) or not isinstance(layer.get("name"), str):
             raise ValueError(f"layer entry {i} must be a dict with a 'name' (str), 'parameters' and 'variables' "
                              f"(dicts)")
+        _check_known_keys(layer, LAYER_KEYS, f"layer entry {i} ('{layer['name']}')")
+        check_finite(layer["parameters"], f"layer entry {i} ('{layer['name']}'): parameters")
         entries.append({"type": layer["parameters"].get("layer_type"), "parameters": layer["parameters"],
                         "name": layer["name"], "variables": layer.get("variables", {}),
                         "inbounds": layer.get("inbounds"), "input_shape": layer.get("input_shape"),

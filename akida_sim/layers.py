@@ -13,10 +13,13 @@ import numbers
 import numpy as np
 
 from .enums import LayerType, NPType, Padding, PoolType
-from .errors import ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label
+from .errors import (ShapeRankError, SimRuntimeError, SimTypeError, SimValueError, ZeroSizeError, layer_label,
+                     shape_text)
 from .geometry import window_output_size
+from .inference import _potential_bytes
 from .interchange import layer_dict
 from .learning import learning_histogram_rows
+from .limits import MAX_LAYER_NEURONS, array_bytes, check_bytes, check_count
 from .params import LayerParams
 from .seed_names import accepts_seed_names
 from .variables import Variables, check_act_step, check_variable, weight_range
@@ -157,6 +160,29 @@ class Layer:
                 self._variables[name][...] = value
 
     # -- binding into a model ------------------------------------------
+    def _check_limits(self):
+        """Refuse a layer just bound in a model (dims known, variables not yet
+        allocated) whose neurons exceed ``limits.MAX_LAYER_NEURONS`` or whose
+        memory exceeds the memory budget: its variables with the int32 weight
+        copies a forward pass caches (two for FullyConnected: the weights and
+        their transpose), and one frame of its int32 potentials. Returns the
+        bytes of its variables and weight copies."""
+        if self.layer_type == LayerType.InputData:
+            check_bytes(f"{self.label}: argument input_shape={shape_text(self.input_dims)}",
+                        array_bytes(self.input_dims, 1), " for one frame")
+            return 0
+        argument = "units" if self.layer_type == LayerType.FullyConnected else "filters"
+        check_count(argument, self._args[argument], MAX_LAYER_NEURONS, f"{self.label}: ")
+        specs = self._variable_specs()
+        held = sum(array_bytes(shape, np.dtype(dtype).itemsize) for shape, dtype, _ in specs.values())
+        weights = sum(array_bytes(specs[n][0], 1) for n in ("weights", "weights_pw") if n in specs)
+        cached = 4 * weights * (2 if self.layer_type == LayerType.FullyConnected else 1)
+        sizes = ", ".join(f"{k}={self._args[k]}" for k in ("kernel_size", argument) if k in self._args)
+        what = f"{self.label}: arguments {sizes} with an input of {shape_text(self.input_dims)}"
+        check_bytes(what, held + cached, " (variables and the weight copies a forward pass caches)")
+        check_bytes(what, _potential_bytes(self), " for one frame of potentials")
+        return held + cached
+
     def _bind(self, previous):
         """Check that the layer can follow ``previous`` (None when first) and
         set input/output dims and input bits. Variables are allocated here."""
@@ -580,6 +606,7 @@ class InputConvolutional(_ConvLike):
                           padding_value=int(padding_value))
         # The input is known: dims and variables exist before the layer joins a model.
         self._bind(None)
+        self._check_limits()
         self._allocate_variables()
 
     def get_config(self):

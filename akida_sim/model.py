@@ -19,6 +19,7 @@ from .hardware import Sequence, external_memory_size, map_model
 from .inference import activate, dequantize, layer_potentials, run_layer, stream_samples
 from .learning import AkidaUnsupervised, check_labels, check_trainable, compile_layer, learn
 from .layers import IMAGE_BITS, LAYER_CLASSES, InputConvolutional, InputData, Layer
+from .limits import check_added_neurons, check_bytes
 from .metrics import Metrics, inference_power_events
 from .progress import chunks
 from .serialization import model_to_bytes, read_model_bytes, read_model_file, write_atomically
@@ -42,6 +43,8 @@ class Model:
 
     def __init__(self, filename=None, layers=None):
         self._layers = []
+        #: Names of the layers, for linear-time appends.
+        self._names = set()
         self._caches = {}
         self._device = None
         self._hw_sequences = None
@@ -110,23 +113,29 @@ class Model:
 
     def _default_name(self, layer):
         """``<prefix>_<k>``: k is the 1-based position, raised past names in use."""
-        taken = {other.name for other in self._layers}
         k = len(self._layers) + 1
-        while f"{layer.name_prefix}_{k}" in taken:
+        while f"{layer.name_prefix}_{k}" in self._names:
             k += 1
         return f"{layer.name_prefix}_{k}"
 
-    def _append(self, layer, variables=None):
+    def _append(self, layer, variables=None, held=0):
+        """Bind ``layer`` after the last layer, check its limits (with the
+        ``held`` bytes of layers restored before it, see ``_restore``),
+        allocate its variables and append it; returns its bytes (variables
+        and weight caches)."""
         previous = self._layers[-1] if self._layers else None
         given_name = layer._name
         saved = (layer.input_dims, layer.output_dims, layer.input_bits)
         if not given_name:
             layer._name = self._default_name(layer)
         try:
-            if any(other.name == layer.name for other in self._layers):
+            if layer.name in self._names:
                 raise SimValueError(
                     f"Cannot have multiple layers with the same name: {layer.name}. (argument 'name')")
             layer._bind(previous)
+            footprint = layer._check_limits()
+            if held:
+                check_bytes(f"{layer.label}: the layers restored up to this one", held + footprint)
         except Exception:
             layer._name = given_name
             layer.input_dims, layer.output_dims, layer.input_bits = saved
@@ -139,6 +148,8 @@ class Model:
                 layer.set_variable(name, value)
         layer._model = self
         self._layers.append(layer)
+        self._names.add(layer.name)
+        return footprint
 
     def get_layer(self, key):
         """The layer named ``key`` (str) or at index ``key`` (int)."""
@@ -162,6 +173,7 @@ class Model:
         with self._kept_mapped():
             self._unmap()
             layer = self._layers.pop()
+            self._names.discard(layer.name)
             layer._model = None
             self._caches.pop(id(layer), None)
 
@@ -363,14 +375,15 @@ class Model:
         self._power_events = []
 
     def _unmap(self):
+        if self._hw_sequences is not None:  # only a mapped model's layers hold a mapping
+            for layer in self._layers:
+                layer.mapping = None
+                layer.software_reason = None
         self._device = None
         self._cold = False
         self._hw_sequences = None
         self._statistics = HostStatistics()
         self._power_events = []
-        for layer in self._layers:
-            layer.mapping = None
-            layer.software_reason = None
 
     @property
     def device(self):
@@ -559,6 +572,7 @@ class Model:
         added = int(num_add_classes) * (units // config["num_classes"])
         seed = None if last._learning.seed is None else (last._learning.seed, units)
         n_inputs = last.input_dims[0] * last.input_dims[1] * last.input_dims[2]
+        check_added_neurons(last.label, int(num_add_classes), units + added, n_inputs)
         new_weights = draw_initial_weights(n_inputs, added, config["num_weights"], np.random.default_rng(seed))
         fresh = {"weights": new_weights.astype(np.int8).reshape(1, 1, n_inputs, added),
                  "threshold": np.zeros(added, np.int32), "act_step": np.ones(added, np.float32),
@@ -687,6 +701,10 @@ class Model:
         except ValueError as exc:
             raise ModelFileError(f"Invalid model description: {exc}") from None
         model._restore(entries, interchange.DictSource(), "model description")
+        try:
+            interchange.check_model_shapes(model_dict, model)
+        except ValueError as exc:
+            raise ModelFileError(f"Invalid model description: {exc}") from None
         return model
 
     @classmethod
@@ -733,28 +751,35 @@ class Model:
         those of ``interchange``), reading each variable from ``source`` once
         its layer is built. Any problem raises ModelFileError naming
         ``label`` and the layer."""
+        held = 0
         try:
             for i, entry in enumerate(entries):
                 try:
-                    self._restore_layer(entry, source)
+                    held += self._restore_layer(entry, source, held)
                 except _RESTORE_ERRORS as exc:
-                    raise ModelFileError(f"Invalid {label}: layer {i} cannot be restored: {exc}") from None
+                    raise ModelFileError(f"Invalid {label}: layer {i}{_entry_name(entry)} cannot be restored: "
+                                         f"{exc}") from None
         finally:
             if hasattr(source, "close"):
                 source.close()
 
-    def _restore_layer(self, entry, source):
+    def _restore_layer(self, entry, source, held):
+        """Append the layer of ``entry`` (``held``: bytes of the layers restored
+        before it); returns its bytes."""
         layer_type = interchange.layer_type_named(entry.get("type"))
+        learning = entry.get("learning")
         if "config" in entry:
             if not isinstance(entry["config"], dict):
                 raise ValueError(f"'config' must be a dict, got {type(entry['config']).__name__}")
+            interchange.check_file_entry(layer_type, entry["config"], learning)
             config = dict(entry["config"])
         else:
             config = interchange.config_from_parameters(layer_type, entry["parameters"])
             config["name"] = entry["name"]
         layer = LAYER_CLASSES[layer_type](**config)
-        self._append(layer)
-        learning = entry.get("learning")
+        footprint = self._append(layer, held=held)
+        if "parameters" in entry:
+            interchange.check_derived_parameters(layer, entry["parameters"])
         if learning is not None:
             seed = learning.get("seed") if isinstance(learning, dict) else None
             compile_layer(layer, AkidaUnsupervised(**interchange.optimizer_args(learning), seed=seed), seed=seed)
@@ -773,6 +798,7 @@ class Model:
         if layer._learning is not None:
             layer._learning.reset_counter()
         self._check_restored_links(layer, entry)
+        return footprint
 
     def _check_restored_links(self, layer, entry):
         """A description's inbounds and shapes, when given, must be the ones the layers imply."""
@@ -784,3 +810,10 @@ class Model:
             given = entry.get(key)
             if given is not None and list(given) != list(dims):
                 raise ValueError(f"'{key}' is {given!r} but the layer's arguments give {list(dims)}")
+
+
+def _entry_name(entry):
+    """`` ('name')`` of a layer entry that names its layer, else ``""``."""
+    config = entry.get("config") if isinstance(entry, dict) else None
+    name = config.get("name") if isinstance(config, dict) else entry.get("name") if isinstance(entry, dict) else None
+    return f" ('{name}')" if isinstance(name, str) and name else ""

@@ -21,13 +21,15 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 import zlib
 
 import numpy as np
 
 from .errors import ModelFileError, ModelFileNotFoundError, shape_text
+from .limits import MAX_LAYERS, memory_budget
 
 #: What reading a damaged archive can raise.
 _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
@@ -74,10 +76,20 @@ def model_to_bytes(layer_entries):
 
 
 def write_atomically(path, data):
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and
+    a rename. The file gets mode 0666 less the umask, as any file a program
+    creates (the temporary file is created with that mode, so the umask is
+    applied by the system, never read)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".akida_sim-", suffix=".tmp", dir=folder)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = os.path.join(folder, f".akida_sim-{secrets.token_hex(8)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -98,15 +110,48 @@ def read_model_file(path):
     """
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular_file(path, memory_budget())
     except FileNotFoundError as exc:
         raise ModelFileNotFoundError(f"File not found: '{path}'") from exc
+    except FileTooLarge as exc:
+        raise ModelFileError(f"Invalid model file '{path}': {exc}") from None
+    except NotARegularFile as exc:
+        raise ModelFileNotFoundError(f"Cannot read model file '{path}': {exc}") from None
     except OSError as exc:
         raise ModelFileNotFoundError(f"Cannot read model file '{path}': {exc.strerror or exc}") from exc
+    except ValueError as exc:  # a path with a NUL byte
+        raise ModelFileNotFoundError(f"Cannot read model file {path!r}: {exc}") from None
     if not data:
         raise ModelFileNotFoundError(f"File is empty: '{path}'")
     return read_model_bytes(data, source=path)
+
+
+class NotARegularFile(OSError):
+    """A path that is not a regular file."""
+
+
+class FileTooLarge(OSError):
+    """A file larger than allowed."""
+
+
+def read_regular_file(path, limit):
+    """The bytes of the regular file ``path``, refused (NotARegularFile)
+    when it is a directory, device, FIFO or socket, or larger than ``limit``
+    bytes (FileTooLarge), before anything is read. Opened non-blocking, so a FIFO never
+    blocks; other OSErrors pass through."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise NotARegularFile("not a regular file (a directory, device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > limit:
+            raise FileTooLarge(f"the file holds {info.st_size} bytes, more than the memory budget of {limit} "
+                                  f"bytes (akida_sim.limits.set_memory_budget raises it)")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"the file grew past the memory budget of {limit} bytes while read")
+    return data
 
 
 def _member_size_check(info, limit, what, fail):
@@ -132,6 +177,11 @@ def read_model_bytes(data, source="<buffer>"):
         raise fail("not an akida_sim model file (not a zip archive: truncated, corrupted or of another format). "
                    "A model saved by BrainChip's akida package is a different format: load it there with "
                    "akida.Model(path) and convert it with akida_sim.Model.from_akida(model)") from None
+    names = archive.namelist()
+    if len(set(names)) != len(names):
+        seen = set()
+        twice = next(n for n in names if n in seen or seen.add(n))
+        raise fail(f"member '{twice}' appears more than once (zip readers would disagree on which one to read)")
     try:
         info = archive.getinfo(HEADER_MEMBER)
     except KeyError:
@@ -145,15 +195,52 @@ def read_model_bytes(data, source="<buffer>"):
         raise fail(f"format is {header.get('format') if isinstance(header, dict) else header!r}, "
                    f"expected '{FORMAT_NAME}'")
     version = header.get("version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise fail(f"format version {version!r} is not supported (this akida_sim reads 1..{FORMAT_VERSION})")
+    try:
+        check_keys(header, HEADER_KEYS, "the header")
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     layers = header.get("layers")
     if not isinstance(layers, list):
         raise fail("'layers' must be a list")
+    if len(layers) > MAX_LAYERS:
+        raise fail(f"'layers' holds {len(layers)} layers, more than the limit of {MAX_LAYERS}")
     for i, entry in enumerate(layers):
         if not isinstance(entry, dict) or not isinstance(entry.get("variables"), dict):
             raise fail(f"layer entry {i} is malformed")
+        try:
+            check_keys(entry, LAYER_ENTRY_KEYS, f"layer entry {i}")
+        except ValueError as exc:
+            raise fail(str(exc)) from None
     return header, ArchiveSource(archive)
+
+
+#: The keys of the header and of each of its layer entries.
+HEADER_KEYS = ("format", "version", "layers")
+LAYER_ENTRY_KEYS = ("type", "config", "variables", "learning")
+
+
+def check_keys(mapping, expected, where):
+    """Refuse (ValueError) a dict whose keys are not exactly ``expected``, naming the key."""
+    unknown = [k for k in mapping if k not in expected]
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected {list(expected)})")
+    missing = [k for k in expected if k not in mapping]
+    if missing:
+        raise ValueError(f"{where}: missing key {missing[0]!r} (expected {list(expected)})")
+
+
+def check_finite(value, where):
+    """Refuse (ValueError) a NaN or infinite float anywhere in a JSON value, naming where it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}: not a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, f"{where}['{key}']")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_finite(item, f"{where}[{i}]")
 
 
 def check_declared(name, declared_shape, declared_dtype, shape, dtype, where=""):
@@ -176,17 +263,34 @@ class ArchiveSource:
     (never unpickling). Raises ValueError (the loader names file and layer).
     """
 
+    #: Members of this many bytes or fewer are kept once read, the last few of
+    #: them: members shared by many layers are read once.
+    SMALL_MEMBER_BYTES = 4096
+    KEPT_MEMBERS = 8
+
     def __init__(self, archive):
         self._archive = archive
+        self._kept = {}
 
     def close(self):
         self._archive.close()
 
     def array(self, member, name, shape, dtype):
         dtype = np.dtype(dtype)
-        nbytes = math.prod(shape) * dtype.itemsize
         if not isinstance(member, str):
             raise ValueError(f"variable '{name}': member name must be a str, got {member!r}")
+        key = (member, tuple(shape), dtype)
+        if key not in self._kept:
+            array = self._read(member, name, shape, dtype)
+            if array.nbytes > self.SMALL_MEMBER_BYTES:
+                return array
+            if len(self._kept) >= self.KEPT_MEMBERS:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = array
+        return self._kept[key]  # read-only use: the layer keeps a copy (set_variable)
+
+    def _read(self, member, name, shape, dtype):
+        nbytes = math.prod(shape) * dtype.itemsize
         try:
             info = self._archive.getinfo(member)
         except KeyError:
