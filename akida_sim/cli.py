@@ -8,6 +8,8 @@
 - ``akida-sim devices``: the simulated devices and their NPs.
 - ``akida-sim summary MODEL [--map]``: the summary of a model.
 - ``akida-sim version`` (as the vendor's ``akida version``) or ``akida-sim --version``.
+- ``akida-sim convert MODEL [-o OUT]``: a saved Keras model to an akida_sim
+  model file, as the vendor's ``cnn2snn convert`` (see ``cli_convert``).
 """
 import argparse
 import json
@@ -18,6 +20,7 @@ import time
 import numpy as np
 
 from . import __version__, zoo
+from .cli_convert import add_convert_parser
 from .cli_inputs import load_input
 from .device import AKD1000, TwoNodesIPv1
 from .enums import BackendType, MapMode, NPType
@@ -205,6 +208,7 @@ def build_parser():
 
     version = sub.add_parser("version", help="print the akida_sim version")
     version.set_defaults(func=_version)
+    add_convert_parser(sub, _defaults_help)
     return parser
 
 
