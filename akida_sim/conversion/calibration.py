@@ -52,8 +52,8 @@ MAX_SEARCH_VALUES = 1 << 20
 WEIGHT_CLIP_FRACTIONS = np.linspace(0.5, 1.0, 26)
 #: Most rounds of scale reduction per block (each round re-measures the potentials).
 MAX_ROUNDS = 4
-#: Samples per chunk when computing potentials (bounds memory).
-CHUNK = 32
+#: Most sliding-window values (samples * input values * kernel taps) computed at once (bounds memory).
+MAX_WINDOW_VALUES = 1 << 23
 
 
 def search_activation_max(outputs, bits, upper=None):
@@ -140,9 +140,11 @@ def _measure(block, kernels, ints, sigma, float_inputs, integer_inputs, scale, o
     ``offset_term``: per channel, what the input offset adds to every potential (InputConvolutional).
     """
     measure = _Measure(block.neural.output_shape[-1])
-    for start in range(0, len(float_inputs), CHUNK):
-        potentials = linear_map(block, integer_inputs[start:start + CHUNK], ints)
-        exact = linear_map(block, float_inputs[start:start + CHUNK], kernels)
+    taps = int(np.prod(block.neural.config.get("kernel_size", (1, 1))))
+    chunk = max(1, MAX_WINDOW_VALUES // (int(np.prod(integer_inputs.shape[1:])) * taps))
+    for start in range(0, len(float_inputs), chunk):
+        potentials = linear_map(block, integer_inputs[start:start + chunk], ints)
+        exact = linear_map(block, float_inputs[start:start + chunk], kernels)
         measure.add(block, potentials, offset_term, exact, sigma * scale.astype(np.float64))
     return measure
 
@@ -245,6 +247,7 @@ def calibrate_blocks(qblocks, float_inputs, akida_inputs, block_outputs, input_s
             integer_inputs = np.asarray(run_prefix(calibrated), np.float64)
             float_inputs = block_outputs[k - 1]
             sigma, offset = 1 / previous.act_step, 0
+        float_inputs = np.reshape(float_inputs, integer_inputs.shape)  # (N, F) -> (N, 1, 1, F) before a Reshape
         calibrated.append(calibrate_block(qblock, float_inputs, outputs, integer_inputs, sigma, offset,
                                           last=k == len(qblocks) - 1))
     return calibrated

@@ -19,8 +19,8 @@ def saved(keras, tmp_path_factory):
     """A tiny image model saved as .keras and .h5, with uint8 samples and labels as .npy files."""
     layers = keras.layers
     model = random_weights(keras.Sequential([keras.Input((8, 8, 1)), layers.Rescaling(1 / 255, name="rs"),
-                                             layers.Conv2D(4, 3, name="c"), layers.ReLU(name="r"), layers.Flatten(),
-                                             layers.Dense(3, name="d")]))
+                                             layers.Conv2D(4, 3, name="c"), layers.ReLU(name="r"),
+                                             layers.Flatten(name="f"), layers.Dense(3, name="d")]))
     folder = tmp_path_factory.mktemp("cli_convert")
     model.save(folder / "tiny.keras")
     model.save(folder / "tiny.h5")
@@ -73,7 +73,8 @@ def test_h5_with_per_layer_bits_legacy_method_and_output(keras, saved, capsys):
 
 def test_input_scaling_goes_to_convert(keras, tmp_path, capsys):
     layers = keras.layers
-    model = random_weights(keras.Sequential([keras.Input((6, 6, 3)), layers.Conv2D(4, 3), layers.ReLU(2.0)]))
+    model = random_weights(keras.Sequential([keras.Input((6, 6, 3)), layers.Conv2D(4, 3, name="c"),
+                                             layers.ReLU(2.0, name="r")]))
     model.save(tmp_path / "plain.keras")
     assert cli.main(["convert", str(tmp_path / "plain.keras"), "--input-scaling", "2", "4"]) == 0
     assert "input_scaling=(2.0, 4.0)" in capsys.readouterr().out
