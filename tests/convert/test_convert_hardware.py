@@ -87,7 +87,7 @@ def test_method_must_be_named(keras):
         akida_sim.convert(model, method="fast")
 
 
-def gap_image_model(keras, bias):
+def gap_image_model(keras):
     """An 8-bit-weight image conv summed by a 16x16 GAP: far beyond the 20-bit sum with kmax / max|w| scales."""
     layers = keras.layers
     model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(6, 5, padding="same", name="c"),
@@ -95,7 +95,7 @@ def gap_image_model(keras, bias):
                               layers.Dense(3, name="d")])
     rng = np.random.default_rng(5)
     kernel = np.abs(rng.normal(0, 0.02, (5, 5, 3, 6))).astype(np.float32)
-    model.layers[0].set_weights([kernel, np.full(6, bias, np.float32)])
+    model.layers[0].set_weights([kernel, np.zeros(6, np.float32)])
     model.layers[-1].set_weights([rng.normal(0, 1, (6, 3)).astype(np.float32), np.zeros(3, np.float32)])
     return model
 
@@ -108,8 +108,9 @@ def gap_sums(model, images):
     return np.cumsum(potentials.reshape(len(images), -1, potentials.shape[-1]), axis=1)
 
 
-def test_gap_sums_stay_inside_the_20_bit_register(keras):
-    model = gap_image_model(keras, bias=0.0)
+@pytest.mark.parametrize("flavour", ["keras", "tf_keras"])
+def test_gap_sums_stay_inside_the_20_bit_register(flavour, request):
+    model = gap_image_model(request.getfixturevalue(flavour))
     images = np.random.default_rng(6).integers(100, 256, (64, 16, 16, 3)).astype(np.uint8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
