@@ -11,6 +11,8 @@
 - ``akida-sim version`` (as the vendor's ``akida version``) or ``akida-sim --version``.
 - ``akida-sim warmup``: compile the kernels the built-in models use, once
   (Numba caches them on disk), so that later runs start in a second or two.
+- ``akida-sim convert MODEL [-o OUT]``: a saved Keras model to an akida_sim
+  model file, as the vendor's ``cnn2snn convert`` (see ``cli_convert``).
 """
 import argparse
 import json
@@ -23,6 +25,7 @@ import numpy as np
 from hw_model.costs import floor_line
 
 from . import __version__, zoo
+from .cli_convert import add_convert_parser
 from .cli_inputs import frames_bytes, load_input
 from .compile_note import FIRST_COMPILE_S, compile_note
 from .device import AKD1000, TwoNodesIPv1
@@ -321,6 +324,7 @@ def build_parser():
 
     version = sub.add_parser("version", help="print the akida_sim version")
     version.set_defaults(func=_version)
+    add_convert_parser(sub, _defaults_help)
     return parser
 
 

@@ -43,6 +43,9 @@ REFUSED_KINDS = {
     "ELU": "Akida 1.0 activations are quantized ReLUs",
     "Add": "Akida 1.0 models are a single chain (no skip connections)",
     "Concatenate": "Akida 1.0 models are a single chain (no Concatenate)",
+    "Conv2DTranspose": "a transposed convolution is not an Akida 1.0 layer (Akida 1.0 convolutions never upsample)",
+    "DepthwiseConv2DTranspose": "a transposed depthwise convolution is not an Akida 1.0 layer (Akida 1.0 "
+                                "convolutions never upsample)",
 }
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from ..layers import InputConvolutional
 from ..model import Model
 from .blocks import group_blocks, is_image_input, rescaling_input_scaling, split_rescaling, strip_final_activations
+from .calibration import calibrate_blocks
+from .checks import INPUT_TOLERANCE, akida_values, check_labels, check_samples_range
 from .emit import emit_model
 from .errors import ConversionError
 from .fold import prepare
@@ -23,8 +25,8 @@ from .report import ConversionReport, error_statistics, weight_errors
 
 #: Bits of the uint8 images an InputConvolutional takes.
 IMAGE_BITS = 8
-#: How far (in Akida input units) a sample may be from an integer.
-INPUT_TOLERANCE = 1e-3
+#: The quantization methods of float layers (the first is the default).
+METHODS = ("hardware", "legacy")
 
 
 def _check_input_scaling(scaling, image_input, origin):
@@ -132,16 +134,6 @@ def _check_aliases(given, own):
                                   f"name the same bit width; give one of them")
 
 
-def _labels(labels, count):
-    labels = np.asarray(labels)
-    if labels.ndim == 2:
-        labels = np.argmax(labels, axis=1)
-    if labels.shape != (count,):
-        raise ConversionError(f"convert: argument 'labels' must hold one class per sample ({count}), got shape "
-                              f"{labels.shape}")
-    return labels
-
-
 def _accuracy(scores, labels):
     return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels))
 
@@ -182,16 +174,37 @@ def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels,
         exact = float_outputs[qblock.block.position]
         row.update(error_statistics(keras_units.reshape(exact.shape), exact, "output"))
     if labels is not None:
-        labels = _labels(labels, len(samples))
         report.float_accuracy = _accuracy(float_outputs[output_position], labels)
         if qblocks[-1].act_step is None:
             report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
     return report
 
 
+def _scaling_text(scaling, rescaling):
+    """How the chip's input comes from the samples, for messages."""
+    if rescaling is not None:
+        return f"the samples themselves (the Rescaling '{rescaling.name}' becomes the input scaling {scaling})"
+    return f"akida_input = {scaling[0]} * x + {scaling[1]} (input_scaling)"
+
+
+def _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, akida_inputs, input_shape, scaling,
+                     input_bits, input_name):
+    """The blocks quantized by ``calibration.calibrate_blocks`` on the samples."""
+    akida_shape = (1, 1, input_shape[0]) if len(input_shape) == 1 else tuple(input_shape)
+    akida_inputs = akida_inputs.reshape((len(akida_inputs),) + akida_shape)
+
+    def run_prefix(done):
+        prefix, _ = emit_model(done, input_shape, scaling, input_bits, input_name)
+        return prefix.forward(akida_inputs)
+
+    first_inputs = samples if first_position is None else float_outputs[first_position]
+    return calibrate_blocks(qblocks, first_inputs, akida_inputs, [float_outputs[b.position] for b in blocks],
+                            scaling, run_prefix)
+
+
 def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None,
             labels=None, calibration_percentile=99.9, input_bits=4, return_report=False,
-            weight_quantization=None, activ_quantization=None, input_weight_quantization=None):
+            weight_quantization=None, activ_quantization=None, input_weight_quantization=None, method="hardware"):
     """Convert a Keras model (Keras 3 or tf_keras) to an akida_sim Model.
 
     ``model``: Sequential, or functional with a single chain, of blocks
@@ -213,10 +226,30 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     InputConvolutional on uint8 images; otherwise an InputData of
     ``input_bits`` (offset 0).
 
-    ``samples``: Keras-model inputs (N, ...) used to calibrate unbounded ReLUs
-    (max_value = ``calibration_percentile``-th percentile of the float
-    outputs of that block) and to measure the report's output errors;
-    ``labels`` (N,) or one-hot add float/converted accuracy.
+    ``method`` chooses how float layers are quantized when ``samples`` are
+    given. ``"hardware"`` (the default) quantizes for the chip, block after
+    block on the samples (see ``conversion.calibration``): each activation's
+    range by an error search (at most the ReLU's max_value), weight scales by
+    a clipping search, then reduced per channel so that potentials, pooled
+    sums and thresholds fit the chip's registers (nothing saturates or is
+    clipped on the samples), and biases corrected so that each channel's mean
+    pre-activation matches the float model's. It is the default because the
+    legacy arithmetic loses accuracy where the hardware saturates (global
+    average pooling, 8-bit weights) and at low bit widths. ``"legacy"``
+    reproduces the integers of the vendor's legacy flow
+    (``cnn2snn.quantize`` then ``cnn2snn.convert``): weight scales
+    ``kmax / max|w|``, activation ranges from the ReLU's max_value (an
+    unbounded ReLU: the ``calibration_percentile``-th percentile of that
+    block's float outputs on ``samples``). Without samples both give the
+    legacy integers; layers quantized by cnn2snn keep their quantizers with
+    either method.
+
+    ``samples``: Keras-model inputs (N, ...), scaled as the model's own
+    inputs, used to calibrate and to measure the report's output errors;
+    samples whose Akida inputs are not integers in the input range warn.
+    ``labels`` (N,) class indices (or one-hot (N, classes)) add
+    float/converted accuracy; they must be finite integers within the
+    model's outputs.
 
     Returns the akida_sim Model, or (Model, ConversionReport) with
     ``return_report=True``. The Model's ``predict`` returns Keras units when
@@ -234,6 +267,8 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     if (isinstance(calibration_percentile, bool) or not isinstance(calibration_percentile, numbers.Real)
             or not 0 < calibration_percentile <= 100):
         raise ConversionError(f"convert: calibration_percentile must be in (0, 100], got {calibration_percentile!r}")
+    if method not in METHODS:
+        raise ConversionError(f"convert: argument 'method' must be one of {METHODS}, got {method!r}")
     if samples is not None:
         samples = _float_samples(samples)
     if labels is not None and samples is None:
@@ -248,6 +283,8 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         if samples is not None and samples.shape[1:] != input_shape:
             raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
                                   f"is {input_shape}")
+        if labels is not None:
+            labels = check_labels(labels, len(samples), int(np.prod(layers[-1].output_shape)))
         rescaling, layers = split_rescaling(layers)
         image_input = is_image_input(input_shape)
         scaling = _resolve_input_scaling(input_scaling, rescaling, image_input)
@@ -257,15 +294,24 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
                      and b.activation.config.get("max_value") is None]
         first_position = None if rescaling is None else rescaling.position
-        reported = _report_positions(chain, blocks, first_position) if return_report else []
+        hardware = method == "hardware" and samples is not None
+        reported = _report_positions(chain, blocks, first_position) if return_report or hardware else []
         float_outputs = chain.outputs(samples, calibrate + reported) if samples is not None else {}
         qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
                                   calibration_percentile) for b in blocks]
         bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
+        if samples is not None:
+            akida_inputs = check_samples_range(akida_values(samples, rescaling, scaling), bits,
+                                               _scaling_text(scaling, rescaling))
+        if hardware:
+            qblocks = _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, akida_inputs,
+                                       input_shape, scaling, input_bits, f"{model.name}_input")
         akida_model, all_variables = emit_model(qblocks, input_shape, scaling, input_bits,
                                                 f"{model.name}_input")
         report = _report(akida_model, qblocks, all_variables, float_outputs, samples, labels, first_position,
                          len(chain.steps) - 1, scaling, bits, caught) if return_report else None
+        if report is not None:
+            report.method = method if hardware else "legacy"
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return (akida_model, report) if return_report else akida_model

@@ -38,10 +38,11 @@ Sources: ../shared/reference/keras_conversion.md §3, akida_v1_semantics.md §3-
 """
 import functools
 
-import tensorflow as tf
-
+from ..tensorflow_logs import quiet_import
 from .emit import HRC_LIMITS, NP_LIMITS
 from .quantize import MAX_SCALE_FACTOR, MIN_WEIGHT_RANGE
+
+tf = quiet_import("tensorflow")
 
 #: 20-bit signed saturation of max-pooled, global-pooled and dense potentials.
 SATURATION = (-(1 << 19), (1 << 19) - 1)

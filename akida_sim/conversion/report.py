@@ -61,6 +61,8 @@ class ConversionReport:
     needs a last layer without activation). ``input_scaling`` is (sigma,
     offset) of akida_input = sigma * x + offset, x the input of the first
     neural layer. ``warnings`` lists what the conversion warned about.
+    ``method`` is how float layers were quantized (``"hardware"`` or
+    ``"legacy"``, see ``convert``).
     """
 
     layers: list
@@ -69,6 +71,7 @@ class ConversionReport:
     float_accuracy: object = None
     converted_accuracy: object = None
     warnings: list = field(default_factory=list)
+    method: str = "legacy"
 
     def to_dataframe(self):
         """The ``layers`` rows as a pandas DataFrame (needs pandas)."""
@@ -87,7 +90,7 @@ class ConversionReport:
 
     def __str__(self):
         lines = [f"ConversionReport: {len(self.layers)} layers, {self.samples} samples, "
-                 f"input_scaling=({', '.join(map(_number_text, self.input_scaling))})"]
+                 f"input_scaling=({', '.join(map(_number_text, self.input_scaling))}), method={self.method}"]
         for row in self.layers:
             text = (f"  {row['name']:<20} {row['akida_type']:<22} w{row['weights_bits']} "
                     f"a{row['act_bits'] if row['act_bits'] is not None else '-'} "

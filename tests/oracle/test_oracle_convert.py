@@ -4,8 +4,8 @@ Random tf_keras models are quantized with the vendor's legacy flow
 (``cnn2snn.quantize``); both converters must give the same layers and the
 same integers (weights, weights_pw, threshold, act_step, padding_value, bits,
 pooling), and both models the same ``forward`` outputs. Float models whose
-ReLUs are all bounded convert with akida_sim directly to the integers of
-``cnn2snn.quantize`` + ``cnn2snn.convert``.
+ReLUs are all bounded convert with akida_sim directly (``method="legacy"``)
+to the integers of ``cnn2snn.quantize`` + ``cnn2snn.convert``.
 """
 import os
 import warnings
@@ -183,8 +183,9 @@ def test_float_model_with_bounded_relus_matches_vendor_quantize_then_convert(see
     model, scaling, inputs, image = random_model(seed, bounded=True)  # akida_sim calibrates unbounded ReLUs
     qmodel, (weights, activations, input_weights) = quantized(model, image, seed)
     theirs, vendor_error = outcome(lambda: cnn2snn.convert(qmodel, input_scaling=scaling))
-    ours, error = outcome(lambda: akida_sim.convert(model, input_scaling=scaling, weights_bits=weights,
-                                                    act_bits=activations, input_weights_bits=input_weights))
+    ours, error = outcome(lambda: akida_sim.convert(model, method="legacy", input_scaling=scaling,
+                                                    weights_bits=weights, act_bits=activations,
+                                                    input_weights_bits=input_weights))
     if vendor_error is not None:
         assert error is not None, f"the vendor refused ({vendor_error}), akida_sim converted"
         return
@@ -294,7 +295,7 @@ def test_public_architectures_convert_to_the_vendors_integers(name, bits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert_same_models(akida_sim.convert(qmodel, input_scaling=scaling), theirs, inputs)
-        assert_same_models(akida_sim.convert(model, input_scaling=scaling, weights_bits=weights,
+        assert_same_models(akida_sim.convert(model, method="legacy", input_scaling=scaling, weights_bits=weights,
                                              act_bits=activations, input_weights_bits=input_weights), theirs, inputs)
 
 
@@ -322,7 +323,7 @@ def test_rescaling_with_numpy_arguments_matches_the_vendor(scale, offset):
     qmodel = cnn2snn.quantize(model, 4, 4, 8)
     inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel), cnn2snn.convert(qmodel), inputs)
-    assert_same_models(akida_sim.convert(model), cnn2snn.convert(qmodel), inputs)
+    assert_same_models(akida_sim.convert(model, method="legacy"), cnn2snn.convert(qmodel), inputs)
 
 
 @pytest.mark.parametrize("input_weights", [3, 5, 6, 7])
@@ -336,8 +337,8 @@ def test_input_convolutional_weight_widths_between_2_and_8_match_the_vendor(inpu
     theirs = cnn2snn.convert(qmodel, input_scaling=(255, 0))
     inputs = rng.integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel, input_scaling=(255, 0)), theirs, inputs)
-    assert_same_models(akida_sim.convert(model, input_scaling=(255, 0), input_weights_bits=input_weights), theirs,
-                       inputs)
+    assert_same_models(akida_sim.convert(model, method="legacy", input_scaling=(255, 0),
+                                         input_weights_bits=input_weights), theirs, inputs)
 
 
 def test_a_legacy_quantized_depthwise_conv_alone_is_refused_as_by_the_vendor():
@@ -361,8 +362,8 @@ def test_input_weights_bits_of_a_first_layer_after_input_data_match_the_vendor(i
     theirs = cnn2snn.convert(qmodel)
     inputs = rng.integers(0, 16, (4, 6, 6, 4)).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel), theirs, inputs)
-    assert_same_models(akida_sim.convert(model, weights_bits=2, act_bits=2, input_weights_bits=input_weights),
-                       theirs, inputs)
+    assert_same_models(akida_sim.convert(model, method="legacy", weights_bits=2, act_bits=2,
+                                         input_weights_bits=input_weights), theirs, inputs)
 
 
 def _special_model(name):
@@ -405,5 +406,31 @@ def test_structures_outside_the_random_models_convert_to_the_vendors_integers(na
     akida_shape = (1, 1) + shape if len(shape) == 1 else shape
     inputs = np.random.default_rng(0).integers(0, high, (4,) + akida_shape).astype(np.uint8)
     assert_same_models(akida_sim.convert(qmodel, input_scaling=scaling), theirs, inputs)
-    assert_same_models(akida_sim.convert(model, input_scaling=scaling, weights_bits=weights, act_bits=activations,
-                                         input_weights_bits=input_weights), theirs, inputs)
+    assert_same_models(akida_sim.convert(model, method="legacy", input_scaling=scaling, weights_bits=weights,
+                                         act_bits=activations, input_weights_bits=input_weights), theirs, inputs)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_legacy_quantized_model_with_samples_keeps_the_vendors_integers_by_default(seed):
+    """The default method (hardware-aware) leaves layers quantized by cnn2snn.quantize as the vendor converts them."""
+    model, scaling, inputs, image = random_model(seed)
+    qmodel, _ = quantized(model, image, seed)
+    sigma, offset = scaling if scaling is not None else (1, 0)
+    samples = ((inputs.astype(np.float64) - offset) / sigma).astype(np.float32)
+    theirs, vendor_error = outcome(lambda: cnn2snn.convert(qmodel, input_scaling=scaling))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, error = outcome(lambda: akida_sim.convert(qmodel, input_scaling=scaling, samples=samples))
+    assert (error is None) == (vendor_error is None), (error, vendor_error)
+    if error is None:
+        assert_same_models(ours, theirs, inputs)
+
+
+def test_a_float_model_with_a_float_layer_class_of_quantizeml_is_refused_for_the_layer():
+    quantizeml_layers = pytest.importorskip("quantizeml.layers")
+    model = keras.Sequential([keras.Input((8, 8, 2)), keras.layers.Conv2D(2, 3, padding="same"),
+                              keras.layers.ReLU(6.0),
+                              quantizeml_layers.DepthwiseConv2DTranspose(3, strides=2, padding="same", name="dwt"),
+                              keras.layers.ReLU(6.0)])
+    with pytest.raises(ValueError, match="'dwt'.*transposed depthwise convolution is not an Akida 1.0 layer"):
+        akida_sim.convert(model)
