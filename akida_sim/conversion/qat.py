@@ -19,7 +19,8 @@ import numpy as np
 from ..layers import InputConvolutional
 from .blocks import (_PATTERN_BY_ROLE, Block, group_blocks, is_image_input, split_rescaling,
                      strip_final_activations)
-from .converter import (IMAGE_BITS, _check_layer_names, _float_samples, _labels, _accuracy,
+from .checks import check_labels
+from .converter import (IMAGE_BITS, _check_layer_names, _float_samples, _accuracy,
                         _resolve_input_scaling)
 from .emit import emit_model
 from .errors import ConversionError
@@ -269,7 +270,7 @@ def convert_quantized(model, input_scaling=None, weights_bits=4, act_bits=4, inp
         samples = _float_samples(samples)
         report.samples = len(samples)
         if labels is not None and qblocks[-1].act_step is None:
-            labels = _labels(labels, len(samples))
+            labels = check_labels(labels, len(samples), int(np.prod(akida_model.output_shape)))
             bits = IMAGE_BITS if first.input_conv else first.input_bits
             first_inputs = samples if rescaling is None else np.asarray(rescaling(samples))
             x = np.rint(np.asarray(first_inputs, np.float64) * scaling[0] + scaling[1]).clip(0, 2 ** bits - 1)
