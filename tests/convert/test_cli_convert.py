@@ -77,7 +77,7 @@ def test_input_scaling_goes_to_convert(keras, tmp_path, capsys):
                                              layers.ReLU(2.0, name="r")]))
     model.save(tmp_path / "plain.keras")
     assert cli.main(["convert", str(tmp_path / "plain.keras"), "--input-scaling", "2", "4"]) == 0
-    assert "input_scaling=(2.0, 4.0)" in capsys.readouterr().out
+    assert "input_scaling=(2, 4)" in capsys.readouterr().out
     assert akida_sim.Model(str(tmp_path / "plain.aksim")).layers[0].parameters.padding_value == 4
 
 

@@ -53,7 +53,7 @@ def test_layers_and_report_rows(converted):
     assert isinstance(frame, pandas.DataFrame) and len(frame) == 4
     assert "output_rms_error" in frame.columns
     assert "conv2d" in str(report)
-    assert str(report).splitlines()[0].endswith(", 400 samples, input_scaling=(255, 0)")  # no -0.0
+    assert str(report).splitlines()[0].endswith(", 400 samples, input_scaling=(255, 0), method=hardware")  # no -0.0
 
 
 def test_predict_tracks_keras_on_held_out_images(trained, converted, digits):
