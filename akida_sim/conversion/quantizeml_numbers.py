@@ -13,7 +13,9 @@ one has b value bits. A fixed-point number is an integer x with ``frac_bits``
 f, standing for x * 2**-f; a "scaled" tensor adds float32 scales (per output
 channel, or one) by which the fixed-point values are multiplied. Rounding is
 half to even (``tf.math.round``), except the right shift of a rescale
-(floor(x + 0.5)).
+(floor(x + 0.5)). quantizeml computes the integers in a TensorFlow graph,
+where a division by a constant is a multiplication by its float32
+reciprocal (``reciprocal``); that changes the last bit of some scales.
 Source: quantizeml 1.2.5 (Apache-2.0), tensors/fixed_point.py, tensors/qfloat.py,
 layers/quantizers/*.py; ../shared/reference/keras_conversion.md §4.
 """
@@ -27,6 +29,11 @@ MIN_WEIGHT_SCALE = F32(1e-6)
 def _pow2(exponent):
     """2 ** exponent in float32 (exponent a float32 integer, possibly negative)."""
     return np.power(F32(2), np.asarray(exponent, F32))
+
+
+def reciprocal(constant):
+    """The float32 1 / constant a TensorFlow graph multiplies by when it divides by ``constant``."""
+    return F32(1) / F32(constant)
 
 
 def max_frac_bits(value_bits, ranges, clamp=True):
@@ -58,7 +65,7 @@ def quantize_weights(kernel, bitwidth, per_channel):
     value_bits = bitwidth - 1
     axes = tuple(range(weights.ndim - 1)) if per_channel else None
     ranges = np.max(np.abs(weights), axis=axes)
-    scales = np.maximum(ranges.astype(F32) / F32(2 ** value_bits - 1), MIN_WEIGHT_SCALE)
+    scales = np.maximum(ranges.astype(F32) * reciprocal(2 ** value_bits - 1), MIN_WEIGHT_SCALE)
     integers = saturate(np.rint(weights / scales), value_bits)
     return integers.astype(np.int8), scales
 
@@ -81,7 +88,10 @@ def align_bias(bias, bitwidth, scales, frac_bits):
 
 
 def output_step(scales, frac_bits, bitwidth, range_max, rescaling_rate=1.0, scale_bits=8):
-    """(float32 step per channel, output frac_bits) of quantizeml's unsigned per-tensor OutputQuantizer.
+    """(float32 step per channel, output frac_bits) of quantizeml's unsigned OutputQuantizer.
+
+    ``range_max`` (and ``rescaling_rate``) are one value (per tensor) or one
+    per channel (per axis: the output frac_bits are then per channel too).
 
     The accumulator (frac_bits ``frac_bits``, float32 ``scales``) is
     multiplied by its scales quantized to ``scale_bits`` bits (integer q,
@@ -90,12 +100,12 @@ def output_step(scales, frac_bits, bitwidth, range_max, rescaling_rate=1.0, scal
     ``2**(frac_bits + g - output_frac_bits) / q`` accumulator units, the step
     Akida 1.0 divides potentials by.
     """
-    rescaled = np.asarray(scales, F32) * F32(rescaling_rate)
+    rescaled = np.asarray(scales, F32) * np.asarray(rescaling_rate, F32)
     scale_frac_bits = max_frac_bits(scale_bits, rescaled, clamp=False)
     quantized_scales = saturate(np.rint(rescaled * _pow2(scale_frac_bits)), scale_bits)
-    out_frac_bits = max_frac_bits(bitwidth, F32(range_max))
+    out_frac_bits = max_frac_bits(bitwidth, range_max)
     shift = out_frac_bits - (F32(frac_bits) + scale_frac_bits)
-    return (_pow2(-shift) / quantized_scales).astype(F32), F32(out_frac_bits)
+    return (_pow2(-shift) / quantized_scales).astype(F32), out_frac_bits
 
 
 def input_frac_bits(bitwidth, signed, range_min, range_max):

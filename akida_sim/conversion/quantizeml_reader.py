@@ -1,7 +1,7 @@
 """Convert a Keras model quantized by quantizeml for Akida 1.0 into an akida_sim Model.
 
 The vendor's current flow is ``quantizeml.models.quantize`` under
-``cnn2snn.set_akida_version(AkidaVersion.v1)`` (per-tensor activations), then
+``cnn2snn.set_akida_version(AkidaVersion.v1)``, then
 ``cnn2snn.convert``. This module reads such a model through Keras' public
 API only (class names, ``get_config``, ``weights``, shapes), without
 quantizeml or cnn2snn, and gives the layers and integers of the vendor's
@@ -30,8 +30,11 @@ identity (scale 1, zero point 0: an InputQuantizer calibrated on [0, 255]),
 so the akida_sim Model starts with the InputConvolutional itself and gives
 the same outputs on the same uint8 images; any other InputQuantizer is
 refused. Models quantized for Akida 2.0 (output quantizers on neural layers,
-per-axis or missing activation quantizers, 8-bit hidden weights, layers
-Akida 1.0 lacks) are refused, naming the layer.
+missing activation quantizers, 8-bit hidden weights, layers Akida 1.0
+lacks) are refused, naming the layer. Per-channel activation ranges give
+per-channel steps; the next layer's bias is aligned on the finest of them,
+as quantizeml aligns its inputs (Akida 1.0 has no input shift: the vendor's
+converter drops quantizeml's).
 Source: cnn2snn 2.19.3 and quantizeml 1.2.5 (Apache-2.0);
 ../shared/reference/keras_conversion.md §4.
 """
@@ -44,11 +47,11 @@ import numpy as np
 from ..errors import SimValueError
 from ..layers import InputConvolutional
 from ..model import Model
-from .blocks import group_blocks, is_image_input
-from .emit import LayerVariables, akida_weights, hardware_fix_up
+from .blocks import group_blocks, is_image_input, strip_final_activations
+from .emit import LayerVariables, _set, akida_weights, hardware_fix_up
 from .errors import ConversionError
 from .keras_graph import KerasLayer, _chain_layers, _keras_flavour, _model_input_shape
-from .quantizeml_numbers import F32, align_bias, input_frac_bits, output_step, quantize_weights
+from .quantizeml_numbers import F32, align_bias, input_frac_bits, output_step, quantize_weights, reciprocal
 
 PACKAGE = "quantizeml"
 #: quantizeml classes read, and the Keras kind the block table knows them by.
@@ -60,6 +63,8 @@ KINDS = {
 #: Layers that do nothing at inference.
 SKIPPED = ("Dropout", "QuantizedDropout")
 INPUT_QUANTIZER = "InputQuantizer"
+#: A scale on the uint8 inputs (quantize's form of a first Rescaling; its offset became a padding value).
+RESCALING = "QuantizedRescaling"
 DEQUANTIZER = "Dequantizer"
 #: Why some quantizeml classes have no Akida 1.0 layer.
 AKIDA2_ONLY = {
@@ -74,9 +79,10 @@ AKIDA2_ONLY = {
 #: Weight bits each Akida 1.0 layer takes from this flow.
 INPUT_CONV_WEIGHT_BITS = (4, 8)
 HIDDEN_WEIGHT_BITS = (1, 2, 4)
+#: Activation bits of Akida 1.0 layers.
+ACT_BITS = (1, 2, 4)
 #: What to do instead, quoted by refusals of an Akida 2.0 quantization.
-REQUANTIZE = ("quantize the float model again under cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1) with "
-              "QuantizationParams(per_tensor_activations=True, ...)")
+REQUANTIZE = "quantize the float model again under cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1)"
 
 
 def is_quantizeml_model(model):
@@ -117,18 +123,16 @@ class QmlLayer:
 
 
 def _identity_input(layer, input_shape):
-    """Refuse an InputQuantizer that is not the identity on uint8 images."""
+    """Refuse an InputQuantizer (per tensor or per channel) that is not the identity on uint8 images."""
     config, weights = layer.get_config(), _named_weights(layer)
-    if config.get("axis", "per-tensor") != "per-tensor" or np.size(weights["range_max"]) != 1:
-        raise _refuse(layer, "a per-axis InputQuantizer has no Akida 1.0 equivalent")
-    range_min, range_max = float(weights["range_min"]), float(weights["range_max"])
+    range_min, range_max = np.atleast_1d(weights["range_min"]), np.atleast_1d(weights["range_max"])
     bits, signed = config.get("bitwidth", 8), config.get("signed", True)
-    frac_bits = input_frac_bits(bits, signed, range_min, range_max)
-    if not is_image_input(input_shape) or signed or bits != 8 or frac_bits != 0 or range_min != 0:
+    frac_bits = [int(input_frac_bits(bits, signed, low, high)) for low, high in zip(range_min, range_max)]
+    if not is_image_input(input_shape) or signed or bits != 8 or any(frac_bits) or np.any(range_min != 0):
         raise _refuse(layer, f"akida_sim reads quantizeml models on uint8 images (H, W, 1 or 3), whose "
                              f"InputQuantizer is the identity (8 unsigned bits calibrated on [0, 255]); got input "
-                             f"{input_shape}, bitwidth={bits}, signed={signed}, range [{range_min:g}, "
-                             f"{range_max:g}] (frac_bits {int(frac_bits)}); quantize with "
+                             f"{input_shape}, bitwidth={bits}, signed={signed}, ranges from {range_min.tolist()} to "
+                             f"{range_max.tolist()} (frac_bits {frac_bits}); quantize with "
                              f"QuantizationParams(input_dtype='uint8') and uint8 calibration samples")
 
 
@@ -143,9 +147,9 @@ def _check_layer(layer, kind, quant_config):
     out = quant_config.get("output_quantizer")
     if not out:
         raise _refuse_akida2(layer, "a QuantizedReLU without output quantizer")
-    if out.get("axis", "per-tensor") != "per-tensor":
-        raise _refuse(layer, f"its output quantizer is per-axis; Akida 1.0 activations have one step per layer: "
-                             f"{REQUANTIZE}")
+    if out.get("bitwidth") not in ACT_BITS:
+        raise _refuse_akida2(layer, f"activations of {out.get('bitwidth')} bits (Akida 1.0 takes "
+                                    f"{', '.join(map(str, ACT_BITS))})")
     if layer.get_config().get("max_value") is None:
         raise _refuse(layer, "an unbounded QuantizedReLU cannot be an Akida 1.0 activation (give it a max_value)")
 
@@ -163,17 +167,29 @@ def _description(layer, kind, position):
                       position, (layer.name,))
 
 
+def _input_scale(layer, read):
+    """The float32 scale a QuantizedRescaling puts on the uint8 inputs (refused after a neural layer)."""
+    if read:
+        raise _refuse(layer, f"a Rescaling is only accepted before the first neural layer; it follows "
+                             f"'{read[-1].description.name}'")
+    return F32(layer.get_config()["scale"])
+
+
 def read_quantizeml_layers(model):
-    """(input_shape, [QmlLayer] in chain order, Dequantizer found?) of a quantizeml-quantized Keras model."""
+    """(input_shape, [QmlLayer] in chain order, Dequantizer found?, float32 input scale) of a
+    quantizeml-quantized Keras model."""
     _keras_flavour(model)
     input_shape = _model_input_shape(model)
     layers = _chain_layers(model)
     if layers and type(layers[0]).__name__ == INPUT_QUANTIZER:
         _identity_input(layers[0], input_shape)
         layers = layers[1:]
-    read, dequantized = [], False
+    read, dequantized, input_scale = [], False, F32(1)
     for k, layer in enumerate(layers):
         name = type(layer).__name__
+        if name == RESCALING:
+            input_scale = input_scale * _input_scale(layer, read)
+            continue
         if name == DEQUANTIZER:
             dropped = [f"'{later.name}' ({type(later).__name__})" for later in layers[k + 1:]]
             if dropped:
@@ -192,7 +208,7 @@ def read_quantizeml_layers(model):
         kind, quant_config = KINDS[name], _quant_config(layer)
         _check_layer(layer, kind, quant_config)
         read.append(QmlLayer(_description(layer, kind, len(read)), quant_config, _named_weights(layer)))
-    return input_shape, read, dequantized
+    return input_shape, read, dequantized, input_scale
 
 
 def _weight_bits(qml, input_conv):
@@ -239,14 +255,14 @@ def _integers(qml):
     return integers, None, np.broadcast_to(scales, (channels,)).astype(F32)
 
 
-def _padding_value(qml, frac_bits):
-    """The InputConvolutional padding_value: the Keras padding value aligned on the uint8 inputs."""
+def _padding_value(qml, frac_bits, input_scale):
+    """The InputConvolutional padding_value: the Keras padding value aligned on the (scaled) uint8 inputs."""
     layer = qml.description
     value = layer.config.get("padding_value")
     if value is None:
         return 0
     bits = qml.quant_config["weight_quantizer"]["bitwidth"]
-    aligned = align_bias(np.atleast_1d(np.asarray(value, F32)), bits, F32(1), frac_bits)
+    aligned = align_bias(np.atleast_1d(np.asarray(value, F32)), bits, input_scale, frac_bits)
     if np.any(aligned != aligned[0]) or not 0 <= aligned[0] <= 255:
         raise ConversionError(f"Keras layer '{layer.name}' (QuantizedConv2D): padding_value {value!r} gives "
                               f"{aligned.tolist()} on the uint8 inputs; an InputConvolutional takes one uint8 "
@@ -274,7 +290,7 @@ def _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized):
     gap = block.gap_pixels
     if gap != 1:
         threshold = threshold * np.int32(gap)
-        scales = (scales / F32(gap)).astype(F32)
+        scales = (scales * reciprocal(gap)).astype(F32)
     if block.activation is None:
         act_step = np.ones(channels, F32)
         if dequantized:
@@ -286,7 +302,7 @@ def _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized):
                                       relu.weights.get("rescaling_rate", 1.0), out.get("scale_bits", 8))
     threshold = threshold + np.round(F32(0.5) * step).astype(np.int32)
     act_step = (step * F32(2.0 ** (out["bitwidth"] - 4))).astype(F32)
-    return _Step(threshold, act_step, out_frac_bits)
+    return _Step(threshold, act_step, np.max(out_frac_bits))  # the next layer aligns its inputs on the finest
 
 
 def _check_first_block(block, image_input):
@@ -297,19 +313,6 @@ def _check_first_block(block, image_input):
     if not image_input:
         raise ConversionError(f"Keras layers {list(block.keras_names)}: akida_sim reads quantizeml models on uint8 "
                               f"images (H, W, 1 or 3) only, which start with an InputConvolutional")
-
-
-def _set(variables):
-    layer = variables.layer
-    try:
-        layer.set_variable("weights", variables.weights)
-        if variables.weights_pw is not None:
-            layer.set_variable("weights_pw", variables.weights_pw)
-        layer.set_variable("threshold", variables.threshold)
-        layer.set_variable("act_step", variables.act_step)
-    except SimValueError as exc:
-        raise ConversionError(f"Keras layers {list(variables.block.keras_names)}: the converted variables do not "
-                              f"fit the Akida layer '{layer.name}': {exc}") from exc
 
 
 def _refuse_arguments(arguments, defaults):
@@ -328,9 +331,9 @@ def convert_quantizeml(model, arguments, defaults):
     ``defaults`` their defaults: each must keep its default (they quantize).
     """
     _refuse_arguments(arguments, defaults)
-    input_shape, qml_layers, dequantized = read_quantizeml_layers(model)
+    input_shape, qml_layers, dequantized, input_scale = read_quantizeml_layers(model)
     image_input = is_image_input(input_shape)
-    blocks = group_blocks([qml.description for qml in qml_layers], image_input)
+    blocks = group_blocks(strip_final_activations([qml.description for qml in qml_layers]), image_input)
     _check_first_block(blocks[0], image_input)
     qml_by_name = {qml.description.name: qml for qml in qml_layers}
     akida_model, all_variables, frac_bits = Model(), [], F32(0)
@@ -344,7 +347,7 @@ def convert_quantizeml(model, arguments, defaults):
         else:
             arguments["act_bits"] = qml_by_name[block.activation.name].quant_config["output_quantizer"]["bitwidth"]
         if input_conv:
-            arguments["padding_value"] = _padding_value(neural, frac_bits)
+            arguments["padding_value"] = _padding_value(neural, frac_bits, input_scale)
         try:
             layer = block.akida_class(**arguments)
             akida_model.add(layer)
@@ -352,6 +355,8 @@ def convert_quantizeml(model, arguments, defaults):
             raise ConversionError(f"Keras layers {list(block.keras_names)}: cannot build the Akida layer "
                                   f"{block.akida_class.__name__}: {exc}") from exc
         weights, weights_pw, scales = _integers(neural)
+        if block is blocks[0]:
+            scales = (input_scale * scales).astype(F32)  # the accumulator of scaled inputs
         step = _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized)
         laid_out = akida_weights(SimpleNamespace(weights=weights), layer)
         all_variables.append(LayerVariables(layer, block, laid_out, weights_pw, step.threshold, step.act_step,

@@ -9,13 +9,14 @@ model does without), and the same ``forward`` outputs on uint8 images.
 """
 import os
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 import akida_sim
 from model_specs import STATS
-from test_oracle_convert import PARAMETERS, outcome, set_random_weights
+from test_oracle_convert import _zoo_model, assert_same_models, outcome, set_random_weights
 
 akida = pytest.importorskip("akida")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,7 +26,7 @@ keras = pytest.importorskip("tf_keras")
 pytestmark = pytest.mark.oracle
 
 #: Random models compared.
-MODELS = 24
+MODELS = 12
 #: uint8 calibration images per model.
 CALIBRATION = 32
 
@@ -89,14 +90,15 @@ def random_float_model(seed):
 
 
 def quantize(model, samples, weight_bits=4, activation_bits=4, input_weight_bits=8, per_tensor=True):
-    """The model quantized by quantizeml for Akida 1.0."""
+    """The model quantized by quantizeml for Akida 1.0 (activation ranges per tensor or per channel)."""
     params = quantizeml_models.QuantizationParams(weight_bits=weight_bits, activation_bits=activation_bits,
                                                   input_weight_bits=input_weight_bits,
                                                   per_tensor_activations=per_tensor, input_dtype="uint8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return quantizeml_models.quantize(model, qparams=params, samples=samples.astype(np.float32),
-                                          num_samples=len(samples), batch_size=len(samples))
+        with cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1):
+            return quantizeml_models.quantize(model, qparams=params, samples=samples.astype(np.float32),
+                                              num_samples=len(samples), batch_size=len(samples))
 
 
 def vendor_convert(qmodel):
@@ -111,22 +113,8 @@ def assert_same_as_vendor(ours, theirs, images):
     assert quantizer.parameters.layer_type == akida.LayerType.Quantizer
     np.testing.assert_array_equal(quantizer.variables["scales"], 1)
     np.testing.assert_array_equal(quantizer.variables["zero_points"], 0)
-    assert [type(l).__name__ for l in ours.layers] == [l.parameters.layer_type.name for l in vendor_layers]
-    for sim_layer, vendor_layer in zip(ours.layers, vendor_layers):
-        for name in PARAMETERS:
-            try:
-                expected = getattr(vendor_layer.parameters, name)
-            except (AttributeError, ValueError):
-                continue
-            assert int(getattr(sim_layer.parameters, name)) == int(expected), (vendor_layer.name, name)
-        for name in vendor_layer.variables.names:
-            expected = vendor_layer.variables[name]
-            got = sim_layer.get_variable(name)
-            assert got.dtype == expected.dtype, (vendor_layer.name, name)
-            np.testing.assert_array_equal(got, expected, err_msg=f"{vendor_layer.name}.{name}")
-            STATS["quantizeml: variables compared (identical)"] += 1
-    np.testing.assert_array_equal(ours.forward(images), theirs.forward(images))
-    STATS["quantizeml: models compared (forward identical)"] += 1
+    assert_same_models(ours, SimpleNamespace(layers=vendor_layers, forward=theirs.forward), images)
+    STATS["quantizeml: models compared (layers, variables and forward identical)"] += 1
 
 
 @pytest.mark.parametrize("seed", range(MODELS))
@@ -134,7 +122,7 @@ def test_quantizeml_model_converts_to_the_vendors_layers_and_integers(seed):
     rng = np.random.default_rng(1000 + seed)
     model, samples, images = random_float_model(seed)
     bits = dict(weight_bits=int(rng.choice([2, 4])), activation_bits=int(rng.choice([1, 2, 4])),
-                input_weight_bits=int(rng.choice([4, 8])))
+                input_weight_bits=int(rng.choice([4, 8])), per_tensor=bool(rng.random() < 0.5))
     qmodel = quantize(model, samples, **bits)
     theirs, vendor_error = outcome(lambda: vendor_convert(qmodel))
     ours, error = outcome(lambda: akida_sim.convert(qmodel))
@@ -144,3 +132,27 @@ def test_quantizeml_model_converts_to_the_vendors_layers_and_integers(seed):
         return
     assert error is None, error
     assert_same_as_vendor(ours, theirs, images)
+
+
+@pytest.mark.parametrize("name", ["gxnor_mnist", "akidanet"])
+def test_vendor_zoo_architecture_quantized_by_quantizeml_converts_to_the_vendors_integers(name):
+    model = _zoo_model(name)
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, (CALIBRATION + 4,) + tuple(model.input_shape[1:])).astype(np.uint8)
+    images[0] = 255
+    qmodel = quantize(model, images[:CALIBRATION])
+    assert_same_as_vendor(akida_sim.convert(qmodel), vendor_convert(qmodel), images[CALIBRATION:])
+
+
+def test_a_model_quantized_for_akida_2_is_refused_naming_the_layer():
+    """quantizeml's defaults (Akida 2.0: 8-bit weights and activations): both converters refuse it for Akida 1.0."""
+    model, samples, _ = random_float_model(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        qmodel = quantizeml_models.quantize(model, samples=samples.astype(np.float32), num_samples=len(samples),
+                                            batch_size=len(samples))
+    with pytest.raises(ValueError):
+        vendor_convert(qmodel)
+    relu = [layer.name for layer in qmodel.layers if type(layer).__name__ == "QuantizedReLU"][0]
+    with pytest.raises(akida_sim.ConversionError, match=f"'{relu}'.*activations of 8 bits.*Akida 2.0"):
+        akida_sim.convert(qmodel)
