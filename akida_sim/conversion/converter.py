@@ -19,8 +19,8 @@ from .emit import emit_model
 from .errors import ConversionError
 from .fold import prepare
 from .keras_graph import read_keras_model
-from .quantizeml_reader import convert_quantizeml, is_quantizeml_model
 from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS, quantize_block
+from .quantizeml_reader import convert_quantizeml, is_quantizeml_model
 from .report import ConversionReport, error_statistics, weight_errors
 
 #: Bits of the uint8 images an InputConvolutional takes.
