@@ -57,6 +57,7 @@ QuantizedDense = _look_alike(tf_keras.layers.Dense, "QuantizedDense")
 QuantizedFlatten = _look_alike(tf_keras.layers.Flatten, "QuantizedFlatten")
 QuantizedGlobalAveragePooling2D = _look_alike(tf_keras.layers.GlobalAveragePooling2D,
                                               "QuantizedGlobalAveragePooling2D")
+QuantizedRescaling = _look_alike(tf_keras.layers.Rescaling, "QuantizedRescaling")
 QuantizedReLU = _look_alike(tf_keras.layers.ReLU, "QuantizedReLU", ("range_max", "rescaling_rate"))
 
 OUT4 = {"output_quantizer": {"bitwidth": 4, "signed": False, "axis": "per-tensor"}}
@@ -117,6 +118,7 @@ def test_a_quantizeml_model_converts_to_akida_1_layers_without_quantizeml():
     (lambda: _model(hidden=[QuantizedDepthwiseConv2D(3, padding="same", name="depthwise")]),
      "'depthwise'.*Akida 2.0 layer"),
     (lambda: _model(hidden=[tf_keras.layers.Conv2D(2, 1, name="float_conv")]), "'float_conv'.*holds only"),
+    (lambda: _model(hidden=[QuantizedRescaling(0.5, name="scale")]), "'scale'.*only accepted before the first"),
 ])
 def test_what_akida_1_cannot_take_is_refused_naming_the_layer(build, match):
     with pytest.raises(akida_sim.ConversionError, match=match):
