@@ -44,11 +44,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..errors import SimValueError
 from ..layers import InputConvolutional
 from ..model import Model
 from .blocks import group_blocks, is_image_input, strip_final_activations
-from .emit import LayerVariables, _set, akida_weights, hardware_fix_up
+from .emit import LayerVariables, _set, add_layer, akida_weights, hardware_fix_up
 from .errors import ConversionError
 from .keras_graph import KerasLayer, _chain_layers, _keras_flavour, _model_input_shape
 from .quantizeml_numbers import F32, align_bias, input_frac_bits, output_step, quantize_weights, reciprocal
@@ -348,12 +347,7 @@ def convert_quantizeml(model, arguments, defaults):
             arguments["act_bits"] = qml_by_name[block.activation.name].quant_config["output_quantizer"]["bitwidth"]
         if input_conv:
             arguments["padding_value"] = _padding_value(neural, frac_bits, input_scale)
-        try:
-            layer = block.akida_class(**arguments)
-            akida_model.add(layer)
-        except (SimValueError, RuntimeError) as exc:
-            raise ConversionError(f"Keras layers {list(block.keras_names)}: cannot build the Akida layer "
-                                  f"{block.akida_class.__name__}: {exc}") from exc
+        layer = add_layer(akida_model, block, arguments)
         weights, weights_pw, scales = _integers(neural)
         if block is blocks[0]:
             scales = (input_scale * scales).astype(F32)  # the accumulator of scaled inputs
