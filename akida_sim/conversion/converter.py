@@ -5,6 +5,7 @@ reorder and fold BatchNormalization (fold), cut into Akida blocks (blocks),
 quantize weights and activations (quantize), emit the Akida layers and
 variables (emit), then measure what quantization cost (report).
 """
+import inspect
 import math
 import numbers
 import warnings
@@ -21,6 +22,7 @@ from .errors import ConversionError
 from .fold import prepare
 from .keras_graph import read_keras_model
 from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS, quantize_block
+from .quantizeml_reader import convert_quantizeml, is_quantizeml_model
 from .report import ConversionReport, error_statistics, weight_errors
 
 #: Bits of the uint8 images an InputConvolutional takes.
@@ -256,7 +258,16 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     its last layer has no activation. ``weight_quantization``,
     ``activ_quantization`` and ``input_weight_quantization`` are the vendor's
     names for the three bit widths.
+
+    A model quantized by quantizeml for Akida 1.0 (the vendor's current
+    flow) converts to the layers and integers of the vendor's converter
+    (see ``quantizeml_reader``); it takes no other argument.
     """
+    if is_quantizeml_model(model):
+        arguments = dict(locals())
+        del arguments["model"]
+        defaults = {name: p.default for name, p in inspect.signature(convert).parameters.items()}
+        return convert_quantizeml(model, arguments, defaults)
     aliases = dict(zip(VENDOR_ALIASES, (weight_quantization, activ_quantization, input_weight_quantization)))
     given = {name: value for name, value in aliases.items() if value is not None}
     _check_aliases(given, {"weights_bits": (weights_bits, DEFAULT_WEIGHTS_BITS),

@@ -151,6 +151,17 @@ def _set(variables):
             f"layer '{layer.name}': {exc}") from exc
 
 
+def add_layer(model, block, arguments):
+    """The block's Akida layer built from its constructor ``arguments`` and added to ``model``."""
+    try:
+        layer = block.akida_class(**arguments)
+        model.add(layer)
+    except (SimValueError, RuntimeError) as exc:
+        raise ConversionError(f"Keras layers {list(block.keras_names)}: cannot build the Akida layer "
+                              f"{block.akida_class.__name__}: {exc}") from exc
+    return layer
+
+
 def emit_model(qblocks, input_shape, input_scaling, input_bits, input_name):
     """(akida_sim Model, [LayerVariables]) of the quantized blocks.
 
@@ -174,12 +185,7 @@ def emit_model(qblocks, input_shape, input_scaling, input_bits, input_name):
         input_conv = block.akida_class is InputConvolutional
         if input_conv:
             arguments["padding_value"] = int(offset)
-        try:
-            layer = block.akida_class(**arguments)
-            model.add(layer)
-        except (SimValueError, RuntimeError) as exc:
-            raise ConversionError(f"Keras layers {list(block.keras_names)}: cannot build the Akida layer "
-                                  f"{block.akida_class.__name__}: {exc}") from exc
+        layer = add_layer(model, block, arguments)
         weights = akida_weights(qblock, layer)
         weights_pw = qblock.weights_pw if isinstance(layer, SeparableConvolutional) else None
         threshold, act_step = neuron_variables(qblock, sigma, offset, weights, input_conv)

@@ -210,31 +210,6 @@ def _relu_config(name, max_value):
     return {"name": name, "max_value": max_value, "negative_slope": 0.0, "threshold": 0.0}
 
 
-#: Class-name marks of quantizeml's quantized layers (its other classes are float layers).
-QUANTIZEML_QUANTIZED_PREFIX = "Quantized"
-QUANTIZEML_QUANTIZED_SUFFIXES = ("Quantizer", "Dequantizer", "Observer", "Recorder")
-
-
-def _is_quantizeml_quantized(layer):
-    """Whether ``layer`` is one of quantizeml's quantized layers (not one of its float layer classes)."""
-    name = type(layer).__name__
-    return name.startswith(QUANTIZEML_QUANTIZED_PREFIX) or name.endswith(QUANTIZEML_QUANTIZED_SUFFIXES)
-
-
-def _refuse_current_flow(layer):
-    """Refuse a layer of the vendor's current quantization flow (quantizeml), read by class module.
-
-    A float layer class of quantizeml (e.g. ``DepthwiseConv2DTranspose``) is
-    no sign of quantization: it goes on to the block rules, which name it.
-    """
-    module = type(layer).__module__
-    if module.split(".")[0] == "quantizeml" and _is_quantizeml_quantized(layer):
-        raise ConversionError(
-            f"Keras layer '{layer.name}' ({type(layer).__name__}, from {module}) belongs to a model quantized by "
-            f"quantizeml (the vendor's current flow), which akida_sim.convert does not read: convert the float "
-            f"model itself, or a model quantized by cnn2snn.quantize (the legacy flow)")
-
-
 def _output_shape(layer, step, shape):
     """The per-sample output shape of ``step`` (the layer) on a zero input of ``shape``."""
     try:
@@ -258,7 +233,6 @@ def read_keras_model(model):
     shape = input_shape
     for layer in _chain_layers(model):
         kind = type(layer).__name__
-        _refuse_current_flow(layer)
         config = layer.get_config()
         weights = tuple(np.asarray(w) for w in layer.get_weights())
         activation = config.get("activation")  # a name, or a dict for a lambda or custom function

@@ -299,18 +299,6 @@ def test_public_architectures_convert_to_the_vendors_integers(name, bits):
                                              act_bits=activations, input_weights_bits=input_weights), theirs, inputs)
 
 
-def test_a_model_quantized_by_quantizeml_is_refused_by_name():
-    quantizeml_models = pytest.importorskip("quantizeml.models")
-    model = _zoo_model("gxnor_mnist")
-    samples = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1)).astype(np.float32)
-    with cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1):
-        qmodel = quantizeml_models.quantize(model, qparams=quantizeml_models.QuantizationParams(
-            input_weight_bits=8, weight_bits=4, activation_bits=4, per_tensor_activations=True),
-            samples=samples, num_samples=4, batch_size=4)
-    with pytest.raises(ValueError, match="quantized by quantizeml"):
-        akida_sim.convert(qmodel)
-
-
 @pytest.mark.parametrize("scale, offset", [(np.float32(1 / 255), 0.0), (np.float32(1 / 127.5), np.float32(-1)),
                                            (np.array(1 / 127.5), -1.0)])
 def test_rescaling_with_numpy_arguments_matches_the_vendor(scale, offset):
