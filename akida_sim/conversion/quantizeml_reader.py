@@ -84,13 +84,26 @@ ACT_BITS = (1, 2, 4)
 REQUANTIZE = "quantize the float model again under cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1)"
 
 
-def is_quantizeml_model(model):
-    """Whether any layer of the Keras model ``model`` (nested models expanded) is a quantizeml class.
+#: Class-name marks of quantizeml's quantized layers (its other classes, e.g.
+#: ``DepthwiseConv2DTranspose``, are float layers that the block rules name).
+QUANTIZED_PREFIX = "Quantized"
+QUANTIZED_SUFFIXES = ("Quantizer", "Dequantizer", "Observer", "Recorder")
 
-    Read by class module; raises as ``read_keras_model`` for what is no Keras model or no chain.
+
+def _is_quantized_class(layer):
+    """Whether ``layer`` is one of quantizeml's quantized layer classes (read by class module and name)."""
+    name = type(layer).__name__
+    return type(layer).__module__.split(".")[0] == PACKAGE and (
+        name.startswith(QUANTIZED_PREFIX) or name.endswith(QUANTIZED_SUFFIXES))
+
+
+def is_quantizeml_model(model):
+    """Whether any layer of the Keras model ``model`` (nested models expanded) is a quantized quantizeml class.
+
+    Raises as ``read_keras_model`` for what is no Keras model or no chain.
     """
     _keras_flavour(model)
-    return any(type(layer).__module__.split(".")[0] == PACKAGE for layer in _chain_layers(model))
+    return any(_is_quantized_class(layer) for layer in _chain_layers(model))
 
 
 def _refuse(layer, rule):
