@@ -39,10 +39,10 @@ def run(x, weights, form):
     return time.perf_counter() - t0
 
 
-def run_fc(x, weights, weights_t, form):
+def run_fc(x, weights, form):
     out = np.empty((x.shape[0], weights.shape[1]), np.int32)
     t0 = time.perf_counter()
-    dense.dense_potentials(x, weights, weights_t, out, form)
+    dense.dense_potentials(x, weights, out, form)
     return time.perf_counter() - t0
 
 
@@ -86,8 +86,7 @@ def main():
         print(f"    event form faster up to density {last:.2f}; event_crossover({c}) = {conv.event_crossover(c):.2f}")
     for depth, units in FC_SHAPES:
         weights = rng.integers(-7, 8, size=(depth, units)).astype(np.int32)
-        weights_t = np.ascontiguousarray(weights.T)
-        rows, last = crossover(lambda x, form: run_fc(x, weights, weights_t, form),
+        rows, last = crossover(lambda x, form: run_fc(x, weights, form),
                                lambda d: sparse((128, depth), d), args.repeats)
         print(f"fully connected {depth} -> {units}, batch 128: density  event ms  dense ms")
         for density, event, dense_s in rows:

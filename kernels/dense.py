@@ -4,8 +4,10 @@ Two exact forms, chosen from the input density and the number of units:
 
 * event form: each non-zero input adds its weight row to the accumulators
   of all units (zeros cost nothing; the add runs over contiguous units);
-* dense form: every unit is a register-tiled dot product over the inputs
-  of four samples at a time (``patch_dot``), zeros included.
+* dense form: the integer GEMM of the process's path (``kernels.gemm``,
+  the samples as the pixels of a 1x1 convolution), or on the "reference"
+  path every unit a register-tiled dot product over the inputs of four
+  samples at a time (``patch_dot``), zeros included.
 
 Measured (``benchmarks/bench_crossover.py``, batch 128): with tens of units
 the dense form wins at any density (the event form's add over ten units is
@@ -17,7 +19,8 @@ import numpy as np
 from numba import prange
 
 from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
-from .convolution import patch_dot
+from .convolution import dense_packing, patch_dot
+from .gemm import conv2d_gemm
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
 
 #: The event form needs at least this many units to pay ...
@@ -69,14 +72,15 @@ def _dense_rows_dots_par(x, weights_t, out, n_tasks, chunks):
         _dense_rows_dots(x, weights_t, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
-def dense_potentials(x, weights, weights_t, out, form=None):
+def dense_potentials(x, weights, out, form=None, packed=None):
     """``out[n, u] = clip(wrap32(sum_d x[n, d] * weights[d, u]), -2**19, 2**19-1)``.
 
     x: (N, D) uint8 activations, C-contiguous.
-    weights: (D, U) int32, C-contiguous; weights_t: the same transposed,
-    (U, D) C-contiguous (the event form reads the first, the dense form the
-    second). out: (N, U) int32, written.
+    weights: (D, U) int32, C-contiguous (read by the event form).
+    out: (N, U) int32, C-contiguous, written.
     form: "event", "dense", or None to choose from the density and units.
+    packed: the dense form's weights, ``fully_connected_packing(weights)``;
+    None packs them on each dense call.
     """
     units = weights.shape[1]
     events = np.count_nonzero(x)
@@ -86,6 +90,19 @@ def dense_potentials(x, weights, weights_t, out, form=None):
         parallel_for(_dense_rows_events, _dense_rows_events_par, x.shape[0], EVENT_MAC_COST * events * units,
                      x, weights, out)
     elif form == "dense":
-        parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], x.size * units, x, weights_t, out)
+        if packed is None:
+            packed = fully_connected_packing(weights)
+        if packed.path == "reference":
+            parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], x.size * units, x, packed.data, out)
+        else:
+            one = np.ones(2, np.int64)
+            conv2d_gemm(x.reshape(x.shape[0], 1, 1, x.shape[1]), packed, 1, 1, one, one - 1, 0,
+                        out.reshape(out.shape[0], 1, 1, units))
+            np.clip(out, POTENTIAL_MIN, POTENTIAL_MAX, out=out)
     else:
         raise ValueError(f"dense_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")
+
+
+def fully_connected_packing(weights, path=None):
+    """(D, U) weights packed for the dense form of ``path`` (default: the process's)."""
+    return dense_packing(weights, path, depth_multiple=1)

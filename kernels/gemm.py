@@ -1,0 +1,303 @@
+"""Dense integer GEMM through the CPU's dot-product instructions.
+
+``C[m, f] = wrap32(sum_k A[m, k] * B[k, f])`` for the dense forms of the
+convolution and fully connected kernels: A holds im2col patches (uint8, or
+int16 for ``avx2``), B the layer's weights packed once (``pack_weights``).
+
+Paths (``kernels.isa``), each one instruction in the inner loop:
+
+* ``avx512vnni``: ``vpdpbusd`` zmm, ``acc += sum of 4 uint8 x int8``,
+  16 lanes, a tile of 8 pixels x 32 filters (16 accumulators);
+* ``avxvnni``: ``vpdpbusd`` ymm, 8 lanes, 6 pixels x 16 filters;
+* ``avx2``: ``vpmaddwd`` ymm then ``vpaddd``, ``acc += sum of 2 int16 x
+  int16``, 6 pixels x 16 filters (12 accumulators of the 16 registers).
+
+uint8 activations and int8 weights fit either operand exactly (``vpmaddubsw``,
+which saturates its int16 pair sums above 32767, is not used). A 32-bit
+word of A holds one group of ``group`` consecutive k (4 bytes or 2 int16);
+the micro-kernel broadcasts it to every lane and multiplies it with the
+weights of ``group`` k for ``lanes`` filters. Packed weights are
+(tiles, groups, width) int32 words: tile t, group g, filter t*width + f holds
+B[g*group + e, t*width + f] in its byte (or int16) e, zeros past K and F.
+Every step adds into int32 lanes with wraparound (the non-saturating
+``vpdpbusd``; ``vpaddd``), so the result equals the int32 wrap of the exact
+sum, as the chip's accumulator.
+
+The micro-kernel is LLVM IR built here (``emit_tile``) and called through a
+Numba ``@intrinsic``; it is compiled only for the path in use, so a CPU never
+sees an instruction it lacks. ``model_tile`` is the same micro-kernel in
+plain Python over the same packed operands, modelling each instruction's
+lanes and wraps: with ``NUMBA_DISABLE_JIT=1``, or ``model=True``, the
+drivers run it instead, so the packing and tiling are tested on every CPU.
+The drivers are closures over their path's micro-kernel and so are compiled
+once per process, not cached on disk (a disk cache keys a function by its
+name and source, not by the values it closes over).
+"""
+from collections import namedtuple
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from .config import parallel_for
+from .im2col import gather_patches
+
+#: One path's micro-kernel: lanes (int32 per vector), elem (bytes of one
+#: operand of A), pixels x vectors accumulators, the LLVM intrinsic.
+Spec = namedtuple("Spec", "lanes elem pixels vectors intrinsic")
+
+SPECS = {
+    "avx512vnni": Spec(16, 1, 8, 2, "llvm.x86.avx512.vpdpbusd.512"),
+    "avxvnni": Spec(8, 1, 6, 2, "llvm.x86.avx512.vpdpbusd.256"),
+    "avx2": Spec(8, 2, 6, 2, "llvm.x86.avx2.pmadd.wd"),
+}
+
+#: Output pixels gathered per block: whole output rows up to about this many.
+BLOCK_PIXELS = 96
+
+#: Weights of one layer packed for one path: ``data`` (tiles, groups, width)
+#: int32, ``depth`` K and ``filters`` F of the unpacked (K, F) matrix.
+PackedWeights = namedtuple("PackedWeights", "path data depth filters")
+
+
+def group(spec):
+    """Consecutive k in one 32-bit word of A (4 bytes or 2 int16)."""
+    return 4 // spec.elem
+
+
+def width(spec):
+    """Filters per tile: ``lanes * vectors``."""
+    return spec.lanes * spec.vectors
+
+
+def a_dtype(spec):
+    """dtype of A (the patches): uint8 for vpdpbusd, int16 for vpmaddwd."""
+    return np.uint8 if spec.elem == 1 else np.int16
+
+
+def pack_weights(weights, path):
+    """Pack (K, F) integer weights in -128..127 for ``path`` (a key of ``SPECS``)."""
+    spec = SPECS[path]
+    weights = np.asarray(weights)
+    if weights.ndim != 2 or weights.size and (weights.min() < -128 or weights.max() > 127):
+        raise ValueError("pack_weights: expected a (K, F) matrix of values in -128..127")
+    depth, filters = weights.shape
+    g, w = group(spec), width(spec)
+    groups = max(1, -(-depth // g))
+    tiles = max(1, -(-filters // w))
+    padded = np.zeros((groups * g, tiles * w), np.int8 if spec.elem == 1 else np.int16)
+    padded[:depth, :filters] = weights
+    # [g*group + e, t*width + f] -> [t, g, f, e], then e packed into one word.
+    data = padded.reshape(groups, g, tiles, w).transpose(2, 0, 3, 1)
+    return PackedWeights(path, np.ascontiguousarray(data).view(np.int32)[..., 0], depth, filters)
+
+
+# ----------------------------------------------------------------------------- the micro-kernel, LLVM IR
+_I32 = ir.IntType(32)
+_I64 = ir.IntType(64)
+_I8P = ir.IntType(8).as_pointer()
+
+
+def _i64(value):
+    return ir.Constant(_I64, value)
+
+
+def _multiply_add(builder, spec, acc, a, b):
+    """``acc`` plus the dot products of ``a`` and ``b`` per 32-bit lane, in IR."""
+    vec = acc.type
+    if spec.elem == 1:
+        fn = builder.module.declare_intrinsic(spec.intrinsic, fnty=ir.FunctionType(vec, [vec, vec, vec]))
+        return builder.call(fn, [acc, a, b])
+    half = ir.VectorType(ir.IntType(16), 2 * spec.lanes)
+    fn = builder.module.declare_intrinsic(spec.intrinsic, fnty=ir.FunctionType(vec, [half, half]))
+    return builder.add(acc, builder.call(fn, [builder.bitcast(a, half), builder.bitcast(b, half)]))
+
+
+def emit_tile(builder, spec, a_base, a_stride, b_base, groups, c_base, c_stride):
+    """Emit ``C[p, f] = sum_g A[p, g] . B[g, f]`` for one tile at the builder's position.
+
+    a_base: i8* to the tile's first row of A; a_stride: i64 bytes between
+    rows; b_base: i8* to the tile's packed weights (groups x width words);
+    groups: i64 >= 0; c_base: i8* to C[first row, first filter]; c_stride:
+    i64 bytes between rows of C. The ``pixels * vectors`` accumulators stay
+    in registers across the loop over groups.
+    """
+    vec = ir.VectorType(_I32, spec.lanes)
+    zero = ir.Constant(vec, None)
+    undef = ir.Constant(vec, ir.Undefined)
+    splat = ir.Constant(ir.VectorType(_I32, spec.lanes), [0] * spec.lanes)
+    rows = [builder.gep(a_base, [builder.mul(_i64(p), a_stride)]) for p in range(spec.pixels)]
+    entry = builder.block
+    loop = builder.append_basic_block("tile.loop")
+    done = builder.append_basic_block("tile.done")
+    builder.cbranch(builder.icmp_signed(">", groups, _i64(0)), loop, done)
+
+    builder.position_at_end(loop)
+    g = builder.phi(_I64)
+    accs = [builder.phi(vec) for _ in range(spec.pixels * spec.vectors)]
+    b_group = builder.gep(b_base, [builder.mul(g, _i64(4 * width(spec)))])
+    bs = [builder.load(builder.bitcast(builder.gep(b_group, [_i64(4 * spec.lanes * t)]), vec.as_pointer()), align=4)
+          for t in range(spec.vectors)]
+    a_offset = builder.mul(g, _i64(4))
+    sums = []
+    for p, row in enumerate(rows):
+        word = builder.load(builder.bitcast(builder.gep(row, [a_offset]), _I32.as_pointer()), align=spec.elem)
+        a = builder.shuffle_vector(builder.insert_element(undef, word, ir.Constant(_I32, 0)), undef, splat)
+        sums += [_multiply_add(builder, spec, accs[p * spec.vectors + t], a, bs[t]) for t in range(spec.vectors)]
+    g_next = builder.add(g, _i64(1))
+    loop_end = builder.block
+    builder.cbranch(builder.icmp_signed("<", g_next, groups), loop, done)
+    g.add_incoming(_i64(0), entry)
+    g.add_incoming(g_next, loop_end)
+    for acc, new in zip(accs, sums):
+        acc.add_incoming(zero, entry)
+        acc.add_incoming(new, loop_end)
+
+    builder.position_at_end(done)
+    finals = []
+    for new in sums:
+        finals.append(builder.phi(vec))
+        finals[-1].add_incoming(zero, entry)
+        finals[-1].add_incoming(new, loop_end)
+    for p in range(spec.pixels):
+        c_row = builder.gep(c_base, [builder.mul(_i64(p), c_stride)])
+        for t in range(spec.vectors):
+            ptr = builder.bitcast(builder.gep(c_row, [_i64(4 * spec.lanes * t)]), vec.as_pointer())
+            builder.store(finals[p * spec.vectors + t], ptr, align=4)
+
+
+def tile_intrinsic(spec):
+    """A Numba intrinsic ``tile(a, a_row, b, b_tile, groups, c, c_row, c_col)`` running ``emit_tile``.
+
+    a: (M, >= groups*group) A, rows a_row .. a_row+pixels-1 read; b: packed
+    weights (tiles, >= groups, width) int32, tile b_tile read; c: (M', F')
+    int32, rows c_row .. c_row+pixels-1 and columns c_col .. c_col+width-1
+    written. All C-contiguous; no bounds are checked (the drivers size them).
+    """
+    @intrinsic
+    def tile(typingctx, a, a_row, b, b_tile, groups, c, c_row, c_col):
+        sig = types.void(a, a_row, b, b_tile, groups, c, c_row, c_col)
+
+        def codegen(context, builder, signature, args):
+            def index(i):
+                return context.cast(builder, args[i], signature.args[i], types.intp)
+
+            arr_a, arr_b, arr_c = (context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 2, 5))
+            a_stride = builder.extract_value(arr_a.strides, 0)
+            b_stride = builder.extract_value(arr_b.strides, 0)
+            c_stride = builder.extract_value(arr_c.strides, 0)
+            a_base = builder.gep(builder.bitcast(arr_a.data, _I8P), [builder.mul(index(1), a_stride)])
+            b_base = builder.gep(builder.bitcast(arr_b.data, _I8P), [builder.mul(index(3), b_stride)])
+            c_offset = builder.add(builder.mul(index(6), c_stride), builder.mul(index(7), _i64(4)))
+            c_base = builder.gep(builder.bitcast(arr_c.data, _I8P), [c_offset])
+            emit_tile(builder, spec, a_base, a_stride, b_base, index(4), c_base, c_stride)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return tile
+
+
+# ----------------------------------------------------------------------------- the same, modelled in Python
+def model_tile(spec):
+    """``tile`` of ``tile_intrinsic(spec)`` in plain Python, one instruction's semantics at a time.
+
+    vpdpbusd: each lane adds the exact sum of its four uint8 x int8 products
+    to the accumulator, wrapping modulo 2**32 (no saturation). vpmaddwd:
+    each lane's pair of int16 x int16 products is summed and wrapped to
+    int32 (only -32768 * -32768 twice wraps), then vpaddd adds it with
+    wraparound.
+    """
+    pixels, tile_width, per_word = spec.pixels, width(spec), group(spec)
+    bits = 8 * spec.elem
+    mask = (1 << bits) - 1
+    sign = 1 << (bits - 1)
+
+    def tile(a, a_row, b, b_tile, groups, c, c_row, c_col):
+        for p in range(pixels):
+            for f in range(tile_width):
+                acc = np.int64(0)
+                for g in range(groups):
+                    word = np.int64(b[b_tile, g, f])
+                    total = np.int64(0)
+                    for e in range(per_word):
+                        w = (word >> (bits * e)) & mask
+                        if w >= sign:
+                            w -= 2 * sign
+                        total += np.int64(a[a_row + p, g * per_word + e]) * w
+                    total = ((total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
+                    acc = ((acc + total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
+                c[c_row + p, c_col + f] = acc
+
+    return tile
+
+
+# ----------------------------------------------------------------------------- drivers
+def _conv_driver(spec, tile):
+    """The serial and parallel convolution drivers of one path around ``tile``."""
+    pixels, per_word, dtype = spec.pixels, group(spec), a_dtype(spec)
+
+    def conv_rows(x, packed, kx, ky, stride, pad_before, pad_value, out, lo, hi):
+        """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``conv2d_gemm``."""
+        tiles, groups, tile_width = packed.shape
+        out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
+        flat = out.reshape(out.shape[0] * out_h * out_w, filters)
+        block = max(1, BLOCK_PIXELS // out_w)
+        rows = -(-(block * out_w) // pixels) * pixels
+        # Columns past KX*KY*C stay zero; rows past a block's pixels are
+        # computed and dropped.
+        patch = np.zeros((rows, groups * per_word), dtype)
+        acc = np.empty((rows, tiles * tile_width), np.int32)
+        for first in range(lo, hi, block):
+            last = min(first + block, hi)
+            gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first, last, patch)
+            count = (last - first) * out_w
+            for t in range(tiles):
+                for r in range(0, count, pixels):
+                    tile(patch, r, packed, t, groups, acc, r, t * tile_width)
+            base = first * out_w
+            for r in range(count):
+                for f in range(filters):
+                    flat[base + r, f] = acc[r, f]
+
+    def conv_rows_par(x, packed, kx, ky, stride, pad_before, pad_value, out, n_tasks, chunks):
+        """``conv_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+        for k in prange(chunks):
+            serial(x, packed, kx, ky, stride, pad_before, pad_value, out,
+                   n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+    serial = njit(nogil=True)(conv_rows)
+    return serial, njit(nogil=True, parallel=True)(conv_rows_par)
+
+
+_DRIVERS = {}
+
+
+def drivers(path, model=False):
+    """(serial, parallel) convolution drivers of ``path``, built on first use.
+
+    model: run ``model_tile`` instead of the instruction (always so with
+    ``NUMBA_DISABLE_JIT=1``, where no intrinsic can run).
+    """
+    model = bool(model or numba.config.DISABLE_JIT)
+    key = (path, model)
+    if key not in _DRIVERS:
+        spec = SPECS[path]
+        tile = njit(nogil=True)(model_tile(spec)) if model else tile_intrinsic(spec)
+        _DRIVERS[key] = _conv_driver(spec, tile)
+    return _DRIVERS[key]
+
+
+def conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out, model=False):
+    """Cross-correlate ``x`` with packed weights into ``out`` (the GEMM dense form).
+
+    x: (N, H, W, C) uint8, C-contiguous. packed: ``pack_weights`` of the
+    (KX*KY*C, F) weights flattened in (u, v, c) order. stride, pad_before:
+    (2,) int64. pad_value: 0..255. out: (N, OH, OW, F) int32, C-contiguous,
+    written with the int32 wrap of each sum. model: see ``drivers``.
+    """
+    serial, parallel = drivers(packed.path, model)
+    parallel_for(serial, parallel, out.shape[0] * out.shape[1], out.size * packed.depth,
+                 x, packed.data, kx, ky, stride, pad_before, int(pad_value), out)

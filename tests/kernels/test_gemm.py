@@ -1,0 +1,209 @@
+"""The integer GEMM paths (kernels/gemm.py, kernels/isa.py) against tests/naive.py.
+
+Every path runs here through ``model_tile`` (a Python model of its
+instruction over the same packed operands and tiling), on every machine;
+the paths this CPU supports also run natively; and each path's
+micro-kernel is compiled (not run) for a CPU that has its instruction, and
+its listing checked.
+"""
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from llvmlite import ir
+import llvmlite.binding as llvm
+
+from kernels import gemm, isa
+from kernels.convolution import conv2d_potentials, dense_packing
+from kernels.dense import dense_potentials, fully_connected_packing
+from tests import naive
+from tests.kernels.test_conv_kernels import conv_cases, run_conv
+
+EXAMPLES = settings().max_examples
+GEMM_PATHS = sorted(gemm.SPECS)
+NATIVE = isa.supported_paths(isa.target_features()) if not numba.config.DISABLE_JIT else ()
+
+
+def native(path):
+    """Skip unless this CPU (and a JIT) runs ``path``."""
+    if path not in NATIVE:
+        pytest.skip(f"this CPU or configuration does not run {path}")
+
+
+def conv_gemm(x, weights, stride, same, pad_value, path, model):
+    kx, ky, c, f = weights.shape
+    pads = [naive.tf_pads(x.shape[1], kx, stride[0], same)[0], naive.tf_pads(x.shape[2], ky, stride[1], same)[0]]
+    out = np.empty((x.shape[0], naive.out_size(x.shape[1], kx, stride[0], same),
+                    naive.out_size(x.shape[2], ky, stride[1], same), f), np.int32)
+    packed = gemm.pack_weights(weights.reshape(kx * ky * c, f), path)
+    gemm.conv2d_gemm(np.ascontiguousarray(x), packed, kx, ky, np.array(stride, np.int64),
+                     np.array(pads, np.int64), pad_value, out, model)
+    return out
+
+
+# ----------------------------------------------------------------------------- dispatch
+AVX2 = {"avx", "avx2", "fma"}
+AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512vl", "avx512vnni"}
+
+
+@pytest.mark.parametrize("features, paths", [
+    (set(), ("reference",)),
+    (AVX2, ("avx2", "reference")),
+    (AVX2 | {"avxvnni"}, ("avxvnni", "avx2", "reference")),
+    (AVX512, ("avx512vnni", "avxvnni", "avx2", "reference")),
+    (AVX512 - {"avx512vl"}, ("avx512vnni", "avx2", "reference")),
+])
+def test_supported_paths_follow_the_features(features, paths):
+    assert isa.supported_paths(features) == paths
+    assert isa.choose_path("", features) == paths[0]
+    assert isa.choose_path(None, features, jit=False) == "reference"
+    for path in paths:
+        assert isa.choose_path(path, features) == path
+
+
+def test_a_forced_path_the_cpu_lacks_is_refused():
+    with pytest.raises(isa.UnsupportedPathError, match="avx512vnni"):
+        isa.choose_path("avx512vnni", AVX2)
+    with pytest.raises(ValueError, match="AKIDA_SIM_KERNELS"):
+        isa.choose_path("sse2", AVX512)
+
+
+def test_the_process_path_is_supported_and_decided_once():
+    path = isa.selected_path()
+    assert path in isa.supported_paths(isa.target_features())
+    assert isa.selected_path() is path
+
+
+# ----------------------------------------------------------------------------- packing
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@settings(max_examples=max(EXAMPLES // 2, 5))
+@given(depth=st.integers(1, 40), filters=st.integers(1, 40), seed=st.integers(0, 2 ** 32 - 1))
+def test_packing_puts_each_weight_in_its_lane(path, depth, filters, seed):
+    spec = gemm.SPECS[path]
+    w = np.random.default_rng(seed).integers(-128, 128, size=(depth, filters))
+    packed = gemm.pack_weights(w, path)
+    tiles, groups, tile_width = packed.data.shape
+    assert tile_width == spec.lanes * spec.vectors and groups * gemm.group(spec) >= depth
+    lanes = packed.data.view(gemm.a_dtype(spec) if spec.elem == 2 else np.int8).reshape(
+        tiles, groups, tile_width, gemm.group(spec))
+    unpacked = lanes.transpose(1, 3, 0, 2).reshape(groups * gemm.group(spec), tiles * tile_width)
+    np.testing.assert_array_equal(unpacked[:depth, :filters], w)
+    assert not unpacked[depth:].any() and not unpacked[:, filters:].any()
+
+
+def test_packing_refuses_weights_beyond_int8():
+    with pytest.raises(ValueError, match="-128..127"):
+        gemm.pack_weights(np.array([[128]]), "avx2")
+
+
+# ----------------------------------------------------------------------------- every path, modelled and native
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@settings(max_examples=max(EXAMPLES // 2, 5))
+@given(case=conv_cases(max_c=9, max_f=20))
+def test_model_of_each_path_matches_naive(path, case):
+    x, weights, stride, same, pad_value = case
+    expected = naive.wrap32(naive.correlate(x, weights, stride, same, pad_value))
+    np.testing.assert_array_equal(conv_gemm(x, weights, stride, same, pad_value, path, True), expected)
+
+
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@settings(max_examples=EXAMPLES)
+@given(case=conv_cases(max_c=40, max_f=70))
+def test_native_path_matches_naive(path, case):
+    native(path)
+    x, weights, stride, same, pad_value = case
+    expected = naive.wrap32(naive.correlate(x, weights, stride, same, pad_value))
+    np.testing.assert_array_equal(conv_gemm(x, weights, stride, same, pad_value, path, False), expected)
+
+
+def wrapping_case():
+    """One fully connected layer whose sums pass +-2**31 (255 x +-128 over 70,000 inputs)."""
+    rng = np.random.default_rng(5)
+    x = np.full((7, 70_000), 255, np.uint8)
+    x[3] = rng.integers(0, 256, 70_000)
+    w = np.empty((70_000, 3), np.int32)
+    w[:, 0], w[:, 1], w[:, 2] = 127, -128, rng.integers(-128, 128, 70_000)
+    return x, w, naive.wrap32(x.astype(np.int64) @ w.astype(np.int64))
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="70,000-deep sums in the Python model take minutes")
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@pytest.mark.parametrize("model", [True, False], ids=["model", "native"])
+def test_sums_wrap_at_int32_on_each_path(path, model):
+    if not model:
+        native(path)
+    x, w, expected = wrapping_case()
+    assert np.abs(x.astype(np.int64) @ w.astype(np.int64)).max() > 2 ** 31
+    out = np.empty(expected.shape, np.int32)
+    packed = gemm.pack_weights(w, path)
+    one = np.ones(2, np.int64)
+    gemm.conv2d_gemm(x.reshape(7, 1, 1, -1), packed, 1, 1, one, one - 1, 0, out.reshape(7, 1, 1, 3), model)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("path", isa.PATHS)
+@settings(max_examples=max(EXAMPLES // 4, 5))
+@given(case=conv_cases(max_c=8, max_f=9))
+def test_conv2d_dense_form_on_each_path(path, case):
+    """conv2d_potentials with weights packed for each path (natively where supported)."""
+    if path != "reference":
+        native(path)
+    x, weights, stride, same, pad_value = case
+    kx, ky, c, f = weights.shape
+    packed = dense_packing(weights.reshape(-1, f).astype(np.int32), path)
+    pads = [naive.tf_pads(x.shape[1], kx, stride[0], same)[0], naive.tf_pads(x.shape[2], ky, stride[1], same)[0]]
+    out = np.empty_like(run_conv(x, weights, stride, same, pad_value, "event"))
+    conv2d_potentials(x, np.ascontiguousarray(weights.astype(np.int32)), np.array(stride, np.int64),
+                      np.array(pads, np.int64), pad_value, out, "dense", packed)
+    np.testing.assert_array_equal(out, naive.wrap32(naive.correlate(x, weights, stride, same, pad_value)))
+
+
+@pytest.mark.parametrize("path", isa.PATHS)
+@settings(max_examples=max(EXAMPLES // 4, 5))
+@given(n=st.integers(1, 20), depth=st.integers(1, 300), units=st.integers(1, 40), seed=st.integers(0, 2 ** 32 - 1))
+def test_fully_connected_dense_form_on_each_path(path, n, depth, units, seed):
+    """The 20-bit saturation after the GEMM, with sums beyond it in both directions."""
+    if path != "reference":
+        native(path)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, size=(n, depth), dtype=np.uint8)
+    w = rng.integers(-128, 128, size=(depth, units)).astype(np.int32)
+    out = np.empty((n, units), np.int32)
+    dense_potentials(x, w, out, "dense", fully_connected_packing(w, path))
+    np.testing.assert_array_equal(out, naive.sat20(naive.wrap32(x.astype(np.int64) @ w.astype(np.int64))))
+
+
+# ----------------------------------------------------------------------------- compiled for a CPU that has it
+TARGET_CPUS = {"avx512vnni": ("icelake-server", "vpdpbusd", "zmm"),
+               "avxvnni": ("alderlake", "vpdpbusd", "ymm"),
+               "avx2": ("haswell", "vpmaddwd", "ymm")}
+
+
+def tile_listing(path, cpu):
+    """Assembly of a function holding only ``emit_tile`` for ``path``, compiled for ``cpu``."""
+    module = ir.Module(name="tile")
+    i8p, i64 = ir.IntType(8).as_pointer(), ir.IntType(64)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i8p, i64, i8p, i64, i8p, i64]), name="tile")
+    builder = ir.IRBuilder(fn.append_basic_block("entry"))
+    gemm.emit_tile(builder, gemm.SPECS[path], *fn.args)
+    builder.ret_void()
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    parsed = llvm.parse_assembly(str(module))
+    parsed.verify()
+    machine = llvm.Target.from_triple(llvm.get_process_triple()).create_target_machine(cpu=cpu, opt=3)
+    return machine.emit_assembly(parsed)
+
+
+@pytest.mark.skipif(not llvm.get_process_triple().startswith("x86_64"), reason="an x86-64 LLVM target")
+@pytest.mark.parametrize("path", GEMM_PATHS)
+def test_micro_kernel_lowers_to_the_instruction(path):
+    cpu, mnemonic, register = TARGET_CPUS[path]
+    listing = tile_listing(path, cpu)
+    body = [line.split() for line in listing.splitlines() if mnemonic in line]
+    expected = gemm.SPECS[path].pixels * gemm.SPECS[path].vectors
+    assert len(body) >= expected, listing
+    assert all(register in " ".join(words) for words in body)
+    # Nothing else multiplies: no widening to 32-bit lanes before the products.
+    assert "vpmulld" not in listing
