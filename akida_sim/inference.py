@@ -17,7 +17,7 @@ from kernels.activation import step_activation
 from kernels.convolution import conv2d_potentials, dense_packing
 from kernels.dense import dense_potentials, fully_connected_packing
 from kernels.pooling import global_sum_pool, max_pool
-from kernels.separable import separable_potentials
+from kernels.separable import pointwise_packing, separable_potentials
 
 from .enums import LayerType, PoolType
 from .geometry import pad_before, window_output_size
@@ -88,9 +88,10 @@ def separable_conv_potentials(layer, x, cache):
     if "dw" not in cache:
         cache["dw"] = np.ascontiguousarray(layer._variables["weights"][::-1, ::-1, :, 0].astype(np.int32))
         cache["pw"] = np.ascontiguousarray(layer._variables["weights_pw"][0, 0].astype(np.int32))
+        cache["packed"] = pointwise_packing(cache["pw"])
     stride, pads = _conv_geometry(layer, x.shape[1:3])
     out = _conv_output(layer, x)
-    separable_potentials(x, cache["dw"], cache["pw"], stride, pads, out)
+    separable_potentials(x, cache["dw"], cache["pw"], stride, pads, out, cache["packed"])
     return out
 
 

@@ -42,7 +42,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from .config import parallel_for
-from .im2col import gather_patches
+from .im2col import depthwise_block, gather_patches
 
 #: One path's micro-kernel: lanes (int32 per vector), elem (bytes of one
 #: operand of A), pixels x vectors accumulators, the LLVM intrinsic.
@@ -54,12 +54,22 @@ SPECS = {
     "avx2": Spec(8, 2, 6, 2, "llvm.x86.avx2.pmadd.wd"),
 }
 
+#: The micro-kernels over int16 A (the separable layers' signed depthwise
+#: sums): ``vpdpwssd`` (``acc += sum of 2 int16 x int16``, one instruction)
+#: on the VNNI paths, ``vpmaddwd`` then ``vpaddd`` on AVX2.
+WIDE_SPECS = {
+    "avx512vnni": Spec(16, 2, 8, 2, "llvm.x86.avx512.vpdpwssd.512"),
+    "avxvnni": Spec(8, 2, 6, 2, "llvm.x86.avx512.vpdpwssd.256"),
+    "avx2": SPECS["avx2"],
+}
+
 #: Output pixels gathered per block: whole output rows up to about this many.
 BLOCK_PIXELS = 96
 
 #: Weights of one layer packed for one path: ``data`` (tiles, groups, width)
-#: int32, ``depth`` K and ``filters`` F of the unpacked (K, F) matrix.
-PackedWeights = namedtuple("PackedWeights", "path data depth filters")
+#: int32, ``depth`` K and ``filters`` F of the unpacked (K, F) matrix,
+#: ``wide``: for the int16 micro-kernel of the path (``WIDE_SPECS``).
+PackedWeights = namedtuple("PackedWeights", "path data depth filters wide", defaults=(False,))
 
 
 def group(spec):
@@ -77,9 +87,12 @@ def a_dtype(spec):
     return np.uint8 if spec.elem == 1 else np.int16
 
 
-def pack_weights(weights, path):
-    """Pack (K, F) integer weights in -128..127 for ``path`` (a key of ``SPECS``)."""
-    spec = SPECS[path]
+def pack_weights(weights, path, wide=False):
+    """Pack (K, F) integer weights in -128..127 for ``path`` (a key of ``SPECS``).
+
+    wide: for the path's int16 micro-kernel (``WIDE_SPECS``).
+    """
+    spec = (WIDE_SPECS if wide else SPECS)[path]
     weights = np.asarray(weights)
     if weights.ndim != 2 or weights.size and (weights.min() < -128 or weights.max() > 127):
         raise ValueError("pack_weights: expected a (K, F) matrix of values in -128..127")
@@ -91,7 +104,7 @@ def pack_weights(weights, path):
     padded[:depth, :filters] = weights
     # [g*group + e, t*width + f] -> [t, g, f, e], then e packed into one word.
     data = padded.reshape(groups, g, tiles, w).transpose(2, 0, 3, 1)
-    return PackedWeights(path, np.ascontiguousarray(data).view(np.int32)[..., 0], depth, filters)
+    return PackedWeights(path, np.ascontiguousarray(data).view(np.int32)[..., 0], depth, filters, wide)
 
 
 # ----------------------------------------------------------------------------- the micro-kernel, LLVM IR
@@ -107,7 +120,7 @@ def _i64(value):
 def _multiply_add(builder, spec, acc, a, b):
     """``acc`` plus the dot products of ``a`` and ``b`` per 32-bit lane, in IR."""
     vec = acc.type
-    if spec.elem == 1:
+    if ".vpdp" in spec.intrinsic:  # vpdpbusd, vpdpwssd: the products and the sum in one
         fn = builder.module.declare_intrinsic(spec.intrinsic, fnty=ir.FunctionType(vec, [vec, vec, vec]))
         return builder.call(fn, [acc, a, b])
     half = ir.VectorType(ir.IntType(16), 2 * spec.lanes)
@@ -208,7 +221,7 @@ def model_tile(spec):
     to the accumulator, wrapping modulo 2**32 (no saturation). vpmaddwd:
     each lane's pair of int16 x int16 products is summed and wrapped to
     int32 (only -32768 * -32768 twice wraps), then vpaddd adds it with
-    wraparound.
+    wraparound; vpdpwssd gives the same sum in one instruction.
     """
     pixels, tile_width, per_word = spec.pixels, width(spec), group(spec)
     bits = 8 * spec.elem
@@ -272,21 +285,61 @@ def _conv_driver(spec, tile):
     return serial, njit(nogil=True, parallel=True)(conv_rows_par)
 
 
+def _separable_driver(spec, tile):
+    """The serial and parallel separable drivers of one path around ``tile`` (int16 A)."""
+    pixels, per_word = spec.pixels, group(spec)
+
+    def separable_rows(x, depthwise, packed, stride, pad_before, out, lo, hi):
+        """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``separable_gemm``."""
+        tiles, groups, tile_width = packed.shape
+        channels = x.shape[3]
+        out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
+        flat = out.reshape(out.shape[0] * out_h * out_w, filters)
+        block = max(1, BLOCK_PIXELS // out_w)
+        rows = -(-(block * out_w) // pixels) * pixels
+        # Columns past C stay zero; rows past a block's pixels are computed
+        # and dropped.
+        sums = np.zeros((rows, groups * per_word), np.int16)
+        acc = np.empty((rows, tiles * tile_width), np.int32)
+        for first in range(lo, hi, block):
+            last = min(first + block, hi)
+            count = (last - first) * out_w
+            sums[:count, :channels] = 0
+            depthwise_block(x, depthwise, stride, pad_before, out_h, out_w, first, last, sums)
+            for t in range(tiles):
+                for r in range(0, count, pixels):
+                    tile(sums, r, packed, t, groups, acc, r, t * tile_width)
+            base = first * out_w
+            for r in range(count):
+                for f in range(filters):
+                    flat[base + r, f] = acc[r, f]
+
+    def separable_rows_par(x, depthwise, packed, stride, pad_before, out, n_tasks, chunks):
+        """``separable_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+        for k in prange(chunks):
+            serial(x, depthwise, packed, stride, pad_before, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
+
+    serial = njit(nogil=True)(separable_rows)
+    return serial, njit(nogil=True, parallel=True)(separable_rows_par)
+
+
 _DRIVERS = {}
 
 
-def drivers(path, model=False):
-    """(serial, parallel) convolution drivers of ``path``, built on first use.
+def drivers(path, model=False, wide=False):
+    """(serial, parallel) drivers of ``path``, built on first use.
 
-    model: run ``model_tile`` instead of the instruction (always so with
-    ``NUMBA_DISABLE_JIT=1``, where no intrinsic can run).
+    wide: the separable drivers (int16 A, ``WIDE_SPECS``), else the
+    convolution drivers. model: run ``model_tile`` instead of the
+    instruction (always so with ``NUMBA_DISABLE_JIT=1``, where no intrinsic
+    can run).
     """
     model = bool(model or numba.config.DISABLE_JIT)
-    key = (path, model)
+    key = (path, model, wide)
     if key not in _DRIVERS:
-        spec = SPECS[path]
+        spec = (WIDE_SPECS if wide else SPECS)[path]
         tile = njit(nogil=True)(model_tile(spec)) if model else tile_intrinsic(spec)
-        _DRIVERS[key] = _conv_driver(spec, tile)
+        _DRIVERS[key] = (_separable_driver if wide else _conv_driver)(spec, tile)
     return _DRIVERS[key]
 
 
@@ -298,6 +351,31 @@ def conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out, model=Fal
     (2,) int64. pad_value: 0..255. out: (N, OH, OW, F) int32, C-contiguous,
     written with the int32 wrap of each sum. model: see ``drivers``.
     """
-    serial, parallel = drivers(packed.path, model)
+    serial, parallel = drivers(packed.path, model, wide=False)
     parallel_for(serial, parallel, out.shape[0] * out.shape[1], out.size * packed.depth,
                  x, packed.data, kx, ky, stride, pad_before, int(pad_value), out)
+
+
+#: Largest depthwise sum the int16 operand holds.
+INT16_MAX = 2 ** 15 - 1
+
+
+def depthwise_bound(depthwise, x_max):
+    """Largest |partial depthwise sum| for inputs in 0..x_max: ``x_max * max_c sum_uv |w[u, v, c]|``."""
+    return int(x_max) * int(np.abs(depthwise.astype(np.int64)).sum(axis=(0, 1)).max(initial=0))
+
+
+def separable_gemm(x, depthwise, packed, stride, pad_before, out, model=False):
+    """Depthwise sums of ``x`` as int16, then the pointwise GEMM with packed weights.
+
+    x: (N, H, W, C) uint8, C-contiguous, padded cells 0. depthwise: (KX, KY,
+    C) int32, C-contiguous, with ``depthwise_bound(depthwise, x.max()) <=
+    INT16_MAX`` (the caller checks). packed: ``pack_weights(pointwise, path,
+    wide=True)`` of the (C, F) pointwise weights. stride, pad_before: (2,)
+    int64. out: (N, OH, OW, F) int32, C-contiguous, written with the int32
+    wrap of each sum. model: see ``drivers``.
+    """
+    serial, parallel = drivers(packed.path, model, wide=True)
+    kx, ky = depthwise.shape[0], depthwise.shape[1]
+    work = out.size * packed.depth + out.shape[0] * out.shape[1] * out.shape[2] * kx * ky * x.shape[3]
+    parallel_for(serial, parallel, out.shape[0] * out.shape[1], work, x, depthwise, packed.data, stride, pad_before, out)

@@ -1,4 +1,6 @@
-"""Gathering the input patches of a block of convolution output rows (im2col)."""
+"""The operands of a block of output rows: input patches (im2col) and depthwise sums."""
+import numpy as np
+
 from .config import serial_jit
 
 
@@ -44,3 +46,38 @@ def gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first
                         for c in range(channels):
                             patch[base + j, k + c] = pad_value
                     k += channels
+
+
+@serial_jit
+def depthwise_block(x, depthwise, stride, pad_before, out_h, out_w, first_task, last_task, dw):
+    """Add the depthwise sums of output rows ``first_task <= task < last_task`` into ``dw``.
+
+    x: (N, H, W, C) uint8, padded cells 0. depthwise: (KX, KY, C) int32.
+    dw: (>= (last_task - first_task) * OW, >= C), zero on entry in the rows
+    and channels written: row ``(task - first_task) * OW + j``, column c
+    receives ``sum_{u,v} x[n, i*sx+u-px, j*sy+v-py, c] * depthwise[u, v, c]``.
+    The caller guarantees that every partial sum fits dw's dtype.
+    """
+    height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+    kx, ky = depthwise.shape[0], depthwise.shape[1]
+    sx, sy = stride[0], stride[1]
+    px, py = pad_before[0], pad_before[1]
+    for task in range(first_task, last_task):
+        n = task // out_h
+        i = task % out_h
+        base = (task - first_task) * out_w
+        for j in range(out_w):
+            for u in range(kx):
+                a = i * sx + u - px
+                if a < 0 or a >= height:
+                    continue
+                for v in range(ky):
+                    b = j * sy + v - py
+                    if b < 0 or b >= width:
+                        continue
+                    # Slices first: indices from 0 let the loop vectorize.
+                    sums = dw[base + j, :channels]
+                    inputs = x[n, a, b]
+                    weights = depthwise[u, v]
+                    for c in range(channels):
+                        sums[c] += np.int32(np.int32(inputs[c]) * weights[c])

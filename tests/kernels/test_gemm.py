@@ -17,8 +17,9 @@ import llvmlite.binding as llvm
 from kernels import gemm, isa
 from kernels.convolution import conv2d_potentials, dense_packing
 from kernels.dense import dense_potentials, fully_connected_packing
+from kernels.separable import pointwise_packing, separable_potentials
 from tests import naive
-from tests.kernels.test_conv_kernels import conv_cases, run_conv
+from tests.kernels.test_conv_kernels import conv_cases, run_conv, sep_cases
 
 EXAMPLES = settings().max_examples
 GEMM_PATHS = sorted(gemm.SPECS)
@@ -174,19 +175,95 @@ def test_fully_connected_dense_form_on_each_path(path, n, depth, units, seed):
     np.testing.assert_array_equal(out, naive.sat20(naive.wrap32(x.astype(np.int64) @ w.astype(np.int64))))
 
 
+# ----------------------------------------------------------------------------- separable layers (int16 A)
+@st.composite
+def int16_sep_cases(draw):
+    """A separable case whose depthwise weights are shifted right until its sums fit int16."""
+    x, wd, wpw, stride, same = draw(sep_cases())
+    while gemm.depthwise_bound(wd[..., 0], x.max(initial=0)) > gemm.INT16_MAX:
+        wd = wd >> 1
+    return x, wd, wpw, stride, same
+
+
+def sep_gemm(x, wd, wpw, stride, same, path, model):
+    kx, ky = wd.shape[:2]
+    pads = [naive.tf_pads(x.shape[1], kx, stride[0], same)[0], naive.tf_pads(x.shape[2], ky, stride[1], same)[0]]
+    out = np.empty((x.shape[0], naive.out_size(x.shape[1], kx, stride[0], same),
+                    naive.out_size(x.shape[2], ky, stride[1], same), wpw.shape[3]), np.int32)
+    packed = gemm.pack_weights(wpw[0, 0], path, wide=True)
+    gemm.separable_gemm(x, np.ascontiguousarray(wd[::-1, ::-1, :, 0].astype(np.int32)), packed,
+                        np.array(stride, np.int64), np.array(pads, np.int64), out, model)
+    return out
+
+
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@pytest.mark.parametrize("model", [True, False], ids=["model", "native"])
+@settings(max_examples=max(EXAMPLES // 2, 5))
+@given(case=int16_sep_cases())
+def test_separable_gemm_matches_naive(path, model, case):
+    if not model:
+        native(path)
+    np.testing.assert_array_equal(sep_gemm(*case, path, model), naive.separable(*case))
+
+
+@pytest.mark.parametrize("path", isa.PATHS)
+@settings(max_examples=max(EXAMPLES // 4, 5))
+@given(case=sep_cases())
+def test_separable_potentials_on_each_path(path, case):
+    """Through the int16 GEMM where the bound allows, else the reference kernel."""
+    if path != "reference":
+        native(path)
+    x, wd, wpw, stride, same = case
+    kx, ky = wd.shape[:2]
+    pads = [naive.tf_pads(x.shape[1], kx, stride[0], same)[0], naive.tf_pads(x.shape[2], ky, stride[1], same)[0]]
+    expected = naive.separable(x, wd, wpw, stride, same)
+    out = np.empty(expected.shape, np.int32)
+    pw = np.ascontiguousarray(wpw[0, 0].astype(np.int32))
+    separable_potentials(x, np.ascontiguousarray(wd[::-1, ::-1, :, 0].astype(np.int32)), pw,
+                         np.array(stride, np.int64), np.array(pads, np.int64), out, pointwise_packing(pw, path))
+    np.testing.assert_array_equal(out, expected)
+
+
+@settings(max_examples=EXAMPLES)
+@given(case=sep_cases())
+def test_depthwise_bound_bounds_every_partial_sum(case):
+    x, wd, _, _, _ = case
+    bound = gemm.depthwise_bound(wd[..., 0], x.max(initial=0))
+    worst = int(x.max(initial=0)) * np.abs(wd[..., 0].astype(np.int64)).sum(axis=(0, 1))
+    assert bound == worst.max(initial=0)
+
+
+@pytest.mark.parametrize("path", GEMM_PATHS)
+@pytest.mark.parametrize("model", [True, False], ids=["model", "native"])
+def test_pointwise_sums_wrap_at_int32(path, model):
+    """1024 channels of depthwise sums -32640 times pointwise -128 pass 2**31."""
+    if not model:
+        native(path)
+    x = np.full((1, 2, 3, 1024), 255, np.uint8)
+    wd = np.full((1, 1, 1024, 1), -128, np.int8)
+    wpw = np.full((1, 1, 1024, 3), -128, np.int8)
+    wpw[..., 1] = 127
+    np.testing.assert_array_equal(sep_gemm(x, wd, wpw, (1, 1), False, path, model),
+                                  naive.separable(x, wd, wpw, (1, 1), False))
+    assert np.abs(naive.separable(x, wd, wpw, (1, 1), False)).max() < 2 ** 31 < 1024 * 32640 * 128
+
+
 # ----------------------------------------------------------------------------- compiled for a CPU that has it
-TARGET_CPUS = {"avx512vnni": ("icelake-server", "vpdpbusd", "zmm"),
-               "avxvnni": ("alderlake", "vpdpbusd", "ymm"),
-               "avx2": ("haswell", "vpmaddwd", "ymm")}
+#: path: (a CPU with it, the uint8 kernel's instruction, the int16 kernel's
+#: (LLVM lowers vpdpwssd ymm to vpmaddwd + vpaddd for Alder Lake, where the
+#: pair is faster; either is exact), the vector registers).
+TARGET_CPUS = {"avx512vnni": ("icelake-server", ("vpdpbusd",), ("vpdpwssd",), "zmm"),
+               "avxvnni": ("alderlake", ("vpdpbusd",), ("vpdpwssd", "vpmaddwd"), "ymm"),
+               "avx2": ("haswell", ("vpmaddwd",), ("vpmaddwd",), "ymm")}
 
 
-def tile_listing(path, cpu):
-    """Assembly of a function holding only ``emit_tile`` for ``path``, compiled for ``cpu``."""
+def tile_listing(spec, cpu):
+    """Assembly of a function holding only ``emit_tile`` for ``spec``, compiled for ``cpu``."""
     module = ir.Module(name="tile")
     i8p, i64 = ir.IntType(8).as_pointer(), ir.IntType(64)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i8p, i64, i8p, i64, i8p, i64]), name="tile")
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
-    gemm.emit_tile(builder, gemm.SPECS[path], *fn.args)
+    gemm.emit_tile(builder, spec, *fn.args)
     builder.ret_void()
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
@@ -198,11 +275,14 @@ def tile_listing(path, cpu):
 
 @pytest.mark.skipif(not llvm.get_process_triple().startswith("x86_64"), reason="an x86-64 LLVM target")
 @pytest.mark.parametrize("path", GEMM_PATHS)
-def test_micro_kernel_lowers_to_the_instruction(path):
-    cpu, mnemonic, register = TARGET_CPUS[path]
-    listing = tile_listing(path, cpu)
-    body = [line.split() for line in listing.splitlines() if mnemonic in line]
-    expected = gemm.SPECS[path].pixels * gemm.SPECS[path].vectors
+@pytest.mark.parametrize("wide", [False, True], ids=["uint8", "int16"])
+def test_micro_kernel_lowers_to_the_instruction(path, wide):
+    cpu, mnemonics, wide_mnemonics, register = TARGET_CPUS[path]
+    spec = (gemm.WIDE_SPECS if wide else gemm.SPECS)[path]
+    listing = tile_listing(spec, cpu)
+    body = [line.split() for line in listing.splitlines()
+            if any(m in line for m in (wide_mnemonics if wide else mnemonics))]
+    expected = spec.pixels * spec.vectors
     assert len(body) >= expected, listing
     assert all(register in " ".join(words) for words in body)
     # Nothing else multiplies: no widening to 32-bit lanes before the products.
