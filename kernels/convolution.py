@@ -9,23 +9,28 @@ Two exact forms, chosen by the density of the input:
   inputs of the rows it reads are gathered once into (channel, value) event
   lists, and every event adds one contiguous weight row to the accumulators
   of the filters. Zero inputs cost nothing.
-* dense form: each output row gathers its input patches and every filter
-  is a register-tiled dot product (``patch_dot``, shared with the pointwise
-  step of the separable kernel). It does every multiply-accumulate but keeps
-  its sums in registers.
+* dense form: output rows are gathered into input patches (im2col,
+  ``kernels.im2col``) and multiplied with the weights packed once per layer
+  by the integer GEMM of the process's path (``kernels.gemm``,
+  ``kernels.isa``: ``vpdpbusd`` with AVX-512 VNNI or AVX-VNNI, ``vpmaddwd``
+  with AVX2). On the "reference" path (no such CPU feature, or
+  ``AKIDA_SIM_KERNELS=reference``) every filter is instead a register-tiled
+  dot product (``patch_dot``, shared with the pointwise step of the
+  separable kernel). Either does every multiply-accumulate.
 
 The event form wins below a density that grows with the channel count
 (``event_crossover``): with few channels the per-event bookkeeping weighs
 more against the filters each event feeds.
 
-Both wrap their int32 sums modulo 2**32, so they agree bit for bit.
+All wrap their int32 sums modulo 2**32, so they agree bit for bit.
 
-Measured and not used: a float32 GEMM through numpy's OpenBLAS (exact while
-every partial sum stays below 2**24), with or without im2col, ran the
-56x56x64 3x3 convolution at about half the dense form's speed, and
-OpenBLAS's own worker threads slowed the kernels' pool when both ran in
-turn; int16 operands (hoping for 16-bit multiply-adds) and a 4x4 register
-tile were no faster than the int32 4x2 tile below.
+Measured and not used, for the reference dense form: a float32 GEMM
+through numpy's OpenBLAS (exact while every partial sum stays below
+2**24), with or without im2col, ran the 56x56x64 3x3 convolution at about
+half the dense form's speed, and OpenBLAS's own worker threads slowed the
+kernels' pool when both ran in turn; int16 operands (hoping for 16-bit
+multiply-adds) and a 4x4 register tile were no faster than the int32 4x2
+tile below.
 """
 import numpy as np
 from numba import prange
