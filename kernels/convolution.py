@@ -38,7 +38,7 @@ from numba import prange
 from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
 from .gemm import PackedWeights, conv2d_gemm, pack_weights
 from .im2col import gather_patches
-from .isa import selected_path
+from . import isa
 
 #: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
 #: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
@@ -327,7 +327,7 @@ def dense_packing(weights, path=None, depth_multiple=DEPTH_MULTIPLE):
     transpose, the depth padded with zeros to a multiple of
     ``depth_multiple`` (``patch_dot``); another path: ``gemm.pack_weights``.
     """
-    path = path or selected_path()
+    path = path or isa.selected_path()
     if path != "reference":
         return pack_weights(weights, path)
     depth, filters = weights.shape

@@ -11,7 +11,7 @@ from .config import parallel_for, parallel_jit, serial_jit
 from .convolution import BLOCK_PIXELS, patch_dot
 from . import gemm
 from .im2col import depthwise_block
-from .isa import selected_path
+from . import isa
 
 
 @serial_jit
@@ -68,7 +68,7 @@ def separable_potentials(x, depthwise, pointwise, stride, pad_before, out, packe
 def pointwise_packing(pointwise, path=None):
     """(C, F) pointwise weights for ``path`` (default: the process's): the int16
     micro-kernel's packing, or for "reference" the (F, C) int32 transpose."""
-    path = path or selected_path()
+    path = path or isa.selected_path()
     if path == "reference":
         return gemm.PackedWeights(path, np.ascontiguousarray(pointwise.T), *pointwise.shape, True)
     return gemm.pack_weights(pointwise, path, wide=True)

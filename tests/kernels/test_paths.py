@@ -6,6 +6,7 @@ thread pool, and the forward pass streaming the batch in chunks of any size.
 """
 import contextlib
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ import akida_sim.inference as inference
 import kernels.config as config
 import kernels.convolution as convolution
 import kernels.dense as dense
+from kernels import isa
 from akida_sim import zoo
 from akida_sim.enums import PoolType
 from kernels.activation import step_activation
@@ -151,3 +153,16 @@ def test_stream_chunks_bound_the_potentials():
         largest = max(inference._potential_bytes(l) for l in layers)
         chunk = inference.stream_samples(layers)
         assert chunk == 1 or chunk * largest <= inference.STREAM_BYTES
+
+
+@pytest.mark.parametrize("path", isa.PATHS)
+def test_forward_on_each_gemm_path_matches_naive(monkeypatch, path):
+    """Every layer's weights packed for ``path`` (natively where this CPU runs it, else skipped)."""
+    if path not in isa.supported_paths(isa.target_features()) or (path != "reference" and numba.config.DISABLE_JIT):
+        pytest.skip(f"this CPU or configuration does not run {path}")
+    monkeypatch.setattr(isa, "selected_path", lambda: path)
+    monkeypatch.setattr(convolution, "event_crossover", lambda channels: -1.0)
+    rng = np.random.default_rng(4)
+    for model in small_models():
+        x = zoo.random_inputs(model, 7, rng)
+        np.testing.assert_array_equal(model.forward(x), naive.forward(model, x))
