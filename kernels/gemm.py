@@ -248,17 +248,47 @@ def model_tile(spec):
 
 
 # ----------------------------------------------------------------------------- drivers
+@njit(nogil=True, cache=True)
+def block_shape(out_w, pixels):
+    """(output rows per block, rows of A): whole rows up to about ``BLOCK_PIXELS``
+    pixels, the rows of A rounded up to a multiple of ``pixels``."""
+    block = max(1, BLOCK_PIXELS // out_w)
+    return block, -(-(block * out_w) // pixels) * pixels
+
+
+def _multiplier(spec, tile):
+    """``multiply(a, count, packed, acc, out)``: ``out[:count] = (a @ B)[:count, :F]``.
+
+    a: (R, groups*group) A, R a multiple of ``pixels`` >= count; packed:
+    (tiles, groups, width) int32; acc: (R, tiles*width) int32 scratch;
+    out: (>= count, F) int32. Runs ``tile`` over every tile of filters and
+    every ``pixels`` rows of A (rows past count computed and dropped).
+    """
+    pixels = spec.pixels
+
+    def multiply(a, count, packed, acc, out):
+        tiles, groups, tile_width = packed.shape
+        for t in range(tiles):
+            for r in range(0, count, pixels):
+                tile(a, r, packed, t, groups, acc, r, t * tile_width)
+        for r in range(count):
+            for f in range(out.shape[1]):
+                out[r, f] = acc[r, f]
+
+    return njit(nogil=True)(multiply)
+
+
 def _conv_driver(spec, tile):
     """The serial and parallel convolution drivers of one path around ``tile``."""
     pixels, per_word, dtype = spec.pixels, group(spec), a_dtype(spec)
+    multiply = _multiplier(spec, tile)
 
     def conv_rows(x, packed, kx, ky, stride, pad_before, pad_value, out, lo, hi):
         """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``conv2d_gemm``."""
         tiles, groups, tile_width = packed.shape
         out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
         flat = out.reshape(out.shape[0] * out_h * out_w, filters)
-        block = max(1, BLOCK_PIXELS // out_w)
-        rows = -(-(block * out_w) // pixels) * pixels
+        block, rows = block_shape(out_w, pixels)
         # Columns past KX*KY*C stay zero; rows past a block's pixels are
         # computed and dropped.
         patch = np.zeros((rows, groups * per_word), dtype)
@@ -266,14 +296,7 @@ def _conv_driver(spec, tile):
         for first in range(lo, hi, block):
             last = min(first + block, hi)
             gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first, last, patch)
-            count = (last - first) * out_w
-            for t in range(tiles):
-                for r in range(0, count, pixels):
-                    tile(patch, r, packed, t, groups, acc, r, t * tile_width)
-            base = first * out_w
-            for r in range(count):
-                for f in range(filters):
-                    flat[base + r, f] = acc[r, f]
+            multiply(patch, (last - first) * out_w, packed, acc, flat[first * out_w:])
 
     def conv_rows_par(x, packed, kx, ky, stride, pad_before, pad_value, out, n_tasks, chunks):
         """``conv_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
@@ -288,6 +311,7 @@ def _conv_driver(spec, tile):
 def _separable_driver(spec, tile):
     """The serial and parallel separable drivers of one path around ``tile`` (int16 A)."""
     pixels, per_word = spec.pixels, group(spec)
+    multiply = _multiplier(spec, tile)
 
     def separable_rows(x, depthwise, packed, stride, pad_before, out, lo, hi):
         """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``separable_gemm``."""
@@ -295,8 +319,7 @@ def _separable_driver(spec, tile):
         channels = x.shape[3]
         out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
         flat = out.reshape(out.shape[0] * out_h * out_w, filters)
-        block = max(1, BLOCK_PIXELS // out_w)
-        rows = -(-(block * out_w) // pixels) * pixels
+        block, rows = block_shape(out_w, pixels)
         # Columns past C stay zero; rows past a block's pixels are computed
         # and dropped.
         sums = np.zeros((rows, groups * per_word), np.int16)
@@ -306,13 +329,7 @@ def _separable_driver(spec, tile):
             count = (last - first) * out_w
             sums[:count, :channels] = 0
             depthwise_block(x, depthwise, stride, pad_before, out_h, out_w, first, last, sums)
-            for t in range(tiles):
-                for r in range(0, count, pixels):
-                    tile(sums, r, packed, t, groups, acc, r, t * tile_width)
-            base = first * out_w
-            for r in range(count):
-                for f in range(filters):
-                    flat[base + r, f] = acc[r, f]
+            multiply(sums, count, packed, acc, flat[first * out_w:])
 
     def separable_rows_par(x, depthwise, packed, stride, pad_before, out, n_tasks, chunks):
         """``separable_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
