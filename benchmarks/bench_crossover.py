@@ -88,7 +88,8 @@ def main():
         print(f"conv {h}x{w}x{c} -> {f}, batch {args.batch}: density  event ms  dense ms")
         for density, event, dense_s in rows:
             print(f"    {density:5.2f} {event * 1e3:9.2f} {dense_s * 1e3:9.2f}")
-        print(f"    event form faster up to density {last:.2f}; event_crossover({c}) = {conv.event_crossover(c):.2f}")
+        print(f"    event form faster up to density {last:.2f}; event_crossover({c}) = "
+              f"{conv.event_crossover(c, isa.selected_path()):.2f}")
     for depth, units in FC_SHAPES:
         weights = rng.integers(-7, 8, size=(depth, units)).astype(np.int32)
         packed = dense.fully_connected_packing(weights)
@@ -97,7 +98,8 @@ def main():
         print(f"fully connected {depth} -> {units}, batch 128: density  event ms  dense ms")
         for density, event, dense_s in rows:
             print(f"    {density:5.2f} {event * 1e3:9.3f} {dense_s * 1e3:9.3f}")
-        rule = (f"event below {dense.EVENT_DENSITY:.2f}" if units >= dense.EVENT_MIN_UNITS else "dense always")
+        below = dense.EVENT_DENSITY["reference" if packed.path == "reference" else "gemm"]
+        rule = f"event below {below:.2f}" if units >= dense.EVENT_MIN_UNITS else "dense always"
         print(f"    event form faster up to density {last:.2f}; the rule: {rule}")
 
 

@@ -40,13 +40,19 @@ from .gemm import PackedWeights, conv2d_gemm, pack_weights
 from .im2col import gather_patches
 from . import isa
 
-#: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
-#: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
-#: 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. ``event_crossover``
-#: interpolates in log2(channels) and clips to the measured range.
-CROSSOVER_AT_16_CHANNELS = 0.12
-CROSSOVER_PER_DOUBLING = 0.08
-CROSSOVER_RANGE = (0.05, 0.35)
+#: Measured break-even density of the event and dense forms
+#: (``benchmarks/bench_crossover.py``, 3x3 kernels, 4-bit inputs and weights):
+#: (density at 16 channels, increase per doubling of the channels, range).
+#: "reference": the ``patch_dot`` dense form, one AVX-512 machine: 0.10 to
+#: 0.15 at 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. "gemm": the
+#: GEMM dense form, ``vpmaddwd`` on a shared 2-core AVX2 machine (noisy):
+#: below 0.05 at 16 channels, 0.05 to 0.10 at 64, 0.10 to 0.15 at 128; the
+#: VNNI paths' dense form is faster still, so their break-even is lower.
+#: ``event_crossover`` interpolates in log2(channels) and clips to the range.
+CROSSOVER = {
+    "reference": (0.12, 0.08, (0.05, 0.35)),
+    "gemm": (0.03, 0.03, (0.02, 0.12)),
+}
 
 FORMS = ("event", "dense")
 
@@ -61,10 +67,11 @@ BLOCK_PIXELS = 64
 DEPTH_MULTIPLE = 16
 
 
-def event_crossover(channels):
-    """Input density below which the event form is the faster one."""
-    d = CROSSOVER_AT_16_CHANNELS + CROSSOVER_PER_DOUBLING * np.log2(max(channels, 1) / 16)
-    return float(np.clip(d, *CROSSOVER_RANGE))
+def event_crossover(channels, path="reference"):
+    """Input density below which the event form beats the dense form of ``path``."""
+    at_16, per_doubling, bounds = CROSSOVER["reference" if path == "reference" else "gemm"]
+    d = at_16 + per_doubling * np.log2(max(channels, 1) / 16)
+    return float(np.clip(d, *bounds))
 
 
 @serial_jit
@@ -294,7 +301,7 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None,
     out: (N, OH, OW, F) int32, C-contiguous, written; sums wrap modulo 2**32 like the
     chip's int32 accumulator.
     form: "event", "dense", or None to choose from the input's density
-    (``event_crossover``). All give the same result.
+    (``event_crossover`` of the dense form's path). All give the same result.
     packed: the dense form's weights packed for a GEMM path
     (``dense_packing``); None packs them for the process's path on each
     dense call. The "reference" path runs ``_conv_rows_dense``.
@@ -304,7 +311,8 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None,
     work = out.size * kx * ky * channels
     density = np.count_nonzero(x) / max(x.size, 1)
     if form is None:
-        form = "event" if density < event_crossover(channels) else "dense"
+        path = packed.path if packed is not None else isa.selected_path()
+        form = "event" if density < event_crossover(channels, path) else "dense"
     if form == "event":
         parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, EVENT_MAC_COST * work * density,
                      x, weights, stride, pad_before, int(pad_value), out)

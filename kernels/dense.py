@@ -12,21 +12,25 @@ Two exact forms, chosen from the input density and the number of units:
 Measured (``benchmarks/bench_crossover.py``, batch 128): with tens of units
 the dense form wins at any density (the event form's add over ten units is
 mostly loop overhead); with 500 to 1000 units the event form wins below
-about 15 % of the inputs non-zero. Both wrap their int32 sums modulo 2**32
+about 15 % of the inputs non-zero against the reference dense form, and
+below about 5 to 10 % against the GEMM's (``vpmaddwd``, a shared 2-core
+AVX2 machine, noisy). All wrap their int32 sums modulo 2**32
 before the saturation, so they agree bit for bit.
 """
 import numpy as np
 from numba import prange
 
+from . import isa
 from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
 from .convolution import dense_packing, patch_dot
-from .gemm import conv2d_gemm
 from .fixed_point import POTENTIAL_MAX, POTENTIAL_MIN
+from .gemm import conv2d_gemm
 
 #: The event form needs at least this many units to pay ...
 EVENT_MIN_UNITS = 256
-#: ... and fewer non-zero inputs than this fraction.
-EVENT_DENSITY = 0.15
+#: ... and fewer non-zero inputs than this fraction (per dense form: the
+#: reference path's, the GEMM paths').
+EVENT_DENSITY = {"reference": 0.15, "gemm": 0.08}
 
 FORMS = ("event", "dense")
 
@@ -85,7 +89,9 @@ def dense_potentials(x, weights, out, form=None, packed=None):
     units = weights.shape[1]
     events = np.count_nonzero(x)
     if form is None:
-        form = "dense" if units < EVENT_MIN_UNITS or events >= EVENT_DENSITY * x.size else "event"
+        path = packed.path if packed is not None else isa.selected_path()
+        below = EVENT_DENSITY["reference" if path == "reference" else "gemm"]
+        form = "dense" if units < EVENT_MIN_UNITS or events >= below * x.size else "event"
     if form == "event":
         parallel_for(_dense_rows_events, _dense_rows_events_par, x.shape[0], EVENT_MAC_COST * events * units,
                      x, weights, out)

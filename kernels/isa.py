@@ -11,8 +11,8 @@ Paths, fastest first (``PATHS``):
 * ``reference``: the portable Numba kernels (no explicit intrinsics).
 
 The host's features come from LLVM (``llvmlite.binding.get_host_cpu_features``),
-or from ``NUMBA_CPU_FEATURES`` when ``NUMBA_CPU_NAME`` is set (Numba then
-compiles for that CPU, not the host). The environment variable
+or from ``NUMBA_CPU_FEATURES`` when ``NUMBA_CPU_NAME`` names a CPU other
+than "host" (Numba then compiles for that CPU, not the host). The environment variable
 ``AKIDA_SIM_KERNELS`` forces a path; a path the CPU lacks is refused with
 ``UnsupportedPathError`` rather than compiled (LLVM cannot select an
 instruction the target lacks). Without it the fastest supported path is
@@ -51,7 +51,7 @@ def _avxvnni_ok(features):
 
 def target_features():
     """The set of LLVM feature names Numba compiles for (host, or NUMBA_CPU_FEATURES)."""
-    if numba.config.CPU_NAME:
+    if numba.config.CPU_NAME and numba.config.CPU_NAME != "host":
         flags = (numba.config.CPU_FEATURES or "").split(",")
         return {f[1:] for f in flags if f.startswith("+")}
     return {name for name, on in llvm.get_host_cpu_features().items() if on}

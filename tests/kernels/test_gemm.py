@@ -287,3 +287,14 @@ def test_micro_kernel_lowers_to_the_instruction(path, wide):
     assert all(register in " ".join(words) for words in body)
     # Nothing else multiplies: no widening to 32-bit lanes before the products.
     assert "vpmulld" not in listing
+
+
+@pytest.mark.parametrize("cpu_name, cpu_features, expected", [
+    ("generic", "", set()),
+    ("haswell", "+avx2,+fma,-avx512f", {"avx2", "fma"}),
+])
+def test_features_follow_numba_cpu_name(monkeypatch, cpu_name, cpu_features, expected):
+    """NUMBA_CPU_NAME (a portable build) decides the features, not the host."""
+    monkeypatch.setattr(numba.config, "CPU_NAME", cpu_name)
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", cpu_features)
+    assert isa.target_features() == expected

@@ -97,12 +97,13 @@ def test_pooling_and_activation_on_each_threading_path(threading_path, seed, siz
         np.testing.assert_array_equal(acts.reshape(pot.shape), naive.activate(pot, threshold, steps, 4))
 
 
-def test_crossover_grows_with_channels_within_the_measured_range():
-    values = [convolution.event_crossover(c) for c in (1, 3, 16, 32, 64, 128, 1024)]
+@pytest.mark.parametrize("path", isa.PATHS)
+def test_crossover_grows_with_channels_within_the_measured_range(path):
+    values = [convolution.event_crossover(c, path) for c in (1, 3, 16, 32, 64, 128, 1024)]
     assert values == sorted(values)
-    lo, hi = convolution.CROSSOVER_RANGE
+    at_16, _, (lo, hi) = convolution.CROSSOVER["reference" if path == "reference" else "gemm"]
     assert lo <= values[0] and values[-1] <= hi
-    assert convolution.event_crossover(16) == pytest.approx(convolution.CROSSOVER_AT_16_CHANNELS)
+    assert convolution.event_crossover(16, path) == pytest.approx(at_16)
 
 
 def test_unknown_form_is_rejected():
@@ -139,7 +140,7 @@ def small_models():
 @pytest.mark.parametrize("stream_bytes", [1, 10 ** 12], ids=["one sample per chunk", "whole batch"])
 def test_forward_on_every_path_matches_naive(monkeypatch, form, stream_bytes):
     """Forced convolution form and chunking of the batch: the naive forward pass's result."""
-    monkeypatch.setattr(convolution, "event_crossover", lambda channels: 2.0 if form == "event" else -1.0)
+    monkeypatch.setattr(convolution, "event_crossover", lambda channels, path: 2.0 if form == "event" else -1.0)
     monkeypatch.setattr(inference, "STREAM_BYTES", stream_bytes)
     rng = np.random.default_rng(3)
     for model in small_models():
@@ -161,7 +162,7 @@ def test_forward_on_each_gemm_path_matches_naive(monkeypatch, path):
     if path not in isa.supported_paths(isa.target_features()) or (path != "reference" and numba.config.DISABLE_JIT):
         pytest.skip(f"this CPU or configuration does not run {path}")
     monkeypatch.setattr(isa, "selected_path", lambda: path)
-    monkeypatch.setattr(convolution, "event_crossover", lambda channels: -1.0)
+    monkeypatch.setattr(convolution, "event_crossover", lambda channels, path: -1.0)
     rng = np.random.default_rng(4)
     for model in small_models():
         x = zoo.random_inputs(model, 7, rng)
