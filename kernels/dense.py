@@ -34,6 +34,10 @@ EVENT_DENSITY = {"reference": 0.15, "gemm": 0.08}
 
 FORMS = ("event", "dense")
 
+#: Stride and padding of the dense form's GEMM (a 1x1 convolution).
+_ONES = np.ones(2, np.int64)
+_ZEROS = np.zeros(2, np.int64)
+
 
 @serial_jit
 def _dense_rows_events(x, weights, out, lo, hi):
@@ -101,8 +105,7 @@ def dense_potentials(x, weights, out, form=None, packed=None):
         if packed.path == "reference":
             parallel_for(_dense_rows_dots, _dense_rows_dots_par, x.shape[0], x.size * units, x, packed.data, out)
         else:
-            one = np.ones(2, np.int64)
-            conv2d_gemm(x.reshape(x.shape[0], 1, 1, x.shape[1]), packed, 1, 1, one, one - 1, 0,
+            conv2d_gemm(x.reshape(x.shape[0], 1, 1, x.shape[1]), packed, 1, 1, _ONES, _ZEROS, 0,
                         out.reshape(out.shape[0], 1, 1, units))
             np.clip(out, POTENTIAL_MIN, POTENTIAL_MAX, out=out)
     else:

@@ -377,17 +377,32 @@ def conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out, model=Fal
 INT16_MAX = 2 ** 15 - 1
 
 
-def depthwise_bound(depthwise, x_max):
-    """Largest |partial depthwise sum| for inputs in 0..x_max: ``x_max * max_c sum_uv |w[u, v, c]|``."""
-    return int(x_max) * int(np.abs(depthwise.astype(np.int64)).sum(axis=(0, 1)).max(initial=0))
+@njit(nogil=True, cache=True)
+def fits_int16(x, depthwise):
+    """Whether every partial depthwise sum of ``x`` provably fits int16.
+
+    x: (N, H, W, C) uint8; depthwise: (KX, KY, C) int32. True when
+    ``max(x) * max_c sum_{u,v} |depthwise[u, v, c]| <= INT16_MAX``.
+    """
+    x_max = 0
+    for v in x.ravel():
+        x_max = max(x_max, np.int64(v))
+    worst = 0
+    for c in range(depthwise.shape[2]):
+        total = 0
+        for u in range(depthwise.shape[0]):
+            for v in range(depthwise.shape[1]):
+                total += abs(np.int64(depthwise[u, v, c]))
+        worst = max(worst, total)
+    return x_max * worst <= INT16_MAX
 
 
 def separable_gemm(x, depthwise, packed, stride, pad_before, out, model=False):
     """Depthwise sums of ``x`` as int16, then the pointwise GEMM with packed weights.
 
     x: (N, H, W, C) uint8, C-contiguous, padded cells 0. depthwise: (KX, KY,
-    C) int32, C-contiguous, with ``depthwise_bound(depthwise, x.max()) <=
-    INT16_MAX`` (the caller checks). packed: ``pack_weights(pointwise, path,
+    C) int32, C-contiguous, with ``fits_int16(x, depthwise)`` (the caller
+    checks). packed: ``pack_weights(pointwise, path,
     wide=True)`` of the (C, F) pointwise weights. stride, pad_before: (2,)
     int64. out: (N, OH, OW, F) int32, C-contiguous, written with the int32
     wrap of each sum. model: see ``drivers``.

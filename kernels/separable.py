@@ -51,13 +51,13 @@ def separable_potentials(x, depthwise, pointwise, stride, pad_before, out, packe
     packed: ``pointwise_packing(pointwise)``, or None to pack on each call.
 
     On a GEMM path the depthwise sums go to the int16 micro-kernel when
-    they provably fit int16 for this input (``gemm.depthwise_bound``), else,
+    they provably fit int16 for this input (``gemm.fits_int16``), else,
     as on the "reference" path, to ``_separable_rows``.
     """
     if packed is None:
         packed = pointwise_packing(pointwise)
     work = out.size * pointwise.shape[0]
-    if packed.path != "reference" and gemm.depthwise_bound(depthwise, x.max(initial=0)) <= gemm.INT16_MAX:
+    if packed.path != "reference" and gemm.fits_int16(x, depthwise):
         gemm.separable_gemm(x, depthwise, packed, stride, pad_before, out)
     else:
         pointwise_t = packed.data if packed.path == "reference" else np.ascontiguousarray(pointwise.T)

@@ -180,7 +180,7 @@ def test_fully_connected_dense_form_on_each_path(path, n, depth, units, seed):
 def int16_sep_cases(draw):
     """A separable case whose depthwise weights are shifted right until its sums fit int16."""
     x, wd, wpw, stride, same = draw(sep_cases())
-    while gemm.depthwise_bound(wd[..., 0], x.max(initial=0)) > gemm.INT16_MAX:
+    while not gemm.fits_int16(x, np.ascontiguousarray(wd[..., 0].astype(np.int32))):
         wd = wd >> 1
     return x, wd, wpw, stride, same
 
@@ -226,11 +226,10 @@ def test_separable_potentials_on_each_path(path, case):
 
 @settings(max_examples=EXAMPLES)
 @given(case=sep_cases())
-def test_depthwise_bound_bounds_every_partial_sum(case):
+def test_int16_check_is_the_worst_partial_sum(case):
     x, wd, _, _, _ = case
-    bound = gemm.depthwise_bound(wd[..., 0], x.max(initial=0))
-    worst = int(x.max(initial=0)) * np.abs(wd[..., 0].astype(np.int64)).sum(axis=(0, 1))
-    assert bound == worst.max(initial=0)
+    worst = int(x.max(initial=0)) * np.abs(wd[..., 0].astype(np.int64)).sum(axis=(0, 1)).max(initial=0)
+    assert gemm.fits_int16(x, np.ascontiguousarray(wd[..., 0].astype(np.int32))) == (worst <= gemm.INT16_MAX)
 
 
 @pytest.mark.parametrize("path", GEMM_PATHS)
