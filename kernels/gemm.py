@@ -24,16 +24,22 @@ Every step adds into int32 lanes with wraparound (the non-saturating
 sum, as the chip's accumulator.
 
 The micro-kernel is LLVM IR built here (``emit_tile``) and called through a
-Numba ``@intrinsic``; it is compiled only for the path in use, so a CPU never
-sees an instruction it lacks. ``model_tile`` is the same micro-kernel in
-plain Python over the same packed operands, modelling each instruction's
-lanes and wraps: with ``NUMBA_DISABLE_JIT=1``, or ``model=True``, the
-drivers run it instead, so the packing and tiling are tested on every CPU.
-The drivers are closures over their path's micro-kernel and so are compiled
-once per process, not cached on disk (Numba's cache keys a closure by the
-pickled values it closes over, which for an intrinsic differ in every
-process: it missed on every run and grew). The first forward pass of a
-process on a GEMM path therefore compiles them (seconds).
+Numba ``@intrinsic``, one module-level intrinsic per micro-kernel. The
+drivers (``_multiply``, ``_conv_rows``, ``_separable_rows`` and their
+parallel wrappers) are module-level ``cache=True`` functions like every
+kernel, taking the micro-kernel's number (``kernel_kind``) as an argument:
+a second process loads them from Numba's disk cache and compiles nothing.
+They hold every path's intrinsic; an intrinsic whose path the compile
+target lacks compiles to ``llvm.trap`` (never reached: ``drivers`` refuses
+such a path), so a CPU never sees an instruction it lacks, and the cache
+(keyed by the target CPU and its features) is never shared across CPUs.
+(Closures over a per-path intrinsic, the first design, could not be
+cached: Numba keys a closure by its pickled cells, which for an intrinsic
+differ in every process, so the cache missed on every run and grew.)
+``model_tile`` is the same micro-kernel in plain Python over the same
+packed operands, modelling each instruction's lanes and wraps: with
+``NUMBA_DISABLE_JIT=1``, or ``model=True``, the drivers run it instead, so
+the packing and tiling are tested on every CPU.
 
 Measured (``benchmarks/bench_gemm.py``, 4-bit weights and inputs, half
 zero, one thread of a shared 2-vCPU AMD EPYC Zen 3, AVX2 only, medians of
@@ -52,6 +58,7 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
+from . import isa
 from .config import parallel_for
 from .im2col import depthwise_block, gather_patches
 
@@ -192,19 +199,33 @@ def emit_tile(builder, spec, a_base, a_stride, b_base, groups, c_base, c_stride)
             builder.store(finals[p * spec.vectors + t], ptr, align=4)
 
 
-def tile_intrinsic(spec):
+def _path_compiles(path):
+    """Whether the compile target has the features of ``path`` (``kernels.isa``)."""
+    return path in isa.supported_paths(isa.target_features())
+
+
+def tile_intrinsic(spec, path):
     """A Numba intrinsic ``tile(a, a_row, b, b_tile, groups, c, c_row, c_col)`` running ``emit_tile``.
 
     a: (M, >= groups*group) A, rows a_row .. a_row+pixels-1 read; b: packed
     weights (tiles, >= groups, width) int32, tile b_tile read; c: (M', F')
     int32, rows c_row .. c_row+pixels-1 and columns c_col .. c_col+width-1
     written. All C-contiguous; no bounds are checked (the drivers size them).
+    Where the compile target lacks the features of ``path`` the intrinsic
+    compiles to ``llvm.trap`` instead (the drivers hold every path's
+    intrinsic and reach only a supported one: ``conv2d_gemm`` refuses the
+    others), so LLVM never sees an instruction the CPU lacks.
     """
     @intrinsic
     def tile(typingctx, a, a_row, b, b_tile, groups, c, c_row, c_col):
         sig = types.void(a, a_row, b, b_tile, groups, c, c_row, c_col)
 
         def codegen(context, builder, signature, args):
+            if not _path_compiles(path):
+                trap = builder.module.declare_intrinsic("llvm.trap", fnty=ir.FunctionType(ir.VoidType(), []))
+                builder.call(trap, [])
+                return context.get_dummy_value()
+
             def index(i):
                 return context.cast(builder, args[i], signature.args[i], types.intp)
 
@@ -225,8 +246,31 @@ def tile_intrinsic(spec):
 
 
 # ----------------------------------------------------------------------------- the same, modelled in Python
+@njit(nogil=True, cache=True)
+def _model_tile(lanes, elem, pixels, vectors, a, a_row, b, b_tile, groups, c, c_row, c_col):
+    """``tile`` of the spec ``(lanes, elem, pixels, vectors)``, one instruction's semantics at a time."""
+    tile_width, per_word = lanes * vectors, 4 // elem
+    bits = 8 * elem
+    mask = (1 << bits) - 1
+    sign = 1 << (bits - 1)
+    for p in range(pixels):
+        for f in range(tile_width):
+            acc = np.int64(0)
+            for g in range(groups):
+                word = np.int64(b[b_tile, g, f])
+                total = np.int64(0)
+                for e in range(per_word):
+                    w = (word >> (bits * e)) & mask
+                    if w >= sign:
+                        w -= 2 * sign
+                    total += np.int64(a[a_row + p, g * per_word + e]) * w
+                total = ((total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
+                acc = ((acc + total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
+            c[c_row + p, c_col + f] = acc
+
+
 def model_tile(spec):
-    """``tile`` of ``tile_intrinsic(spec)`` in plain Python, one instruction's semantics at a time.
+    """``tile`` of ``tile_intrinsic(spec, path)`` in plain Python, one instruction's semantics at a time.
 
     vpdpbusd: each lane adds the exact sum of its four uint8 x int8 products
     to the accumulator, wrapping modulo 2**32 (no saturation). vpmaddwd:
@@ -234,31 +278,38 @@ def model_tile(spec):
     int32 (only -32768 * -32768 twice wraps), then vpaddd adds it with
     wraparound; vpdpwssd gives the same sum in one instruction.
     """
-    pixels, tile_width, per_word = spec.pixels, width(spec), group(spec)
-    bits = 8 * spec.elem
-    mask = (1 << bits) - 1
-    sign = 1 << (bits - 1)
-
     def tile(a, a_row, b, b_tile, groups, c, c_row, c_col):
-        for p in range(pixels):
-            for f in range(tile_width):
-                acc = np.int64(0)
-                for g in range(groups):
-                    word = np.int64(b[b_tile, g, f])
-                    total = np.int64(0)
-                    for e in range(per_word):
-                        w = (word >> (bits * e)) & mask
-                        if w >= sign:
-                            w -= 2 * sign
-                        total += np.int64(a[a_row + p, g * per_word + e]) * w
-                    total = ((total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
-                    acc = ((acc + total + 2 ** 31) & 0xFFFFFFFF) - 2 ** 31
-                c[c_row + p, c_col + f] = acc
+        _model_tile(spec.lanes, spec.elem, spec.pixels, spec.vectors, a, a_row, b, b_tile, groups, c, c_row, c_col)
 
     return tile
 
 
 # ----------------------------------------------------------------------------- drivers
+#: Every micro-kernel by number, the drivers' ``kind``: (path, wide). The
+#: ``avx2`` path has one micro-kernel for both operands (int16 A). ``kind +
+#: len(KERNELS)`` runs ``_model_tile`` of the same spec instead.
+KERNELS = (("avx512vnni", False), ("avxvnni", False), ("avx2", False), ("avx512vnni", True), ("avxvnni", True))
+_KERNEL_SPECS = tuple((WIDE_SPECS if wide else SPECS)[path] for path, wide in KERNELS)
+#: (lanes, elem, pixels, vectors) per kind, models included.
+_SPEC_FIELDS = tuple((s.lanes, s.elem, s.pixels, s.vectors) for s in _KERNEL_SPECS) * 2
+
+# One module-level intrinsic per micro-kernel, never rebound: the drivers
+# below refer to them as globals, which Numba's disk cache keys by the
+# drivers' own code (a closure over an intrinsic is keyed by its pickled
+# cells, which differ in every process: the cache missed on every run).
+_tile_avx512vnni = tile_intrinsic(_KERNEL_SPECS[0], "avx512vnni")
+_tile_avxvnni = tile_intrinsic(_KERNEL_SPECS[1], "avxvnni")
+_tile_avx2 = tile_intrinsic(_KERNEL_SPECS[2], "avx2")
+_tile_wide_avx512vnni = tile_intrinsic(_KERNEL_SPECS[3], "avx512vnni")
+_tile_wide_avxvnni = tile_intrinsic(_KERNEL_SPECS[4], "avxvnni")
+
+
+def kernel_kind(path, wide=False, model=False):
+    """The drivers' ``kind`` of ``path``'s micro-kernel (``wide``: over int16 A; ``model``: its model)."""
+    kind = KERNELS.index((path, bool(wide) and path != "avx2"))
+    return kind + len(KERNELS) if model else kind
+
+
 @njit(nogil=True, cache=True)
 def block_shape(out_w, pixels):
     """(output rows per block, rows of A): whole rows up to about ``BLOCK_PIXELS``
@@ -267,108 +318,111 @@ def block_shape(out_w, pixels):
     return block, -(-(block * out_w) // pixels) * pixels
 
 
-def _multiplier(spec, tile):
-    """``multiply(a, count, packed, acc, out)``: ``out[:count] = (a @ B)[:count, :F]``.
+@njit(nogil=True, cache=True)
+def _multiply(kind, a, count, packed, acc, out):
+    """``out[:count] = (a @ B)[:count, :F]`` through the micro-kernel ``kind``.
 
-    a: (R, groups*group) A, R a multiple of ``pixels`` >= count; packed:
-    (tiles, groups, width) int32; acc: (R, tiles*width) int32 scratch;
-    out: (>= count, F) int32. Runs ``tile`` over every tile of filters and
-    every ``pixels`` rows of A (rows past count computed and dropped).
+    a: (R, groups*group) A, R a multiple of the kernel's pixels >= count;
+    packed: (tiles, groups, width) int32; acc: (R, tiles*width) int32
+    scratch; out: (>= count, F) int32. Runs the micro-kernel over every tile
+    of filters and every ``pixels`` rows of A (rows past count computed and
+    dropped).
     """
-    pixels = spec.pixels
+    tiles, groups, tile_width = packed.shape
+    lanes, elem, pixels, vectors = _SPEC_FIELDS[kind]
+    for t in range(tiles):
+        for r in range(0, count, pixels):
+            c_col = t * tile_width
+            if kind == 0:
+                _tile_avx512vnni(a, r, packed, t, groups, acc, r, c_col)
+            elif kind == 1:
+                _tile_avxvnni(a, r, packed, t, groups, acc, r, c_col)
+            elif kind == 2:
+                _tile_avx2(a, r, packed, t, groups, acc, r, c_col)
+            elif kind == 3:
+                _tile_wide_avx512vnni(a, r, packed, t, groups, acc, r, c_col)
+            elif kind == 4:
+                _tile_wide_avxvnni(a, r, packed, t, groups, acc, r, c_col)
+            else:
+                _model_tile(lanes, elem, pixels, vectors, a, r, packed, t, groups, acc, r, c_col)
+    for r in range(count):
+        for f in range(out.shape[1]):
+            out[r, f] = acc[r, f]
 
-    def multiply(a, count, packed, acc, out):
-        tiles, groups, tile_width = packed.shape
-        for t in range(tiles):
-            for r in range(0, count, pixels):
-                tile(a, r, packed, t, groups, acc, r, t * tile_width)
-        for r in range(count):
-            for f in range(out.shape[1]):
-                out[r, f] = acc[r, f]
 
-    return njit(nogil=True)(multiply)
+@njit(nogil=True, cache=True)
+def _conv_rows(kind, a_type, x, packed, kx, ky, stride, pad_before, pad_value, out, lo, hi):
+    """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``conv2d_gemm``.
+
+    kind: ``kernel_kind``; a_type: the dtype of A (``a_dtype``)."""
+    tiles, groups, tile_width = packed.shape
+    per_word, pixels = 4 // _SPEC_FIELDS[kind][1], _SPEC_FIELDS[kind][2]
+    out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
+    flat = out.reshape(out.shape[0] * out_h * out_w, filters)
+    block, rows = block_shape(out_w, pixels)
+    # Columns past KX*KY*C stay zero; rows past a block's pixels are
+    # computed and dropped.
+    patch = np.zeros((rows, groups * per_word), a_type)
+    acc = np.empty((rows, tiles * tile_width), np.int32)
+    for first in range(lo, hi, block):
+        last = min(first + block, hi)
+        gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first, last, patch)
+        _multiply(kind, patch, (last - first) * out_w, packed, acc, flat[first * out_w:])
 
 
-def _conv_driver(spec, tile):
-    """The serial and parallel convolution drivers of one path around ``tile``."""
-    pixels, per_word, dtype = spec.pixels, group(spec), a_dtype(spec)
-    multiply = _multiplier(spec, tile)
-
-    def conv_rows(x, packed, kx, ky, stride, pad_before, pad_value, out, lo, hi):
-        """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``conv2d_gemm``."""
-        tiles, groups, tile_width = packed.shape
-        out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
-        flat = out.reshape(out.shape[0] * out_h * out_w, filters)
-        block, rows = block_shape(out_w, pixels)
-        # Columns past KX*KY*C stay zero; rows past a block's pixels are
-        # computed and dropped.
-        patch = np.zeros((rows, groups * per_word), dtype)
-        acc = np.empty((rows, tiles * tile_width), np.int32)
-        for first in range(lo, hi, block):
-            last = min(first + block, hi)
-            gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first, last, patch)
-            multiply(patch, (last - first) * out_w, packed, acc, flat[first * out_w:])
-
-    def conv_rows_par(x, packed, kx, ky, stride, pad_before, pad_value, out, n_tasks, chunks):
-        """``conv_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
-        for k in prange(chunks):
-            serial(x, packed, kx, ky, stride, pad_before, pad_value, out,
+@njit(nogil=True, parallel=True, cache=True)
+def _conv_rows_par(kind, a_type, x, packed, kx, ky, stride, pad_before, pad_value, out, n_tasks, chunks):
+    """``_conv_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _conv_rows(kind, a_type, x, packed, kx, ky, stride, pad_before, pad_value, out,
                    n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
-    serial = njit(nogil=True)(conv_rows)
-    return serial, njit(nogil=True, parallel=True)(conv_rows_par)
+
+@njit(nogil=True, cache=True)
+def _separable_rows(kind, x, depthwise, packed, stride, pad_before, out, lo, hi):
+    """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``separable_gemm`` (int16 A)."""
+    tiles, groups, tile_width = packed.shape
+    per_word, pixels = 4 // _SPEC_FIELDS[kind][1], _SPEC_FIELDS[kind][2]
+    channels = x.shape[3]
+    out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
+    flat = out.reshape(out.shape[0] * out_h * out_w, filters)
+    block, rows = block_shape(out_w, pixels)
+    # Columns past C stay zero; rows past a block's pixels are computed
+    # and dropped.
+    sums = np.zeros((rows, groups * per_word), np.int16)
+    acc = np.empty((rows, tiles * tile_width), np.int32)
+    for first in range(lo, hi, block):
+        last = min(first + block, hi)
+        count = (last - first) * out_w
+        sums[:count, :channels] = 0
+        depthwise_block(x, depthwise, stride, pad_before, out_h, out_w, first, last, sums)
+        _multiply(kind, sums, count, packed, acc, flat[first * out_w:])
 
 
-def _separable_driver(spec, tile):
-    """The serial and parallel separable drivers of one path around ``tile`` (int16 A)."""
-    pixels, per_word = spec.pixels, group(spec)
-    multiply = _multiplier(spec, tile)
-
-    def separable_rows(x, depthwise, packed, stride, pad_before, out, lo, hi):
-        """Output rows ``lo <= task < hi`` (task = n * OH + i) of ``separable_gemm``."""
-        tiles, groups, tile_width = packed.shape
-        channels = x.shape[3]
-        out_h, out_w, filters = out.shape[1], out.shape[2], out.shape[3]
-        flat = out.reshape(out.shape[0] * out_h * out_w, filters)
-        block, rows = block_shape(out_w, pixels)
-        # Columns past C stay zero; rows past a block's pixels are computed
-        # and dropped.
-        sums = np.zeros((rows, groups * per_word), np.int16)
-        acc = np.empty((rows, tiles * tile_width), np.int32)
-        for first in range(lo, hi, block):
-            last = min(first + block, hi)
-            count = (last - first) * out_w
-            sums[:count, :channels] = 0
-            depthwise_block(x, depthwise, stride, pad_before, out_h, out_w, first, last, sums)
-            multiply(sums, count, packed, acc, flat[first * out_w:])
-
-    def separable_rows_par(x, depthwise, packed, stride, pad_before, out, n_tasks, chunks):
-        """``separable_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
-        for k in prange(chunks):
-            serial(x, depthwise, packed, stride, pad_before, out, n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
-
-    serial = njit(nogil=True)(separable_rows)
-    return serial, njit(nogil=True, parallel=True)(separable_rows_par)
-
-
-_DRIVERS = {}
+@njit(nogil=True, parallel=True, cache=True)
+def _separable_rows_par(kind, x, depthwise, packed, stride, pad_before, out, n_tasks, chunks):
+    """``_separable_rows`` over ``[0, n_tasks)`` in ``chunks`` parallel ranges."""
+    for k in prange(chunks):
+        _separable_rows(kind, x, depthwise, packed, stride, pad_before, out,
+                        n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
 def drivers(path, model=False, wide=False):
-    """(serial, parallel) drivers of ``path``, built on first use.
+    """(kind, serial, parallel): the micro-kernel number and drivers for ``path``.
 
     wide: the separable drivers (int16 A, ``WIDE_SPECS``), else the
-    convolution drivers. model: run ``model_tile`` instead of the
+    convolution drivers. model: run ``_model_tile`` instead of the
     instruction (always so with ``NUMBA_DISABLE_JIT=1``, where no intrinsic
-    can run).
+    can run). The drivers are module-level and cached on disk like every
+    kernel; they hold each path's intrinsic, which compiles to a trap where
+    the target lacks its features, so a path the target lacks is refused
+    here (``isa.UnsupportedPathError``) unless modelled.
     """
     model = bool(model or numba.config.DISABLE_JIT)
-    key = (path, model, wide)
-    if key not in _DRIVERS:
-        spec = (WIDE_SPECS if wide else SPECS)[path]
-        tile = njit(nogil=True)(model_tile(spec)) if model else tile_intrinsic(spec)
-        _DRIVERS[key] = (_separable_driver if wide else _conv_driver)(spec, tile)
-    return _DRIVERS[key]
+    if not model and not _path_compiles(path):
+        raise isa.UnsupportedPathError(f"the compile target lacks the features of the GEMM path {path}")
+    kind = kernel_kind(path, wide, model)
+    return (kind, _separable_rows, _separable_rows_par) if wide else (kind, _conv_rows, _conv_rows_par)
 
 
 def conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out, model=False):
@@ -379,9 +433,10 @@ def conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out, model=Fal
     (2,) int64. pad_value: 0..255. out: (N, OH, OW, F) int32, C-contiguous,
     written with the int32 wrap of each sum. model: see ``drivers``.
     """
-    serial, parallel = drivers(packed.path, model, wide=False)
+    kind, serial, parallel = drivers(packed.path, model, wide=False)
+    a_type = np.dtype(a_dtype(SPECS[packed.path]))
     parallel_for(serial, parallel, out.shape[0] * out.shape[1], out.size * packed.depth,
-                 x, packed.data, kx, ky, stride, pad_before, int(pad_value), out)
+                 kind, a_type, x, packed.data, kx, ky, stride, pad_before, int(pad_value), out)
 
 
 #: Largest depthwise sum the int16 operand holds.
@@ -418,7 +473,7 @@ def separable_gemm(x, depthwise, packed, stride, pad_before, out, model=False):
     int64. out: (N, OH, OW, F) int32, C-contiguous, written with the int32
     wrap of each sum. model: see ``drivers``.
     """
-    serial, parallel = drivers(packed.path, model, wide=True)
+    kind, serial, parallel = drivers(packed.path, model, wide=True)
     kx, ky = depthwise.shape[0], depthwise.shape[1]
     work = out.size * packed.depth + out.shape[0] * out.shape[1] * out.shape[2] * kx * ky * x.shape[3]
-    parallel_for(serial, parallel, out.shape[0] * out.shape[1], work, x, depthwise, packed.data, stride, pad_before, out)
+    parallel_for(serial, parallel, out.shape[0] * out.shape[1], work, kind, x, depthwise, packed.data, stride, pad_before, out)
