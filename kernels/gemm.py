@@ -330,20 +330,27 @@ def _multiply(kind, a, count, packed, acc, out):
     """
     tiles, groups, tile_width = packed.shape
     lanes, elem, pixels, vectors = _SPEC_FIELDS[kind]
+    # One loop per micro-kernel: the kind is tested once per tile of filters
+    # and each loop steps by its kernel's pixels.
     for t in range(tiles):
-        for r in range(0, count, pixels):
-            c_col = t * tile_width
-            if kind == 0:
+        c_col = t * tile_width
+        if kind == 0:
+            for r in range(0, count, _SPEC_FIELDS[0][2]):
                 _tile_avx512vnni(a, r, packed, t, groups, acc, r, c_col)
-            elif kind == 1:
+        elif kind == 1:
+            for r in range(0, count, _SPEC_FIELDS[1][2]):
                 _tile_avxvnni(a, r, packed, t, groups, acc, r, c_col)
-            elif kind == 2:
+        elif kind == 2:
+            for r in range(0, count, _SPEC_FIELDS[2][2]):
                 _tile_avx2(a, r, packed, t, groups, acc, r, c_col)
-            elif kind == 3:
+        elif kind == 3:
+            for r in range(0, count, _SPEC_FIELDS[3][2]):
                 _tile_wide_avx512vnni(a, r, packed, t, groups, acc, r, c_col)
-            elif kind == 4:
+        elif kind == 4:
+            for r in range(0, count, _SPEC_FIELDS[4][2]):
                 _tile_wide_avxvnni(a, r, packed, t, groups, acc, r, c_col)
-            else:
+        else:
+            for r in range(0, count, pixels):
                 _model_tile(lanes, elem, pixels, vectors, a, r, packed, t, groups, acc, r, c_col)
     for r in range(count):
         for f in range(out.shape[1]):
