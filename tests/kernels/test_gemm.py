@@ -6,6 +6,11 @@ the paths this CPU supports also run natively; and each path's
 micro-kernel is compiled (not run) for a CPU that has its instruction, and
 its listing checked.
 """
+import os
+import pathlib
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -23,6 +28,7 @@ from tests.kernels.test_conv_kernels import conv_cases, run_conv, sep_cases
 
 EXAMPLES = settings().max_examples
 GEMM_PATHS = sorted(gemm.SPECS)
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 NATIVE = isa.supported_paths(isa.target_features()) if not numba.config.DISABLE_JIT else ()
 
 
@@ -297,3 +303,31 @@ def test_features_follow_numba_cpu_name(monkeypatch, cpu_name, cpu_features, exp
     monkeypatch.setattr(numba.config, "CPU_NAME", cpu_name)
     monkeypatch.setattr(numba.config, "CPU_FEATURES", cpu_features)
     assert isa.target_features() == expected
+
+
+# ----------------------------------------------------------------------------- disk cache
+CACHE_PROBE = """
+import numpy as np
+from kernels import gemm, isa
+path = isa.selected_path()
+model = path not in gemm.SPECS
+path = "avx2" if model else path
+x = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3) % 7
+one, zero = np.ones(2, np.int64), np.zeros(2, np.int64)
+out = np.empty((2, 4, 4, 5), np.int32)
+gemm.conv2d_gemm(x, gemm.pack_weights(np.ones((3, 5), np.int8), path), 1, 1, one, zero, 0, out, model)
+gemm.separable_gemm(x, np.ones((1, 1, 3), np.int32), gemm.pack_weights(np.ones((3, 5), np.int8), path, wide=True),
+                    one, zero, out, model)
+stats = [gemm._conv_rows.stats, gemm._separable_rows.stats]
+print(sum(sum(s.cache_hits.values()) for s in stats), sum(sum(s.cache_misses.values()) for s in stats))
+"""
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="no compiled code to cache")
+def test_drivers_load_from_the_disk_cache_in_a_second_process(tmp_path):
+    """A second process finds the GEMM drivers of the first in Numba's disk cache (none recompiled)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    runs = [subprocess.run([sys.executable, "-c", CACHE_PROBE], env=env, cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split() for _ in range(2)]
+    assert runs[0] == ["0", "2"]  # both compiled and saved
+    assert runs[1] == ["2", "0"]  # both loaded
