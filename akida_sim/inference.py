@@ -14,10 +14,10 @@ chunks of ``stream_samples`` samples.
 import numpy as np
 
 from kernels.activation import step_activation
-from kernels.convolution import conv2d_potentials
-from kernels.dense import dense_potentials
+from kernels.convolution import conv2d_potentials, dense_packing
+from kernels.dense import dense_potentials, fully_connected_packing
 from kernels.pooling import global_sum_pool, max_pool
-from kernels.separable import separable_potentials
+from kernels.separable import pointwise_packing, separable_potentials
 
 from .enums import LayerType, PoolType
 from .geometry import pad_before, window_output_size
@@ -57,25 +57,29 @@ def _conv_output(layer, x):
     return np.empty((x.shape[0], ox, oy, layer._args["filters"]), np.int32)
 
 
+def _cache_conv_weights(cache, weights):
+    """Keep (KX, KY, C, F) cross-correlation weights as int32 and packed for the dense form."""
+    w = cache["w"] = np.ascontiguousarray(weights.astype(np.int32))
+    cache["packed"] = dense_packing(w.reshape(-1, w.shape[3]))
+
+
 def input_conv_potentials(layer, x, cache):
     """InputConvolutional: cross-correlation, padded cells hold padding_value."""
-    w = cache.get("w")
-    if w is None:
-        w = cache["w"] = layer._variables["weights"].astype(np.int32)
+    if "w" not in cache:
+        _cache_conv_weights(cache, layer._variables["weights"])
     stride, pads = _conv_geometry(layer, x.shape[1:3])
     out = _conv_output(layer, x)
-    conv2d_potentials(x, w, stride, pads, layer._args["padding_value"], out)
+    conv2d_potentials(x, cache["w"], stride, pads, layer._args["padding_value"], out, packed=cache["packed"])
     return out
 
 
 def conv_potentials(layer, x, cache):
     """Convolutional: true convolution (kernel flipped on both axes), 0 padding."""
-    w = cache.get("w")
-    if w is None:
-        w = cache["w"] = np.ascontiguousarray(layer._variables["weights"][::-1, ::-1].astype(np.int32))
+    if "w" not in cache:
+        _cache_conv_weights(cache, layer._variables["weights"][::-1, ::-1])
     stride, pads = _conv_geometry(layer, x.shape[1:3])
     out = _conv_output(layer, x)
-    conv2d_potentials(x, w, stride, pads, 0, out)
+    conv2d_potentials(x, cache["w"], stride, pads, 0, out, packed=cache["packed"])
     return out
 
 
@@ -84,9 +88,10 @@ def separable_conv_potentials(layer, x, cache):
     if "dw" not in cache:
         cache["dw"] = np.ascontiguousarray(layer._variables["weights"][::-1, ::-1, :, 0].astype(np.int32))
         cache["pw"] = np.ascontiguousarray(layer._variables["weights_pw"][0, 0].astype(np.int32))
+        cache["packed"] = pointwise_packing(cache["pw"])
     stride, pads = _conv_geometry(layer, x.shape[1:3])
     out = _conv_output(layer, x)
-    separable_potentials(x, cache["dw"], cache["pw"], stride, pads, out)
+    separable_potentials(x, cache["dw"], cache["pw"], stride, pads, out, cache["packed"])
     return out
 
 
@@ -98,9 +103,9 @@ def fully_connected_potentials(layer, x, cache):
         flat = layer._variables["weights"].reshape(c, w, h, units)
         # Reorder rows from column-major (a + H*b + H*W*c) to NHWC C-order.
         cache["w"] = np.ascontiguousarray(flat.transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32))
-        cache["w_t"] = np.ascontiguousarray(cache["w"].T)
+        cache["packed"] = fully_connected_packing(cache["w"])
     out = np.empty((n, cache["w"].shape[1]), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), cache["w"], cache["w_t"], out)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, h * w * c)), cache["w"], out, packed=cache["packed"])
     return out.reshape(n, 1, 1, -1)
 
 

@@ -13,7 +13,9 @@ which the event form was still faster, and the density at which
 (the constants it interpolates come from this measurement). Then the same
 for ``dense_potentials`` (fully connected) at a few input and unit counts,
 beside the form its rule (``kernels.dense.EVENT_MIN_UNITS`` and
-``EVENT_DENSITY``) picks. Figures go to stdout only.
+``EVENT_DENSITY``) picks. The dense forms run on the process's GEMM path
+(``kernels.isa``; ``AKIDA_SIM_KERNELS`` forces one), weights packed once.
+Figures go to stdout only.
 """
 import argparse
 import statistics
@@ -23,6 +25,7 @@ import numpy as np
 
 import kernels.convolution as conv
 import kernels.dense as dense
+from kernels import isa
 
 #: (height, width, channels, filters) of 3x3 stride-1 Same convolutions.
 SHAPES = [(112, 112, 16, 32), (56, 56, 64, 64), (28, 28, 128, 128), (14, 14, 64, 64)]
@@ -31,18 +34,18 @@ DENSITIES = (0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 1.0)
 FC_SHAPES = [(3136, 10), (64, 33), (512, 1000), (1024, 500)]
 
 
-def run(x, weights, form):
+def run(x, weights, packed, form):
     n, h, w, _ = x.shape
     out = np.empty((n, h, w, weights.shape[3]), np.int32)
     t0 = time.perf_counter()
-    conv.conv2d_potentials(x, weights, np.array([1, 1], np.int64), np.array([1, 1], np.int64), 0, out, form)
+    conv.conv2d_potentials(x, weights, np.array([1, 1], np.int64), np.array([1, 1], np.int64), 0, out, form, packed)
     return time.perf_counter() - t0
 
 
-def run_fc(x, weights, weights_t, form):
+def run_fc(x, weights, packed, form):
     out = np.empty((x.shape[0], weights.shape[1]), np.int32)
     t0 = time.perf_counter()
-    dense.dense_potentials(x, weights, weights_t, out, form)
+    dense.dense_potentials(x, weights, out, form, packed)
     return time.perf_counter() - t0
 
 
@@ -70,6 +73,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
+    print(f"dense form: GEMM path {isa.selected_path()} ({isa.ENV_VARIABLE} forces one)")
 
     def sparse(shape, density):
         x = rng.integers(1, 16, size=shape, dtype=np.uint8)
@@ -78,21 +82,24 @@ def main():
 
     for h, w, c, f in SHAPES:
         weights = rng.integers(-7, 8, size=(3, 3, c, f)).astype(np.int32)
-        rows, last = crossover(lambda x, form: run(x, weights, form),
+        packed = conv.dense_packing(weights.reshape(-1, f))
+        rows, last = crossover(lambda x, form: run(x, weights, packed, form),
                                lambda d: sparse((args.batch, h, w, c), d), args.repeats)
         print(f"conv {h}x{w}x{c} -> {f}, batch {args.batch}: density  event ms  dense ms")
         for density, event, dense_s in rows:
             print(f"    {density:5.2f} {event * 1e3:9.2f} {dense_s * 1e3:9.2f}")
-        print(f"    event form faster up to density {last:.2f}; event_crossover({c}) = {conv.event_crossover(c):.2f}")
+        print(f"    event form faster up to density {last:.2f}; event_crossover({c}) = "
+              f"{conv.event_crossover(c, isa.selected_path()):.2f}")
     for depth, units in FC_SHAPES:
         weights = rng.integers(-7, 8, size=(depth, units)).astype(np.int32)
-        weights_t = np.ascontiguousarray(weights.T)
-        rows, last = crossover(lambda x, form: run_fc(x, weights, weights_t, form),
+        packed = dense.fully_connected_packing(weights)
+        rows, last = crossover(lambda x, form: run_fc(x, weights, packed, form),
                                lambda d: sparse((128, depth), d), args.repeats)
         print(f"fully connected {depth} -> {units}, batch 128: density  event ms  dense ms")
         for density, event, dense_s in rows:
             print(f"    {density:5.2f} {event * 1e3:9.3f} {dense_s * 1e3:9.3f}")
-        rule = (f"event below {dense.EVENT_DENSITY:.2f}" if units >= dense.EVENT_MIN_UNITS else "dense always")
+        below = dense.EVENT_DENSITY["reference" if packed.path == "reference" else "gemm"]
+        rule = f"event below {below:.2f}" if units >= dense.EVENT_MIN_UNITS else "dense always"
         print(f"    event form faster up to density {last:.2f}; the rule: {rule}")
 
 

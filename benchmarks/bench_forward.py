@@ -118,6 +118,17 @@ def cpu_peaks(threads):
     return desc, threads * hz * int8, threads * hz * fp32
 
 
+def isa_line():
+    """The LLVM CPU name, its integer dot-product features and the kernels' GEMM path."""
+    import llvmlite.binding as llvm
+    from kernels import isa
+    features = isa.target_features()
+    shown = sorted(features & {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni", "avxvnni"})
+    return (f"{llvm.get_host_cpu_name()}, {' '.join(shown) or 'none of avx2/avx512/vnni'}; "
+            f"GEMM path {isa.selected_path()} (supported: {', '.join(isa.supported_paths(features))}; "
+            f"{isa.ENV_VARIABLE} forces one)")
+
+
 def workload_list(names, calibrations):
     """(label, name, calibration, density) of each requested workload."""
     out = []
@@ -221,6 +232,7 @@ def main(argv=None):
           f"NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, vendor {'yes' if akida else 'absent'}, "
           f"TensorFlow {'yes' if tf_ok else 'absent'}")
     print(f"CPU: {peaks[0]}: int8 peak {peaks[1] / 1e9:.0f} GMAC/s, fp32 peak {peaks[2] / 1e9:.0f} GMAC/s")
+    print(f"CPU as LLVM sees it: {isa_line()}")
     print(f"{'workload':28s} {'batch':>5s} {'sim ms':>10s} {'vendor/':>8s} {'tf/':>8s} {'GMAC/s':>8s} "
           f"{'%int8':>7s} {'%fp32':>7s} {'dens':>6s} {'reps':>4s}")
     for label, name, calibration, density in workload_list(args.workloads, args.calibrations):

@@ -9,36 +9,50 @@ Two exact forms, chosen by the density of the input:
   inputs of the rows it reads are gathered once into (channel, value) event
   lists, and every event adds one contiguous weight row to the accumulators
   of the filters. Zero inputs cost nothing.
-* dense form: each output row gathers its input patches and every filter
-  is a register-tiled dot product (``patch_dot``, shared with the pointwise
-  step of the separable kernel). It does every multiply-accumulate but keeps
-  its sums in registers.
+* dense form: output rows are gathered into input patches (im2col,
+  ``kernels.im2col``) and multiplied with the weights packed once per layer
+  by the integer GEMM of the process's path (``kernels.gemm``,
+  ``kernels.isa``: ``vpdpbusd`` with AVX-512 VNNI or AVX-VNNI, ``vpmaddwd``
+  with AVX2). On the "reference" path (no such CPU feature, or
+  ``AKIDA_SIM_KERNELS=reference``) every filter is instead a register-tiled
+  dot product (``patch_dot``, shared with the pointwise step of the
+  separable kernel). Either does every multiply-accumulate.
 
 The event form wins below a density that grows with the channel count
 (``event_crossover``): with few channels the per-event bookkeeping weighs
 more against the filters each event feeds.
 
-Both wrap their int32 sums modulo 2**32, so they agree bit for bit.
+All wrap their int32 sums modulo 2**32, so they agree bit for bit.
 
-Measured and not used: a float32 GEMM through numpy's OpenBLAS (exact while
-every partial sum stays below 2**24), with or without im2col, ran the
-56x56x64 3x3 convolution at about half the dense form's speed, and
-OpenBLAS's own worker threads slowed the kernels' pool when both ran in
-turn; int16 operands (hoping for 16-bit multiply-adds) and a 4x4 register
-tile were no faster than the int32 4x2 tile below.
+Measured and not used, for the reference dense form: a float32 GEMM
+through numpy's OpenBLAS (exact while every partial sum stays below
+2**24), with or without im2col, ran the 56x56x64 3x3 convolution at about
+half the dense form's speed, and OpenBLAS's own worker threads slowed the
+kernels' pool when both ran in turn; int16 operands (hoping for 16-bit
+multiply-adds) and a 4x4 register tile were no faster than the int32 4x2
+tile below.
 """
 import numpy as np
 from numba import prange
 
 from .config import EVENT_MAC_COST, parallel_for, parallel_jit, serial_jit
+from .gemm import PackedWeights, conv2d_gemm, pack_weights
+from .im2col import gather_patches
+from . import isa
 
-#: Measured break-even density of the two forms (``benchmarks/bench_crossover.py``,
-#: 3x3 kernels, 4-bit inputs and weights, one AVX-512 machine): 0.10 to 0.15 at
-#: 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. ``event_crossover``
-#: interpolates in log2(channels) and clips to the measured range.
-CROSSOVER_AT_16_CHANNELS = 0.12
-CROSSOVER_PER_DOUBLING = 0.08
-CROSSOVER_RANGE = (0.05, 0.35)
+#: Measured break-even density of the event and dense forms
+#: (``benchmarks/bench_crossover.py``, 3x3 kernels, 4-bit inputs and weights):
+#: (density at 16 channels, increase per doubling of the channels, range).
+#: "reference": the ``patch_dot`` dense form, one AVX-512 machine: 0.10 to
+#: 0.15 at 16 channels, 0.25 to 0.30 at 64, 0.30 to 0.35 at 128. "gemm": the
+#: GEMM dense form, ``vpmaddwd`` on a shared 2-core AVX2 machine (noisy):
+#: below 0.05 at 16 channels, 0.05 to 0.10 at 64, 0.10 to 0.15 at 128; the
+#: VNNI paths' dense form is faster still, so their break-even is lower.
+#: ``event_crossover`` interpolates in log2(channels) and clips to the range.
+CROSSOVER = {
+    "reference": (0.12, 0.08, (0.05, 0.35)),
+    "gemm": (0.03, 0.03, (0.02, 0.12)),
+}
 
 FORMS = ("event", "dense")
 
@@ -53,10 +67,11 @@ BLOCK_PIXELS = 64
 DEPTH_MULTIPLE = 16
 
 
-def event_crossover(channels):
-    """Input density below which the event form is the faster one."""
-    d = CROSSOVER_AT_16_CHANNELS + CROSSOVER_PER_DOUBLING * np.log2(max(channels, 1) / 16)
-    return float(np.clip(d, *CROSSOVER_RANGE))
+def event_crossover(channels, path="reference"):
+    """Input density below which the event form beats the dense form of ``path``."""
+    at_16, per_doubling, bounds = CROSSOVER["reference" if path == "reference" else "gemm"]
+    d = at_16 + per_doubling * np.log2(max(channels, 1) / 16)
+    return float(np.clip(d, *bounds))
 
 
 @serial_jit
@@ -244,49 +259,18 @@ def _conv_rows_dense(x, weights_t, kx, ky, stride, pad_before, pad_value, out, l
     where a row lies inside the input, then every filter is a dot product
     over contiguous patch entries (``patch_dot``).
     """
-    n_batch, height, width, channels = x.shape
     filters, depth = weights_t.shape
     out_h = out.shape[1]
     out_w = out.shape[2]
-    sx, sy = stride[0], stride[1]
-    px, py = pad_before[0], pad_before[1]
-    pad = np.int32(pad_value)
-    # One kernel row of a patch, (KY, C) cells, is contiguous in an NHWC row.
-    rows = x.reshape(n_batch, height, width * channels)
-    span = ky * channels
     # Consecutive tasks are consecutive pixel rows of the flattened output;
     # whole rows are grouped so that narrow maps still fill the pixel tiles.
-    flat = out.reshape(n_batch * out_h * out_w, filters)
+    flat = out.reshape(out.shape[0] * out_h * out_w, filters)
     block = max(1, BLOCK_PIXELS // out_w)
     # Columns past KX*KY*C (padding of the depth, zero weights) stay zero.
     patch = np.zeros((block * out_w, depth), np.int32)
     for first_task in range(lo, hi, block):
         last_task = min(first_task + block, hi)
-        for task in range(first_task, last_task):
-            n = task // out_h
-            i = task % out_h
-            base = (task - first_task) * out_w
-            for j in range(out_w):
-                b0 = j * sy - py
-                inside = b0 >= 0 and b0 + ky <= width
-                for u in range(kx):
-                    a = i * sx + u - px
-                    k = u * span
-                    if inside and 0 <= a < height:
-                        src = rows[n, a]
-                        first = b0 * channels
-                        for t in range(span):
-                            patch[base + j, k + t] = src[first + t]
-                        continue
-                    for v in range(ky):
-                        b = b0 + v
-                        if 0 <= a < height and 0 <= b < width:
-                            for c in range(channels):
-                                patch[base + j, k + c] = x[n, a, b, c]
-                        else:
-                            for c in range(channels):
-                                patch[base + j, k + c] = pad
-                        k += channels
+        gather_patches(x, kx, ky, stride, pad_before, pad_value, out_h, out_w, first_task, last_task, patch)
         pixels = (last_task - first_task) * out_w
         patch_dot(patch[:pixels], weights_t, flat[first_task * out_w:first_task * out_w + pixels])
 
@@ -307,7 +291,7 @@ def _conv_rows_dense_par(x, weights_t, kx, ky, stride, pad_before, pad_value, ou
                          n_tasks * k // chunks, n_tasks * (k + 1) // chunks)
 
 
-def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None):
+def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None, packed=None):
     """Cross-correlate ``x`` with ``weights`` into ``out``.
 
     x: (N, H, W, C) uint8 activations, C-contiguous.
@@ -317,22 +301,44 @@ def conv2d_potentials(x, weights, stride, pad_before, pad_value, out, form=None)
     out: (N, OH, OW, F) int32, C-contiguous, written; sums wrap modulo 2**32 like the
     chip's int32 accumulator.
     form: "event", "dense", or None to choose from the input's density
-    (``event_crossover``). Both give the same result.
+    (``event_crossover`` of the dense form's path). All give the same result.
+    packed: the dense form's weights packed for a GEMM path
+    (``dense_packing``); None packs them for the process's path on each
+    dense call. The "reference" path runs ``_conv_rows_dense``.
     """
     kx, ky, channels, filters = weights.shape
     n_tasks = out.shape[0] * out.shape[1]
     work = out.size * kx * ky * channels
     density = np.count_nonzero(x) / max(x.size, 1)
     if form is None:
-        form = "event" if density < event_crossover(channels) else "dense"
+        path = packed.path if packed is not None else isa.selected_path()
+        form = "event" if density < event_crossover(channels, path) else "dense"
     if form == "event":
         parallel_for(_conv_rows_events, _conv_rows_events_par, n_tasks, EVENT_MAC_COST * work * density,
                      x, weights, stride, pad_before, int(pad_value), out)
     elif form == "dense":
-        depth = kx * ky * channels
-        weights_t = np.zeros((filters, -(-depth // DEPTH_MULTIPLE) * DEPTH_MULTIPLE), np.int32)
-        weights_t[:, :depth] = weights.reshape(depth, filters).T
-        parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
-                     x, weights_t, kx, ky, stride, pad_before, int(pad_value), out)
+        if packed is None:
+            packed = dense_packing(weights.reshape(kx * ky * channels, filters))
+        if packed.path == "reference":
+            parallel_for(_conv_rows_dense, _conv_rows_dense_par, n_tasks, work,
+                         x, packed.data, kx, ky, stride, pad_before, int(pad_value), out)
+        else:
+            conv2d_gemm(x, packed, kx, ky, stride, pad_before, pad_value, out)
     else:
         raise ValueError(f"conv2d_potentials: argument 'form' must be one of {FORMS} or None, got {form!r}")
+
+
+def dense_packing(weights, path=None, depth_multiple=DEPTH_MULTIPLE):
+    """(K, F) integer weights in the layout of ``path``'s dense form (default: the process's).
+
+    "reference": a ``PackedWeights`` whose data is the (F, D) int32
+    transpose, the depth padded with zeros to a multiple of
+    ``depth_multiple`` (``patch_dot``); another path: ``gemm.pack_weights``.
+    """
+    path = path or isa.selected_path()
+    if path != "reference":
+        return pack_weights(weights, path)
+    depth, filters = weights.shape
+    weights_t = np.zeros((filters, -(-depth // depth_multiple) * depth_multiple), np.int32)
+    weights_t[:, :depth] = weights.T
+    return PackedWeights(path, weights_t, depth, filters)

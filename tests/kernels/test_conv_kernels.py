@@ -196,8 +196,7 @@ def run_dense(x, wt, form=None):
     units = wt.shape[3]
     rows = wt[0, 0].reshape(c, w, h, units).transpose(2, 1, 0, 3).reshape(h * w * c, units).astype(np.int32)
     out = np.empty((n, units), np.int32)
-    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows),
-                     np.ascontiguousarray(rows.T), out, form)
+    dense_potentials(np.ascontiguousarray(x.reshape(n, -1)), np.ascontiguousarray(rows), out, form)
     return out.reshape(n, 1, 1, units)
 
 

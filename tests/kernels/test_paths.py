@@ -6,6 +6,7 @@ thread pool, and the forward pass streaming the batch in chunks of any size.
 """
 import contextlib
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ import akida_sim.inference as inference
 import kernels.config as config
 import kernels.convolution as convolution
 import kernels.dense as dense
+from kernels import isa
 from akida_sim import zoo
 from akida_sim.enums import PoolType
 from kernels.activation import step_activation
@@ -95,12 +97,13 @@ def test_pooling_and_activation_on_each_threading_path(threading_path, seed, siz
         np.testing.assert_array_equal(acts.reshape(pot.shape), naive.activate(pot, threshold, steps, 4))
 
 
-def test_crossover_grows_with_channels_within_the_measured_range():
-    values = [convolution.event_crossover(c) for c in (1, 3, 16, 32, 64, 128, 1024)]
+@pytest.mark.parametrize("path", isa.PATHS)
+def test_crossover_grows_with_channels_within_the_measured_range(path):
+    values = [convolution.event_crossover(c, path) for c in (1, 3, 16, 32, 64, 128, 1024)]
     assert values == sorted(values)
-    lo, hi = convolution.CROSSOVER_RANGE
+    at_16, _, (lo, hi) = convolution.CROSSOVER["reference" if path == "reference" else "gemm"]
     assert lo <= values[0] and values[-1] <= hi
-    assert convolution.event_crossover(16) == pytest.approx(convolution.CROSSOVER_AT_16_CHANNELS)
+    assert convolution.event_crossover(16, path) == pytest.approx(at_16)
 
 
 def test_unknown_form_is_rejected():
@@ -137,7 +140,7 @@ def small_models():
 @pytest.mark.parametrize("stream_bytes", [1, 10 ** 12], ids=["one sample per chunk", "whole batch"])
 def test_forward_on_every_path_matches_naive(monkeypatch, form, stream_bytes):
     """Forced convolution form and chunking of the batch: the naive forward pass's result."""
-    monkeypatch.setattr(convolution, "event_crossover", lambda channels: 2.0 if form == "event" else -1.0)
+    monkeypatch.setattr(convolution, "event_crossover", lambda channels, path: 2.0 if form == "event" else -1.0)
     monkeypatch.setattr(inference, "STREAM_BYTES", stream_bytes)
     rng = np.random.default_rng(3)
     for model in small_models():
@@ -151,3 +154,16 @@ def test_stream_chunks_bound_the_potentials():
         largest = max(inference._potential_bytes(l) for l in layers)
         chunk = inference.stream_samples(layers)
         assert chunk == 1 or chunk * largest <= inference.STREAM_BYTES
+
+
+@pytest.mark.parametrize("path", isa.PATHS)
+def test_forward_on_each_gemm_path_matches_naive(monkeypatch, path):
+    """Every layer's weights packed for ``path`` (natively where this CPU runs it, else skipped)."""
+    if path not in isa.supported_paths(isa.target_features()) or (path != "reference" and numba.config.DISABLE_JIT):
+        pytest.skip(f"this CPU or configuration does not run {path}")
+    monkeypatch.setattr(isa, "selected_path", lambda: path)
+    monkeypatch.setattr(convolution, "event_crossover", lambda channels, path: -1.0)
+    rng = np.random.default_rng(4)
+    for model in small_models():
+        x = zoo.random_inputs(model, 7, rng)
+        np.testing.assert_array_equal(model.forward(x), naive.forward(model, x))
