@@ -2,16 +2,18 @@
 
 ``quantize`` reads the float Keras model as ``convert`` does (graph reading,
 BatchNormalization folding, blocks, bit widths, ReLU calibration on
-``samples``) and returns a Keras model of the same flavour made of one
-``qat_layers`` block layer per future Akida layer (plus the Flatten/Reshape
-between them). Its forward is the integer arithmetic of the Akida layers
-(see ``qat_layers``); compile and ``fit`` it to fine-tune the float weights.
+``samples``; at 1 or 2 activation bits the ReLU ranges are chosen on the
+samples by least quantization error, ``least_error_max``) and returns a
+Keras model of the same flavour made of one ``qat_layers`` block layer per
+future Akida layer (plus the Flatten/Reshape between them). Its forward is
+the integer arithmetic of the Akida layers (see ``qat_layers``); compile and ``fit`` it to fine-tune the float weights.
 ``convert`` recognises such a model (``is_quantized_model``) and emits,
 through the converter's own ``quantize_kernel`` and ``emit_model``, the
 integers that forward used (``convert_quantized``).
 Nothing here imports TensorFlow until ``quantize`` or ``convert_quantized``
 runs. Source: ../shared/reference/keras_conversion.md §2-3.
 """
+import dataclasses
 import warnings
 
 import numpy as np
@@ -79,15 +81,71 @@ def _block_layer(classes, qblock, sigma, offset, last, input_bits):
     return layer, list(qblock.float_weights) + [np.asarray(qblock.bias, np.float32)]
 
 
+#: Activation bits at or below which ``quantize`` calibrates by least error rather than a percentile.
+ERROR_CALIBRATION_BITS = 2
+#: Candidate ranges of the error search, as fractions of the largest float output on the samples.
+RANGE_FRACTIONS = np.linspace(0.02, 1.0, 99)
+#: Float outputs the error search reads at most per layer (a strided subsample beyond).
+SEARCH_VALUES = 1 << 18
+
+
+def least_error_max(outputs, bits, max_value=None):
+    """The activation range (float) whose ``bits``-bit quantization of ``outputs`` has the least squared error.
+
+    ``outputs``: a ReLU's float outputs on samples (>= 0); the quantized
+    value of y at step s = range / (2**bits - 1) is Akida's: s times
+    ``clip(ceil(y / s - 1/2), 0, 2**bits - 1)`` (the threshold half a step
+    up). Candidates: ``RANGE_FRACTIONS`` of the largest output (of
+    ``max_value`` for a bounded ReLU, whose outputs never exceed it). None
+    where no output is positive.
+    """
+    y = np.asarray(outputs, np.float64).ravel()
+    if y.size > SEARCH_VALUES:
+        y = y[::-(-y.size // SEARCH_VALUES)]
+    top = float(y.max()) if max_value is None else min(float(y.max()), float(max_value))
+    if not top > 0:
+        return None
+    levels = 2.0 ** bits - 1
+    errors = []
+    for fraction in RANGE_FRACTIONS:
+        step = fraction * top / levels
+        quantized = step * np.clip(np.ceil(y / step - 0.5), 0, levels)
+        errors.append(np.mean((quantized - y) ** 2))
+    return float(RANGE_FRACTIONS[int(np.argmin(errors))] * top)
+
+
+def _least_error_steps(blocks, qblocks, chain, samples, calibration_bits):
+    """``qblocks`` with the ReLU steps of blocks at <= ``calibration_bits`` activation bits set by least error."""
+    chosen = [k for k, (b, q) in enumerate(zip(blocks, qblocks))
+              if b.activation is not None and b.activation.kind == "ReLU" and q.act_bits <= calibration_bits]
+    if samples is None or not chosen:
+        return qblocks
+    outputs = chain.outputs(samples, [blocks[k].position for k in chosen])
+    qblocks = list(qblocks)
+    for k in chosen:
+        q = qblocks[k]
+        max_value = least_error_max(outputs[blocks[k].position], q.act_bits,
+                                    blocks[k].activation.config.get("max_value"))
+        if max_value is not None:
+            step = np.float32(max_value) / np.float32(2.0 ** q.act_bits - 1)
+            qblocks[k] = dataclasses.replace(q, act_step=step, calibrated_max=max_value)
+    return qblocks
+
+
 def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None, input_scaling=None,
-             calibration_percentile=99.9, input_bits=4):
+             calibration_percentile=99.9, input_bits=4, error_calibration_bits=ERROR_CALIBRATION_BITS):
     """A Keras model whose forward is the Akida 1.0 conversion's, to fine-tune (quantization-aware training).
 
     ``model``: a float Keras model (Keras 3 or tf_keras) that ``convert``
     accepts; the arguments are ``convert``'s (bits as ints or dicts {Keras
     layer name: bits}, ``input_scaling`` or a first Rescaling, ``samples``
-    calibrating unbounded ReLUs). Returns a Keras model of the same flavour
-    taking the same inputs: one block layer (``AkidaConv2D``,
+    calibrating unbounded ReLUs). With ``samples``, the ReLUs (bounded or
+    not) of layers at ``error_calibration_bits`` activation bits or fewer
+    (default 2) take the range whose quantization of their float outputs has
+    the least squared error (``least_error_max``) instead of the percentile
+    ``convert`` takes: at 1 bit the percentile's range puts the threshold so
+    high that most neurons start silent (0 keeps ``convert``'s ranges).
+    Returns a Keras model of the same flavour taking the same inputs: one block layer (``AkidaConv2D``,
     ``AkidaSeparableConv2D``, ``AkidaDense``) per Akida layer holding the
     float weights (BatchNormalization folded) and computing the integer
     forward with straight-through gradients. Hidden layers output activation
@@ -97,6 +155,8 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
     the integers of that forward. Save it with ``model.save`` and reload it
     with ``load_model`` after ``import akida_sim.conversion.qat_layers``.
     """
+    if isinstance(error_calibration_bits, bool) or not isinstance(error_calibration_bits, int):
+        raise ConversionError(f"quantize: error_calibration_bits must be an int, got {error_calibration_bits!r}")
     if samples is not None:
         samples = _float_samples(samples)
     flavour = _flavour(model)
@@ -117,6 +177,7 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
         float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
         qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
                                   calibration_percentile) for b in blocks]
+        qblocks = _least_error_steps(blocks, qblocks, chain, samples, error_calibration_bits)
         emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # refuses what convert refuses
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)

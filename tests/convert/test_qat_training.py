@@ -141,3 +141,39 @@ def test_quantize_refuses_what_convert_refuses(keras):
         akida_sim.quantize(model, samples=np.zeros((3, 5)))
     with pytest.raises(ConversionError, match="act_bits=3"):
         akida_sim.quantize(model, act_bits=3, samples=np.ones((3, 4)))
+    with pytest.raises(ConversionError, match="error_calibration_bits must be an int"):
+        akida_sim.quantize(model, error_calibration_bits=2.0, samples=np.ones((3, 4)))
+
+
+def test_least_error_calibration_of_one_bit_activations():
+    """Uniform outputs on [0, 1] at 1 bit: the squared error (y - s [y > s/2]) is least at s = 2/3."""
+    from akida_sim.conversion.qat import least_error_max
+    outputs = np.linspace(0, 1, 10001)
+    assert least_error_max(outputs, 1) == pytest.approx(2 / 3, abs=0.01)
+    assert least_error_max(outputs, 1, max_value=0.5) == pytest.approx(0.5, abs=0.006)  # within a bounded ReLU
+    assert least_error_max(np.zeros(5), 1) is None
+
+
+def test_one_bit_activations_fine_tune_near_the_float_model(keras, digits):
+    """2-bit weights, 1-bit activations: calibrated on samples, two epochs bring a digits CNN within reach of float."""
+    train_x, train_y, test_x, test_y = digits
+    layers = keras.layers
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((16, 16, 1)), layers.Rescaling(1 / 255.0),
+                              layers.Conv2D(16, 3, strides=2, padding="same"),
+                              layers.BatchNormalization(momentum=0.9), layers.ReLU(), layers.Conv2D(32, 3, padding="same"),
+                              layers.MaxPooling2D(padding="same"), layers.BatchNormalization(momentum=0.9), layers.ReLU(), layers.Flatten(), layers.Dense(10)])
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(keras.optimizers.Adam(3e-3), loss, metrics=["accuracy"])
+    model.fit(train_x.astype(np.float32), train_y, epochs=4, batch_size=32, verbose=0)
+    float_accuracy = model.evaluate(test_x.astype(np.float32), test_y, verbose=0)[1]
+    quantized = akida_sim.quantize(model, weights_bits=2, act_bits=1, samples=train_x[:400])
+    quantized.compile(keras.optimizers.Adam(3e-3), loss, metrics=["accuracy"])
+    before = quantized.evaluate(test_x, test_y, verbose=0)[1]
+    quantized.fit(train_x, train_y, epochs=2, batch_size=32, verbose=0)
+    after = quantized.evaluate(test_x, test_y, verbose=0)[1]
+    print(f"float {float_accuracy:.3f}, quantized {before:.3f}, fine-tuned {after:.3f}")
+    assert float_accuracy > 0.95 and before < float_accuracy - 0.3  # 1-bit post-training quantization loses much
+    assert after > max(before + 0.3, float_accuracy - 0.05)
+    akida_classes = akida_sim.convert(quantized).predict_classes(test_x.astype(np.uint8))
+    assert np.mean(akida_classes == np.argmax(quantized.predict(test_x, verbose=0), 1)) >= 0.99
