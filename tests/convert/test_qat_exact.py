@@ -116,7 +116,7 @@ def test_quantized_forward_is_the_converted_models(keras, spec):
     except ValueError:  # a map shrinks to nothing
         assume(False)
     try:
-        reference = akida_sim.convert(model, samples=x, **bits)
+        reference = akida_sim.convert(model, samples=x, method="legacy", **bits)
     except ConversionError as refusal:
         with pytest.raises(ConversionError, match=re.escape(str(refusal).split(":")[0])):
             akida_sim.quantize(model, samples=x, **bits)
@@ -150,5 +150,5 @@ def test_a_rescaling_is_kept_first_and_its_scaling_used(keras):
     quantized = akida_sim.quantize(rescaled, samples=x, error_calibration_bits=0, **bits)
     assert type(quantized.layers[1]).__name__ == "Rescaling"
     akida_model = akida_sim.convert(quantized)
-    assert_same_integers(akida_model, akida_sim.convert(rescaled, samples=x, **bits))
+    assert_same_integers(akida_model, akida_sim.convert(rescaled, samples=x, method="legacy", **bits))
     compare(quantized, akida_model, x, True)
