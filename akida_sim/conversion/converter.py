@@ -204,6 +204,29 @@ def _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, ak
                             scaling, run_prefix)
 
 
+def read_blocks(model, samples, input_scaling, bits, caller):
+    """Read the Keras ``model`` into Akida blocks: the steps ``convert`` and ``quantize`` share.
+
+    samples: float samples or None (their per-sample shape must be the model's input shape);
+    bits: ``{"weights_bits": ..., "act_bits": ..., "input_weights_bits": ...}`` as given (layer names checked);
+    caller: the function named in errors. Returns ``(layers, chain, input_shape, rescaling, scaling, blocks,
+    calibrate)``: ``scaling`` the Akida input's (sigma, offset), ``calibrate`` the positions of the blocks whose
+    unbounded ReLU needs the samples' float outputs.
+    """
+    layers, chain, input_shape = read_keras_model(model)
+    if samples is not None and samples.shape[1:] != input_shape:
+        raise ConversionError(f"{caller}: 'samples' have shape {samples.shape[1:]} per sample, the model input "
+                              f"is {input_shape}")
+    rescaling, neural = split_rescaling(layers)
+    image_input = is_image_input(input_shape)
+    scaling = _resolve_input_scaling(input_scaling, rescaling, image_input)
+    blocks = group_blocks(strip_final_activations(prepare(neural)), image_input)
+    _check_layer_names(blocks, bits)
+    calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
+                 and b.activation.config.get("max_value") is None]
+    return layers, chain, input_shape, rescaling, scaling, blocks, calibrate
+
+
 def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None,
             labels=None, calibration_percentile=99.9, input_bits=4, return_report=False,
             weight_quantization=None, activ_quantization=None, input_weight_quantization=None, method="hardware"):
@@ -290,20 +313,11 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
                                  return_report)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        layers, chain, input_shape = read_keras_model(model)
-        if samples is not None and samples.shape[1:] != input_shape:
-            raise ConversionError(f"convert: 'samples' have shape {samples.shape[1:]} per sample, the model input "
-                                  f"is {input_shape}")
+        layers, chain, input_shape, rescaling, scaling, blocks, calibrate = read_blocks(
+            model, samples, input_scaling,
+            {"weights_bits": weights_bits, "act_bits": act_bits, "input_weights_bits": input_weights_bits}, "convert")
         if labels is not None:
             labels = check_labels(labels, len(samples), int(np.prod(layers[-1].output_shape)))
-        rescaling, layers = split_rescaling(layers)
-        image_input = is_image_input(input_shape)
-        scaling = _resolve_input_scaling(input_scaling, rescaling, image_input)
-        blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
-        _check_layer_names(blocks, {"weights_bits": weights_bits, "act_bits": act_bits,
-                                    "input_weights_bits": input_weights_bits})
-        calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
-                     and b.activation.config.get("max_value") is None]
         first_position = None if rescaling is None else rescaling.position
         hardware = method == "hardware" and samples is not None
         reported = _report_positions(chain, blocks, first_position) if return_report or hardware else []

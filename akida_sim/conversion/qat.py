@@ -19,15 +19,12 @@ import warnings
 import numpy as np
 
 from ..layers import InputConvolutional
-from .blocks import (_PATTERN_BY_ROLE, Block, group_blocks, is_image_input, split_rescaling,
-                     strip_final_activations)
+from .blocks import _PATTERN_BY_ROLE, Block
 from .checks import check_labels
-from .converter import (IMAGE_BITS, _check_layer_names, _float_samples, _accuracy,
-                        _resolve_input_scaling)
+from .converter import IMAGE_BITS, _accuracy, _float_samples, read_blocks
 from .emit import emit_model
 from .errors import ConversionError
-from .fold import prepare
-from .keras_graph import KerasLayer, read_keras_model
+from .keras_graph import KerasLayer
 from .kinds import FINAL_ACTIVATION_KINDS, SHAPE_KINDS, SKIPPED_KINDS
 from .quantize import QuantizedBlock, quantize_block, quantize_kernel
 from .report import ConversionReport, weight_errors
@@ -162,18 +159,9 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
     flavour = _flavour(model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        layers, chain, input_shape = read_keras_model(model)
-        if samples is not None and samples.shape[1:] != input_shape:
-            raise ConversionError(f"quantize: 'samples' have shape {samples.shape[1:]} per sample, the model "
-                                  f"input is {input_shape}")
-        rescaling, layers = split_rescaling(layers)
-        image_input = is_image_input(input_shape)
-        sigma, offset = _resolve_input_scaling(input_scaling, rescaling, image_input)
-        blocks = group_blocks(strip_final_activations(prepare(layers)), image_input)
-        _check_layer_names(blocks, {"weights_bits": weights_bits, "act_bits": act_bits,
-                                    "input_weights_bits": input_weights_bits})
-        calibrate = [b.position for b in blocks if b.activation is not None and b.activation.kind == "ReLU"
-                     and b.activation.config.get("max_value") is None]
+        _, chain, input_shape, rescaling, (sigma, offset), blocks, calibrate = read_blocks(
+            model, samples, input_scaling,
+            {"weights_bits": weights_bits, "act_bits": act_bits, "input_weights_bits": input_weights_bits}, "quantize")
         float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
         qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
                                   calibration_percentile) for b in blocks]
