@@ -12,13 +12,15 @@ converted blocks before it produce):
    error between the block's float outputs and their quantized values;
 2. **weight scales**, per output channel (per tensor for a depthwise
    kernel): the clipping range ``alpha * max|w|`` (``alpha`` in
-   ``WEIGHT_CLIP_FRACTIONS``) minimizing the squared weight error;
+   ``WEIGHT_CLIP_FRACTIONS``) minimizing the squared weight error, its
+   scale ``kmax / range`` (``quantize.scale_of_range``);
 3. **registers**: a channel whose potentials, on the samples, use more than
    ``TOLERATED`` of the 20-bit signed range where the chip saturates them
    (before a MaxPooling2D, the running sum of a GlobalAveragePooling2D, a
    FullyConnected's sum), or whose threshold uses more than ``TOLERATED``
    of the threshold limit, has its weight scale reduced to ``HEADROOM`` of
-   it (nothing saturates or is clipped on the samples); but for the last
+   it, its range widened by the same factor (nothing saturates or is
+   clipped on the samples); but for the last
    layer, its act_step is kept within the act_step limit (no clamping);
 4. **bias correction**: the float bias gains, per channel, the mean
    difference between the float pre-activation and the quantized one
@@ -36,7 +38,7 @@ import numpy as np
 from .emit import HRC_LIMITS, NP_LIMITS
 from .kinds import GLOBAL_AVERAGE_POOL, MAX_POOL, NEURAL_KINDS
 from .linear import linear_map
-from .quantize import MAX_SCALE_FACTOR, MIN_WEIGHT_RANGE
+from .quantize import kernel_integers, kernel_range, scale_of_range
 
 #: Largest potential of the chip's 20-bit signed saturating sums.
 POTENTIAL_LIMIT = (1 << 19) - 1
@@ -49,7 +51,7 @@ ACT_SEARCH_POINTS = 64
 #: Most float outputs the activation search reads (evenly strided beyond).
 MAX_SEARCH_VALUES = 1 << 20
 #: Candidate weight clipping ranges, as fractions of max|w| per channel.
-WEIGHT_CLIP_FRACTIONS = np.linspace(0.5, 1.0, 26)
+WEIGHT_CLIP_FRACTIONS = np.linspace(0.1, 1.0, 46)
 #: Most rounds of scale reduction per block (each round re-measures the potentials).
 MAX_ROUNDS = 4
 #: Most sliding-window values (samples * input values * kernel taps) computed at once (bounds memory).
@@ -83,28 +85,28 @@ def search_activation_max(outputs, bits, upper=None):
     return best
 
 
-def search_weight_scale(kernel, bits, per_axis):
-    """float32 scale (per output channel, last axis, or one) minimizing the squared weight error."""
-    kmax = 2.0 ** (bits - 1) - 1
-    kernel = np.asarray(kernel, np.float64)
+def search_weight_range(kernel, bits, per_axis):
+    """float32 clipping range (per output channel, last axis, or one) minimizing the squared weight error.
+
+    Candidates: ``WEIGHT_CLIP_FRACTIONS`` of max|w|; the scale of a range is
+    ``quantize.scale_of_range``.
+    """
+    kernel = np.asarray(kernel, np.float32)
     columns = kernel.reshape(-1, kernel.shape[-1]) if per_axis else kernel.reshape(-1, 1)
-    max_range = np.maximum(np.max(np.abs(columns), axis=0), MIN_WEIGHT_RANGE)
-    best_scale, best_error = None, None
+    max_range = kernel_range(columns, per_axis=True)
+    best_range, best_error = None, None
     for fraction in WEIGHT_CLIP_FRACTIONS:
-        scale = np.minimum(kmax / (fraction * max_range), MAX_SCALE_FACTOR)
-        error = np.sum(np.square(np.clip(np.rint(columns * scale), -kmax, kmax) / scale - columns), axis=0)
-        if best_scale is None:
-            best_scale, best_error = scale, error
+        weight_range = (np.float32(fraction) * max_range).astype(np.float32)
+        scale = scale_of_range(weight_range, bits)
+        dequantized = kernel_integers(columns, scale, bits) / scale.astype(np.float64)
+        error = np.sum(np.square(dequantized - columns.astype(np.float64)), axis=0)
+        if best_range is None:
+            best_range, best_error = weight_range, error
         else:
             better = error < best_error
-            best_scale, best_error = np.where(better, scale, best_scale), np.where(better, error, best_error)
-    scale = best_scale.astype(np.float32)
-    return scale if per_axis else scale[0]
-
-
-def _integers(kernel, scale, bits):
-    kmax = np.float32(2.0 ** (bits - 1) - 1)
-    return np.clip(np.rint(np.asarray(kernel, np.float32) * scale), -kmax, kmax).astype(np.int8)
+            best_range, best_error = np.where(better, weight_range, best_range), np.where(better, error, best_error)
+    best_range = best_range.astype(np.float32)
+    return best_range if per_axis else best_range[0]
 
 
 def _effective_scale(scales):
@@ -177,11 +179,12 @@ def _reduction(qblock, measure, bias, sigma, offset_term, last):
     return ratio
 
 
-def _with_scales(qblock, scales):
-    """The QuantizedBlock with its float kernels requantized at ``scales`` (one per kernel)."""
-    ints = tuple(_integers(k, s, qblock.weights_bits) for k, s in zip(qblock.float_weights, scales))
+def _with_ranges(qblock, ranges):
+    """The QuantizedBlock with its float kernels requantized at the clipping ``ranges`` (one per kernel)."""
+    scales = tuple(scale_of_range(r, qblock.weights_bits) for r in ranges)
+    ints = tuple(kernel_integers(k, s, qblock.weights_bits) for k, s in zip(qblock.float_weights, scales))
     return replace(qblock, weights=ints[0], weights_pw=ints[1] if len(ints) == 2 else None,
-                   scale=_effective_scale(scales), kernel_scales=tuple(scales))
+                   scale=_effective_scale(scales), kernel_scales=scales, kernel_ranges=tuple(ranges))
 
 
 def _activation(qblock, float_outputs):
@@ -210,9 +213,9 @@ def calibrate_block(qblock, float_inputs, float_outputs, integer_inputs, sigma, 
         return qblock
     qblock = _activation(qblock, float_outputs)
     separable = NEURAL_KINDS[qblock.block.neural.kind] == "separable"
-    scales = [search_weight_scale(k, qblock.weights_bits, per_axis=not (separable and i == 0))
+    ranges = [search_weight_range(k, qblock.weights_bits, per_axis=not (separable and i == 0))
               for i, k in enumerate(qblock.float_weights)]
-    qblock = _with_scales(qblock, scales)
+    qblock = _with_ranges(qblock, ranges)
     bias = np.asarray(qblock.bias, np.float64)
     for rounds in range(MAX_ROUNDS + 1):
         ints = (qblock.weights,) if qblock.weights_pw is None else (qblock.weights, qblock.weights_pw)
@@ -223,8 +226,10 @@ def calibrate_block(qblock, float_inputs, float_outputs, integer_inputs, sigma, 
         ratio = _reduction(qblock, measure, corrected, sigma, offset_term, last)
         if np.all(ratio >= 1) or rounds == MAX_ROUNDS:
             break
-        scales[-1] = (scales[-1] * ratio).astype(np.float32)
-        qblock = _with_scales(qblock, scales)
+        kmax = np.float32(2.0 ** (qblock.weights_bits - 1) - 1)
+        widest = np.maximum(ranges[-1], kmax / qblock.kernel_scales[-1])  # a scale capped at 1000 spans more
+        ranges[-1] = (widest / ratio).astype(np.float32)
+        qblock = _with_ranges(qblock, ranges)
     return replace(qblock, bias=corrected.astype(np.float32))
 
 

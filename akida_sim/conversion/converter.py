@@ -204,6 +204,34 @@ def _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, ak
                             scaling, run_prefix)
 
 
+def post_training_blocks(name, chain, input_shape, rescaling, scaling, blocks, positions, samples, bits,
+                         calibration_percentile, input_bits, method):
+    """(QuantizedBlocks, float outputs) of the blocks of ``read_blocks`` quantized by ``method``.
+
+    ``positions``: FloatChain positions whose float outputs on ``samples``
+    are wanted besides the ones quantization reads (returned as
+    {position: array}); ``bits``: (weights_bits, act_bits,
+    input_weights_bits) as given; ``name``: the Keras model's (names the
+    Akida input layer). Without samples: the legacy quantization. Samples
+    outside the Akida input range warn.
+    """
+    hardware = method == "hardware" and samples is not None
+    first_position = None if rescaling is None else rescaling.position
+    if hardware:
+        positions = list(positions) + _report_positions(chain, blocks, first_position)
+    float_outputs = chain.outputs(samples, sorted(set(positions))) if samples is not None else {}
+    qblocks = [quantize_block(b, *bits, float_outputs.get(b.position), calibration_percentile) for b in blocks]
+    if samples is None:
+        return qblocks, float_outputs
+    image_bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
+    akida_inputs = check_samples_range(akida_values(samples, rescaling, scaling), image_bits,
+                                       _scaling_text(scaling, rescaling))
+    if hardware:
+        qblocks = _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, akida_inputs,
+                                   input_shape, scaling, input_bits, f"{name}_input")
+    return qblocks, float_outputs
+
+
 def read_blocks(model, samples, input_scaling, bits, caller):
     """Read the Keras ``model`` into Akida blocks: the steps ``convert`` and ``quantize`` share.
 
@@ -319,24 +347,17 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         if labels is not None:
             labels = check_labels(labels, len(samples), int(np.prod(layers[-1].output_shape)))
         first_position = None if rescaling is None else rescaling.position
-        hardware = method == "hardware" and samples is not None
-        reported = _report_positions(chain, blocks, first_position) if return_report or hardware else []
-        float_outputs = chain.outputs(samples, calibrate + reported) if samples is not None else {}
-        qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
-                                  calibration_percentile) for b in blocks]
-        bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
-        if samples is not None:
-            akida_inputs = check_samples_range(akida_values(samples, rescaling, scaling), bits,
-                                               _scaling_text(scaling, rescaling))
-        if hardware:
-            qblocks = _hardware_blocks(qblocks, blocks, float_outputs, samples, first_position, akida_inputs,
-                                       input_shape, scaling, input_bits, f"{model.name}_input")
+        reported = _report_positions(chain, blocks, first_position) if return_report else []
+        qblocks, float_outputs = post_training_blocks(
+            model.name, chain, input_shape, rescaling, scaling, blocks, calibrate + reported, samples,
+            (weights_bits, act_bits, input_weights_bits), calibration_percentile, input_bits, method)
         akida_model, all_variables = emit_model(qblocks, input_shape, scaling, input_bits,
                                                 f"{model.name}_input")
+        bits = IMAGE_BITS if blocks[0].akida_class is InputConvolutional else input_bits
         report = _report(akida_model, qblocks, all_variables, float_outputs, samples, labels, first_position,
                          len(chain.steps) - 1, scaling, bits, caught) if return_report else None
         if report is not None:
-            report.method = method if hardware else "legacy"
+            report.method = method if samples is not None else "legacy"
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return (akida_model, report) if return_report else akida_model

@@ -1,14 +1,17 @@
 """``quantize``: a Keras model computing what its Akida 1.0 conversion computes, for fine-tuning.
 
 ``quantize`` reads the float Keras model as ``convert`` does (graph reading,
-BatchNormalization folding, blocks, bit widths, ReLU calibration on
-``samples``; at 1 or 2 activation bits the ReLU ranges are chosen on the
-samples by least quantization error, ``least_error_max``) and returns a
-Keras model of the same flavour made of one ``qat_layers`` block layer per
-future Akida layer (plus the Flatten/Reshape between them). Its forward is
-the integer arithmetic of the Akida layers (see ``qat_layers``); compile and ``fit`` it to fine-tune the float weights.
-``convert`` recognises such a model (``is_quantized_model``) and emits,
-through the converter's own ``quantize_kernel`` and ``emit_model``, the
+BatchNormalization folding, blocks, bit widths) and quantizes it as
+``convert`` does after training (``converter.post_training_blocks``: the
+hardware-aware method on ``samples`` by default, or the legacy one, whose
+ReLU ranges at 1 or 2 activation bits are chosen by least quantization
+error, ``least_error_max``), then returns a Keras model of the same flavour
+made of one ``qat_layers`` block layer per future Akida layer (plus the
+Flatten/Reshape between them), holding the float weights, biases and
+weight clipping ranges of that quantization. Its forward is the integer
+arithmetic of the Akida layers (see ``qat_layers``); compile and ``fit`` it
+to fine-tune. ``convert`` recognises such a model (``is_quantized_model``)
+and emits, through ``quantize.kernel_integers`` and ``emit_model``, the
 integers that forward used (``convert_quantized``).
 Nothing here imports TensorFlow until ``quantize`` or ``convert_quantized``
 runs. Source: ../shared/reference/keras_conversion.md §2-3.
@@ -21,12 +24,12 @@ import numpy as np
 from ..layers import InputConvolutional
 from .blocks import _PATTERN_BY_ROLE, Block
 from .checks import check_labels
-from .converter import IMAGE_BITS, _accuracy, _float_samples, read_blocks
+from .converter import IMAGE_BITS, METHODS, _accuracy, _float_samples, post_training_blocks, read_blocks
 from .emit import emit_model
 from .errors import ConversionError
 from .keras_graph import KerasLayer
 from .kinds import FINAL_ACTIVATION_KINDS, SHAPE_KINDS, SKIPPED_KINDS
-from .quantize import QuantizedBlock, quantize_block, quantize_kernel
+from .quantize import QuantizedBlock, kernel_integers, scale_of_range
 from .report import ConversionReport, weight_errors
 
 #: Registered names of the block layers (both Keras flavours) -> role.
@@ -75,7 +78,8 @@ def _block_layer(classes, qblock, sigma, offset, last, input_bits):
         config = neural.config
         layer = classes[role](filters=int(neural.output_shape[-1]), kernel_size=tuple(config["kernel_size"]),
                               strides=tuple(config["strides"]), padding=config["padding"], **common)
-    return layer, list(qblock.float_weights) + [np.asarray(qblock.bias, np.float32)]
+    ranges = [np.asarray(r, np.float32) for r in qblock.kernel_ranges]
+    return layer, list(qblock.float_weights) + [np.asarray(qblock.bias, np.float32)] + ranges
 
 
 #: Activation bits at or below which ``quantize`` calibrates by least error rather than a percentile.
@@ -130,18 +134,26 @@ def _least_error_steps(blocks, qblocks, chain, samples, calibration_bits):
 
 
 def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None, input_scaling=None,
-             calibration_percentile=99.9, input_bits=4, error_calibration_bits=ERROR_CALIBRATION_BITS):
+             calibration_percentile=99.9, input_bits=4, method="hardware",
+             error_calibration_bits=ERROR_CALIBRATION_BITS):
     """A Keras model whose forward is the Akida 1.0 conversion's, to fine-tune (quantization-aware training).
 
     ``model``: a float Keras model (Keras 3 or tf_keras) that ``convert``
     accepts; the arguments are ``convert``'s (bits as ints or dicts {Keras
     layer name: bits}, ``input_scaling`` or a first Rescaling, ``samples``
-    calibrating unbounded ReLUs). With ``samples``, the ReLUs (bounded or
-    not) of layers at ``error_calibration_bits`` activation bits or fewer
-    (default 2) take the range whose quantization of their float outputs has
-    the least squared error (``least_error_max``) instead of the percentile
-    ``convert`` takes: at 1 bit the percentile's range puts the threshold so
-    high that most neurons start silent (0 keeps ``convert``'s ranges).
+    calibrating, ``method``). The model starts from ``convert``'s
+    post-training quantization: with ``samples`` and ``method="hardware"``
+    (the default) its forward is, before any training, the integers of
+    ``convert(model, samples=..., method="hardware")`` (error-searched
+    activation ranges, clipping-searched weight ranges fitted to the
+    registers, corrected biases); ``method="legacy"`` (or no samples) starts
+    from the legacy ranges (max|w|; ReLU max_value or percentile), where the
+    ReLUs of layers at ``error_calibration_bits`` activation bits or fewer
+    (default 2) take the range whose quantization of their float outputs
+    has the least squared error (``least_error_max``): at 1 bit the
+    percentile's range puts the threshold so high that most neurons start
+    silent (0 keeps ``convert``'s ranges). Fine-tuning trains the float
+    weights, biases and weight clipping ranges; activation steps stay fixed.
     Returns a Keras model of the same flavour taking the same inputs: one block layer (``AkidaConv2D``,
     ``AkidaSeparableConv2D``, ``AkidaDense``) per Akida layer holding the
     float weights (BatchNormalization folded) and computing the integer
@@ -152,6 +164,8 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
     the integers of that forward. Save it with ``model.save`` and reload it
     with ``load_model`` after ``import akida_sim.conversion.qat_layers``.
     """
+    if method not in METHODS:
+        raise ConversionError(f"quantize: argument 'method' must be one of {METHODS}, got {method!r}")
     if isinstance(error_calibration_bits, bool) or not isinstance(error_calibration_bits, int):
         raise ConversionError(f"quantize: error_calibration_bits must be an int, got {error_calibration_bits!r}")
     if samples is not None:
@@ -162,10 +176,11 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
         _, chain, input_shape, rescaling, (sigma, offset), blocks, calibrate = read_blocks(
             model, samples, input_scaling,
             {"weights_bits": weights_bits, "act_bits": act_bits, "input_weights_bits": input_weights_bits}, "quantize")
-        float_outputs = chain.outputs(samples, calibrate) if samples is not None and calibrate else {}
-        qblocks = [quantize_block(b, weights_bits, act_bits, input_weights_bits, float_outputs.get(b.position),
-                                  calibration_percentile) for b in blocks]
-        qblocks = _least_error_steps(blocks, qblocks, chain, samples, error_calibration_bits)
+        qblocks, _ = post_training_blocks(model.name, chain, input_shape, rescaling, (sigma, offset), blocks,
+                                          calibrate, samples, (weights_bits, act_bits, input_weights_bits),
+                                          calibration_percentile, input_bits, method)
+        if method == "legacy":
+            qblocks = _least_error_steps(blocks, qblocks, chain, samples, error_calibration_bits)
         emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # refuses what convert refuses
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -226,22 +241,20 @@ def _descriptions(layer, role, input_shape):
 
 
 def _quantized_block(layer, role, block):
-    """The QuantizedBlock of a block layer's current float weights (the converter's quantize_kernel)."""
+    """The QuantizedBlock of a block layer's current float weights and clipping ranges (its forward's integers)."""
     weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
     if not all(np.all(np.isfinite(w)) for w in weights):
         raise ConversionError(f"Keras layer '{layer.name}' ({type(layer).__name__}): its weights hold NaN or "
                               f"infinite values (a diverged fine-tuning?)")
     bits = layer.weights_bits
     act_step = None if layer.act_step is None else np.float32(layer.act_step)
-    if role == "separable":
-        depthwise, pointwise, bias = weights
-        dw, dw_scale = quantize_kernel(depthwise, bits, False)
-        pw, pw_scale = quantize_kernel(pointwise, bits, layer.per_axis)
-        return QuantizedBlock(block, dw, pw, dw_scale * pw_scale, bias, bits, layer.act_bits, act_step,
-                              (depthwise, pointwise), (dw_scale, pw_scale), None)
-    kernel, bias = weights
-    ints, scale = quantize_kernel(kernel, bits, layer.per_axis)
-    return QuantizedBlock(block, ints, None, scale, bias, bits, layer.act_bits, act_step, (kernel,), (scale,), None)
+    kernels, bias, ranges = (weights[:2], weights[2], weights[3:]) if role == "separable" else \
+        (weights[:1], weights[1], weights[2:])
+    scales = tuple(scale_of_range(r, bits) for r in ranges)
+    ints = [kernel_integers(k, sc, bits) for k, sc in zip(kernels, scales)]
+    scale = scales[0] * scales[1] if role == "separable" else scales[0]
+    return QuantizedBlock(block, ints[0], ints[1] if role == "separable" else None, scale, bias, bits, layer.act_bits,
+                          act_step, tuple(kernels), scales, None, tuple(ranges))
 
 
 def _model_input_shape(model):

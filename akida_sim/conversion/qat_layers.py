@@ -8,9 +8,13 @@ fine-tuned (quantization-aware training):
 1. inputs: the first layer turns the Keras input x into Akida inputs
    ``a = rint(sigma * x + offset)``; later layers take the integer activation
    levels of the layer before;
-2. weights: ``w_int = clip(rint(w * sf), -kmax, kmax)``, ``sf = clip(kmax /
-   max|w|, 0, 1000)`` per output channel (``per_axis``) or per tensor (the
-   depthwise kernel), float32 as the converter's ``quantize_kernel``;
+2. weights: ``w_int = clip(rint(w * sf), -kmax, kmax)``, ``sf = min(kmax /
+   max(range, 1e-10), 1000)`` in float32 (``quantize.scale_of_range``) with
+   ``range`` a trainable clipping range per output channel (``per_axis``) or
+   per tensor (the depthwise kernel): the layer's ``kernel_range``, or
+   ``depthwise_range`` and ``pointwise_range``. ``quantize`` sets them to the
+   ranges of the post-training quantization it starts from (max|w| for the
+   legacy one);
 3. potentials: the integer convolution / separable / dense sum (padding with
    ``int(offset)`` on an InputConvolutional), the 20-bit saturation before a
    max pool and of a dense sum, the running 20-bit saturated sum of a global
@@ -24,8 +28,12 @@ fine-tuned (quantization-aware training):
    ``(float32(p) - float32(T)) / A``, what ``Model.predict`` returns.
 
 Gradients: rint/floor/ceil pass the gradient through (straight-through
-estimators), the scale factors are constants of the step, the saturations
-pass it only inside their range, and the activation takes the gradient of
+estimators); a weight passes it only inside its clipping range; the
+clipping ranges take theirs through sf, the thresholds and the step, which
+is the learned step size gradient (LSQ, Esser et al. 2020) written in
+integers: the float output does not depend on sf but through the rounding
+and clipping; the saturations pass it only inside their range, and the
+activation takes the gradient of
 ``clip(u + 1/2, 0, 2**b - 1)``, ``u = (p - T) * 2**b / floor(16 A)``: the
 line through the middles of the ceil's steps, so that a neuron half a step
 below its first level still learns (this doubles what 1-bit activations
@@ -53,18 +61,17 @@ def _ste(value, exact):
     return tf.stop_gradient(exact) + (value - tf.stop_gradient(value))
 
 
-def fake_quantize(kernel, bits, per_axis):
-    """(integer-valued float32 kernel with straight-through gradient, float32 sf)."""
+def fake_quantize(kernel, bits, weight_range):
+    """(integer-valued float32 kernel with straight-through gradient, float32 sf with gradient).
+
+    ``sf = min(kmax / max(range, 1e-10), 1000)`` (``quantize.scale_of_range``);
+    the gradient reaches the range through sf, the thresholds and the step
+    (a learned step size, LSQ), and the kernel inside the range only.
+    """
     kmax = tf.constant(2.0 ** (bits - 1) - 1, tf.float32)
-    magnitude = tf.abs(kernel)
-    if per_axis:
-        max_range = tf.maximum(tf.reduce_max(magnitude, axis=list(range(len(kernel.shape) - 1))),
-                               tf.constant(MIN_WEIGHT_RANGE))
-    else:
-        max_range = tf.reduce_max(magnitude)
-    scale = tf.stop_gradient(tf.clip_by_value(kmax / max_range, 0.0, float(MAX_SCALE_FACTOR)))
+    scale = tf.minimum(kmax / tf.maximum(weight_range, tf.constant(MIN_WEIGHT_RANGE)), float(MAX_SCALE_FACTOR))
     scaled = kernel * scale
-    return _ste(scaled, tf.clip_by_value(tf.round(scaled), -kmax, kmax)), scale
+    return _ste(tf.clip_by_value(scaled, -kmax, kmax), tf.clip_by_value(tf.round(scaled), -kmax, kmax)), scale
 
 
 def _pads(size, kernel, stride):
@@ -126,6 +133,10 @@ class BlockMixin:
     def _add(self, name, shape):
         return self.add_weight(name=name, shape=tuple(shape), initializer="zeros", trainable=True)
 
+    def _channels(self, filters):
+        """Shape of a kernel's clipping range: one per output channel (``per_axis``) or one."""
+        return (filters,) if self.per_axis else ()
+
     def _akida_inputs(self, x):
         """Integer Akida inputs (float32): ``rint(sigma * x + offset)`` for the first layer, else x."""
         if not self.first:
@@ -168,7 +179,7 @@ class BlockMixin:
         if self.act_bits is None:
             return (p - tf.cast(threshold, tf.float32)) / act_step
         levels = 2.0 ** self.act_bits - 1
-        step_q = tf.maximum(tf.floor(act_step * 16), 1.0)
+        step_q = _ste(act_step * 16, tf.maximum(tf.floor(act_step * 16), 1.0))
         d = tf.cast(p, tf.float64) - threshold
         scaled = d * 2.0 ** self.act_bits
         exact = -tf.math.floordiv(-tf.cast(tf.round(scaled), tf.int64), tf.cast(step_q, tf.int64))
@@ -230,15 +241,15 @@ class ConvMixin(BlockMixin):
 
 
 def _conv_potentials(self, a):
-    kernel, scale = fake_quantize(self.kernel, self.weights_bits, self.per_axis)
+    kernel, scale = fake_quantize(self.kernel, self.weights_bits, self.kernel_range)
     p = self._convolved(a, kernel)
     pixels = self._pixels(p)
     return self._pooled(p, self.padding), scale, tf.reduce_sum(kernel, axis=(0, 1, 2)), pixels
 
 
 def _separable_potentials(self, a):
-    depthwise, dw_scale = fake_quantize(self.depthwise_kernel, self.weights_bits, False)
-    pointwise, pw_scale = fake_quantize(self.pointwise_kernel, self.weights_bits, self.per_axis)
+    depthwise, dw_scale = fake_quantize(self.depthwise_kernel, self.weights_bits, self.depthwise_range)
+    pointwise, pw_scale = fake_quantize(self.pointwise_kernel, self.weights_bits, self.pointwise_range)
     d = self._convolved(a, depthwise, depthwise=True)
     p = tf.nn.conv2d(_ste(d, tf.round(d)), pointwise, 1, "VALID")
     pixels = self._pixels(p)
@@ -246,7 +257,7 @@ def _separable_potentials(self, a):
 
 
 def _dense_potentials(self, a):
-    kernel, scale = fake_quantize(self.kernel, self.weights_bits, self.per_axis)
+    kernel, scale = fake_quantize(self.kernel, self.weights_bits, self.kernel_range)
     p = tf.tensordot(a, kernel, axes=1)
     return _saturated(p), scale, 0.0, 1
 
@@ -270,6 +281,7 @@ def layer_classes(flavour):
         def build(self, input_shape):
             self.kernel = self._add("kernel", self.kernel_size + (input_shape[-1], self.filters))
             self.bias = self._add("bias", (self.filters,))
+            self.kernel_range = self._add("kernel_range", self._channels(self.filters))
             self.built = True
 
         _potentials = _conv_potentials
@@ -283,6 +295,8 @@ def layer_classes(flavour):
             self.depthwise_kernel = self._add("depthwise_kernel", self.kernel_size + (input_shape[-1], 1))
             self.pointwise_kernel = self._add("pointwise_kernel", (1, 1, input_shape[-1], self.filters))
             self.bias = self._add("bias", (self.filters,))
+            self.depthwise_range = self._add("depthwise_range", ())
+            self.pointwise_range = self._add("pointwise_range", self._channels(self.filters))
             self.built = True
 
         _potentials = _separable_potentials
@@ -306,6 +320,7 @@ def layer_classes(flavour):
         def build(self, input_shape):
             self.kernel = self._add("kernel", (input_shape[-1], self.units))
             self.bias = self._add("bias", (self.units,))
+            self.kernel_range = self._add("kernel_range", self._channels(self.units))
             self.built = True
 
         def compute_output_shape(self, input_shape):

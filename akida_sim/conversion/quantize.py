@@ -53,8 +53,10 @@ class QuantizedBlock:
     ``scale``: float32 sf broadcastable to (F,) (sf_dw * sf_pw for a separable);
     ``bias``: float per channel (float32, or float64 zeros without bias);
     ``act_step``: float32 Keras step s (None without activation).
-    ``float_weights`` holds the float kernels (after BN folding) quantized and
-    ``kernel_scales`` their scales (sf, or sf_dw and sf_pw).
+    ``float_weights`` holds the float kernels (after BN folding) quantized,
+    ``kernel_scales`` their scales (sf, or sf_dw and sf_pw) and
+    ``kernel_ranges`` the float32 clipping ranges those scales come from
+    (``scale_of_range``); None for a block whose scales have no range.
     """
 
     block: object
@@ -68,21 +70,32 @@ class QuantizedBlock:
     float_weights: tuple
     kernel_scales: tuple
     calibrated_max: object
+    kernel_ranges: tuple = None
+
+
+def kernel_range(kernel, per_axis):
+    """float32 max|w| per output channel (last axis) or of the tensor, floored at 1e-10: the legacy clipping range."""
+    magnitude = np.abs(np.asarray(kernel, np.float32))
+    axes = tuple(range(magnitude.ndim - 1)) if per_axis else None
+    return np.maximum(np.max(magnitude, axis=axes), MIN_WEIGHT_RANGE).astype(np.float32)
 
 
 def quantize_kernel(kernel, bits, per_axis):
     """(int8 weights, float32 sf) of a float kernel, output channels on the last axis."""
+    scale = scale_of_range(kernel_range(kernel, per_axis), bits)
+    return kernel_integers(kernel, scale, bits), scale
+
+
+def scale_of_range(weight_range, bits):
+    """float32 sf of a clipping range (float32, per channel or one): ``min(kmax / max(range, 1e-10), 1000)``."""
     kmax = np.float32(2.0 ** (bits - 1) - 1)
-    kernel = np.asarray(kernel, np.float32)
-    if per_axis:
-        max_range = np.clip(np.max(np.abs(kernel), axis=tuple(range(kernel.ndim - 1))),
-                            MIN_WEIGHT_RANGE, np.finfo(np.float32).max)
-    else:
-        max_range = np.max(np.abs(kernel))
-    with np.errstate(divide="ignore"):
-        scale = np.clip(kmax / max_range, np.float32(0), MAX_SCALE_FACTOR)
-    weights = np.clip(np.rint(kernel * scale), -kmax, kmax).astype(np.int8)
-    return weights, scale
+    return np.minimum(kmax / np.maximum(np.asarray(weight_range, np.float32), MIN_WEIGHT_RANGE), MAX_SCALE_FACTOR)
+
+
+def kernel_integers(kernel, scale, bits):
+    """int8 ``clip(rint(kernel * scale), -kmax, kmax)`` in float32 arithmetic (half to even)."""
+    kmax = np.float32(2.0 ** (bits - 1) - 1)
+    return np.clip(np.rint(np.asarray(kernel, np.float32) * np.asarray(scale, np.float32)), -kmax, kmax).astype(np.int8)
 
 
 def bits_for(setting, block, default, argument):
@@ -122,7 +135,7 @@ def legal_weight_bits(block):
 
 
 def quantize_weights(block, weights_bits, input_weights_bits):
-    """(weights, weights_pw, scale, bias, bits, float kernels, kernel scales) of a block."""
+    """(weights, weights_pw, scale, bias, bits, float kernels, kernel scales, kernel ranges) of a block."""
     neural = block.neural
     role = NEURAL_KINDS[neural.kind]
     legacy = neural.kind.startswith("Quantized")
@@ -149,8 +162,9 @@ def quantize_weights(block, weights_bits, input_weights_bits):
         raise ConversionError(f"Keras layer '{neural.name}' ({neural.kind}): its weights (BatchNormalization "
                               f"folded) hold NaN or infinite values; a trained model has finite weights")
     weights, scale = quantize_kernel(kernel, bits, per_axis)
+    weight_range = kernel_range(kernel, per_axis)
     if role != "separable":
-        return weights, None, scale, bias, bits, (kernel,), (scale,)
+        return weights, None, scale, bias, bits, (kernel,), (scale,), (weight_range,)
     depthwise = neural.weights[0]
     if legacy:
         dw_bits, dw_per_axis = _legacy_quantizer(neural, "quantizer_dw", block)
@@ -161,11 +175,13 @@ def quantize_weights(block, weights_bits, input_weights_bits):
     else:
         dw_per_axis = False
     dw_weights, dw_scale = quantize_kernel(depthwise, bits, dw_per_axis)
+    dw_range = kernel_range(depthwise, dw_per_axis)
     if np.ndim(dw_scale) != 0:
         raise ConversionError(
             f"Keras layer '{neural.name}' ({neural.kind}): the depthwise quantizer must have one scale for "
             f"the tensor (MaxQuantizer); a per-channel depthwise scale cannot be expressed on Akida")
-    return dw_weights, weights, dw_scale * scale, bias, bits, (depthwise, kernel), (dw_scale, scale)
+    return (dw_weights, weights, dw_scale * scale, bias, bits, (depthwise, kernel), (dw_scale, scale),
+            (dw_range, weight_range))
 
 
 def _calibrated_max(block, outputs, percentile, bits):
@@ -210,8 +226,8 @@ def activation_step(block, act_bits, outputs, percentile):
 
 def quantize_block(block, weights_bits, act_bits, input_weights_bits, outputs=None, percentile=99.9):
     """The QuantizedBlock of ``block``; ``outputs`` are its float outputs on samples (or None)."""
-    weights, weights_pw, scale, bias, bits, float_weights, scales = quantize_weights(
+    weights, weights_pw, scale, bias, bits, float_weights, scales, ranges = quantize_weights(
         block, weights_bits, input_weights_bits)
     abits, step, calibrated = activation_step(block, act_bits, outputs, percentile)
     return QuantizedBlock(block, weights, weights_pw, scale, bias, bits, abits, step, float_weights, scales,
-                          calibrated)
+                          calibrated, ranges)

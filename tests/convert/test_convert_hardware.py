@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 import akida_sim
 from akida_sim.conversion.calibration import (POTENTIAL_LIMIT, TOLERATED, search_activation_max,
-                                              search_weight_scale)
+                                              search_weight_range)
 from akida_sim.conversion.emit import NP_LIMITS
+from akida_sim.conversion.quantize import scale_of_range
 from akida_sim.conversion.linear import linear_map
 from keras_models import random_weights
 
@@ -196,4 +197,4 @@ def test_weight_search_error_never_exceeds_the_max_scale_error(seed, bits, per_a
 
     axes = (0, 1, 2) if per_axis else None
     max_scale = np.float32(kmax) / np.abs(kernel).max(axis=axes)
-    assert error(search_weight_scale(kernel, bits, per_axis)) <= error(max_scale) * (1 + 1e-5)
+    assert error(scale_of_range(search_weight_range(kernel, bits, per_axis), bits)) <= error(max_scale) * (1 + 1e-5)

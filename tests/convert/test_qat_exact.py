@@ -115,16 +115,18 @@ def test_quantized_forward_is_the_converted_models(keras, spec):
         model, x, bits = build(keras, spec)
     except ValueError:  # a map shrinks to nothing
         assume(False)
-    try:
-        reference = akida_sim.convert(model, samples=x, method="legacy", **bits)
-    except ConversionError as refusal:
-        with pytest.raises(ConversionError, match=re.escape(str(refusal).split(":")[0])):
-            akida_sim.quantize(model, samples=x, **bits)
-        return
-    quantized = akida_sim.quantize(model, samples=x, error_calibration_bits=0, **bits)  # convert's ReLU ranges
-    akida_model = akida_sim.convert(quantized)
-    assert_same_integers(akida_model, reference)
-    compare(quantized, akida_model, x, spec["image"])
+    for method in ("hardware", "legacy"):
+        try:
+            reference = akida_sim.convert(model, samples=x, method=method, **bits)
+        except ConversionError as refusal:
+            with pytest.raises(ConversionError, match=re.escape(str(refusal).split(":")[0])):
+                akida_sim.quantize(model, samples=x, method=method, **bits)
+            return
+        # error_calibration_bits=0: the legacy method keeps convert's ReLU ranges
+        quantized = akida_sim.quantize(model, samples=x, method=method, error_calibration_bits=0, **bits)
+        akida_model = akida_sim.convert(quantized)
+        assert_same_integers(akida_model, reference)
+        compare(quantized, akida_model, x, spec["image"])
 
 
 SPEC = dict(image=True, flat=False, channels=1, size=9, last_activation=False, weights_bits=4, seed=3, blocks=[
@@ -147,8 +149,8 @@ def test_both_flavours_quantize_to_a_model_of_their_own(request, flavour):
 def test_a_rescaling_is_kept_first_and_its_scaling_used(keras):
     model, x, bits = build(keras, SPEC)
     rescaled = keras.Sequential([keras.Input(x.shape[1:]), keras.layers.Rescaling(1 / 255.0)] + model.layers)
-    quantized = akida_sim.quantize(rescaled, samples=x, error_calibration_bits=0, **bits)
+    quantized = akida_sim.quantize(rescaled, samples=x, **bits)
     assert type(quantized.layers[1]).__name__ == "Rescaling"
     akida_model = akida_sim.convert(quantized)
-    assert_same_integers(akida_model, akida_sim.convert(rescaled, samples=x, method="legacy", **bits))
+    assert_same_integers(akida_model, akida_sim.convert(rescaled, samples=x, **bits))
     compare(quantized, akida_model, x, True)

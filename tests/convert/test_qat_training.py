@@ -29,6 +29,29 @@ def test_a_last_dense_has_the_float_dense_gradients(keras):
     np.testing.assert_allclose(np.asarray(bias_grad), weights.sum(axis=0), rtol=1e-5)
 
 
+def test_clipping_ranges_take_the_learned_step_size_gradient(keras):
+    """d out / d range is LSQ's: sum over inputs of x * (w_int - w * sf [|w * sf| < kmax]) / kmax."""
+    import tensorflow as tf
+    model = dense_model(keras, units=4, features=9)
+    model.layers[-1].set_weights([model.layers[-1].get_weights()[0], np.zeros(4, np.float32)])  # T = 0 exactly
+    quantized = akida_sim.quantize(model, weights_bits=4, input_weights_bits=4)
+    layer = quantized.layers[-1]
+    kernel, _, kernel_range = layer.get_weights()
+    layer.set_weights([kernel, np.zeros(4, np.float32), kernel_range * np.float32(0.7)])  # some weights clipped
+    x = np.random.default_rng(4).integers(0, 16, (6, 9)).astype(np.float32)
+    g = np.random.default_rng(5).normal(size=(6, 4)).astype(np.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(quantized(tf.constant(x)) * g)
+    range_grad = np.asarray(tape.gradient(loss, layer.kernel_range))
+    kmax = 7.0
+    scaled = kernel.astype(np.float64) * (np.float32(kmax) / (kernel_range * np.float32(0.7)))
+    integers = np.clip(np.rint(scaled), -kmax, kmax)
+    inside = np.abs(scaled) < kmax
+    expected = np.einsum("ni,nj,ij->j", x, g, integers - scaled * inside) / kmax
+    assert np.any(~inside) and np.any(inside)
+    np.testing.assert_allclose(range_grad, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+
+
 def test_gradients_cross_the_step_activation_inside_its_range_only(keras):
     import tensorflow as tf
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.ReLU(3.0),
@@ -42,8 +65,8 @@ def test_gradients_cross_the_step_activation_inside_its_range_only(keras):
         levels = hidden(x)
     grad = np.asarray(tape.gradient(levels, hidden.kernel))
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
-    kernel, bias = hidden.get_weights()
-    hidden.set_weights([kernel, bias - 100])
+    kernel, bias, kernel_range = hidden.get_weights()
+    hidden.set_weights([kernel, bias - 100, kernel_range])
     with tf.GradientTape() as tape:
         levels = hidden(x)
     # Neurons far below their first step (level 0) pass no gradient, as a ReLU's.
@@ -111,8 +134,8 @@ def test_convert_refuses_a_foreign_layer_in_a_quantized_model(keras):
 
 def test_convert_refuses_non_finite_fine_tuned_weights(keras):
     quantized = akida_sim.quantize(dense_model(keras))
-    kernel, bias = quantized.layers[-1].get_weights()
-    quantized.layers[-1].set_weights([kernel, bias * np.nan])
+    kernel, bias, kernel_range = quantized.layers[-1].get_weights()
+    quantized.layers[-1].set_weights([kernel, bias * np.nan, kernel_range])
     with pytest.raises(ConversionError, match="NaN or infinite"):
         akida_sim.convert(quantized)
 
@@ -141,6 +164,8 @@ def test_quantize_refuses_what_convert_refuses(keras):
         akida_sim.quantize(model, samples=np.zeros((3, 5)))
     with pytest.raises(ConversionError, match="act_bits=3"):
         akida_sim.quantize(model, act_bits=3, samples=np.ones((3, 4)))
+    with pytest.raises(ConversionError, match="argument 'method' must be one of"):
+        akida_sim.quantize(model, method="lsq", samples=np.ones((3, 4)))
     with pytest.raises(ConversionError, match="error_calibration_bits must be an int"):
         akida_sim.quantize(model, error_calibration_bits=2.0, samples=np.ones((3, 4)))
 
@@ -173,7 +198,7 @@ def test_one_bit_activations_fine_tune_near_the_float_model(keras, digits):
     quantized.fit(train_x, train_y, epochs=2, batch_size=32, verbose=0)
     after = quantized.evaluate(test_x, test_y, verbose=0)[1]
     print(f"float {float_accuracy:.3f}, quantized {before:.3f}, fine-tuned {after:.3f}")
-    assert float_accuracy > 0.95 and before < float_accuracy - 0.3  # 1-bit post-training quantization loses much
-    assert after > max(before + 0.3, float_accuracy - 0.05)
+    assert float_accuracy > 0.95 and before < float_accuracy - 0.05  # 1-bit post-training quantization loses much
+    assert after > max(before + 0.05, float_accuracy - 0.04)
     akida_classes = akida_sim.convert(quantized).predict_classes(test_x.astype(np.uint8))
     assert np.mean(akida_classes == np.argmax(quantized.predict(test_x, verbose=0), 1)) >= 0.99
