@@ -56,7 +56,10 @@ def test_bias_is_aligned_on_the_accumulator_within_its_precision(bias, bits, sca
     aligned = align_bias(bias, bits, scales, F32(frac_bits))
     value = aligned * 2.0 ** -frac_bits * np.float64(scale)
     ranges = np.abs(bias.astype(np.float64)) if bits > 4 else np.max(np.abs(bias.astype(np.float64)))
-    bound = 0.5 * np.maximum(np.float64(scale) * 2.0 ** -frac_bits, 2 * ranges / 2.0 ** (bits - 1))
+    with np.errstate(divide="ignore"):  # a zero range: as many fractional bits as the value has
+        own_bits = np.minimum(bits - 1, bits - 1 - np.ceil(np.log2(ranges / np.float64(scale))))
+    precision = np.float64(scale) * 2.0 ** -np.minimum(frac_bits, own_bits)  # at most value_bits fractional bits
+    bound = 0.5 * np.maximum(precision, 2 * ranges / 2.0 ** (bits - 1))
     assert np.all(np.abs(value - bias) <= bound * (1 + 1e-4) + 1e-9)
 
 
