@@ -337,8 +337,12 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
         raise ConversionError("convert: 'labels' need 'samples'")
     from .qat import convert_quantized, is_quantized_model  # qat reads this module's helpers
     if is_quantized_model(model):
-        return convert_quantized(model, input_scaling, weights_bits, act_bits, input_weights_bits, samples, labels,
-                                 return_report)
+        defaults = {name: p.default for name, p in inspect.signature(convert).parameters.items()}
+        given = dict(input_scaling=input_scaling, weights_bits=weights_bits, act_bits=act_bits,
+                     input_weights_bits=input_weights_bits, calibration_percentile=calibration_percentile,
+                     input_bits=input_bits, method=method)
+        return convert_quantized(model, {name: (value, defaults[name]) for name, value in given.items()}, samples,
+                                 labels, return_report)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         layers, chain, input_shape, rescaling, scaling, blocks, calibrate = read_blocks(

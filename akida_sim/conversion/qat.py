@@ -220,8 +220,8 @@ def _refuse_arguments(given):
     changed = {name: value for name, (value, default) in given.items() if value != default}
     if changed:
         raise ConversionError(
-            f"convert: the model was made by akida_sim.quantize, whose layers fix the bit widths and input "
-            f"scaling; give {sorted(changed)} to quantize() instead, got {changed}")
+            f"convert: the model was made by akida_sim.quantize, whose layers fix the bit widths, input "
+            f"scaling and quantization; give {sorted(changed)} to quantize() instead, got {changed}")
 
 
 def _descriptions(layer, role, input_shape):
@@ -298,17 +298,15 @@ def _read_blocks(model):
     return qblocks, first, rescaling
 
 
-def convert_quantized(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights_bits=None,
-                      samples=None, labels=None, return_report=False):
+def convert_quantized(model, quantization, samples=None, labels=None, return_report=False):
     """``convert`` of a model made by ``quantize``: the akida_sim Model with the integers of its forward.
 
-    The bit widths and input scaling are the model's; ``samples`` and
-    ``labels`` add to the report the accuracy of the Keras model
-    (``float_accuracy``) and of the converted one.
+    The bit widths, input scaling and quantization are the model's:
+    ``quantization`` {convert argument: (value given, its default)} must
+    keep every default. ``samples`` and ``labels`` add to the report the
+    accuracy of the Keras model (``float_accuracy``) and of the converted one.
     """
-    from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS
-    _refuse_arguments({"input_scaling": (input_scaling, None), "weights_bits": (weights_bits, DEFAULT_WEIGHTS_BITS),
-                       "act_bits": (act_bits, DEFAULT_ACT_BITS), "input_weights_bits": (input_weights_bits, None)})
+    _refuse_arguments(quantization)
     qblocks, first, rescaling = _read_blocks(model)
     if labels is not None and samples is None:
         raise ConversionError("convert: 'labels' need 'samples'")

@@ -120,7 +120,8 @@ def test_saved_and_reloaded_without_custom_objects(request, tmp_path, flavour, s
 def test_convert_refuses_bits_or_scaling_for_a_quantized_model(keras):
     quantized = akida_sim.quantize(dense_model(keras))
     for arguments in (dict(weights_bits=2), dict(act_bits=1), dict(input_weights_bits=8), dict(input_scaling=(2, 0)),
-                      dict(weight_quantization=2)):
+                      dict(weight_quantization=2), dict(method="legacy"), dict(calibration_percentile=99.0),
+                      dict(input_bits=8)):
         with pytest.raises(ConversionError, match="made by akida_sim.quantize"):
             akida_sim.convert(quantized, **arguments)
 
