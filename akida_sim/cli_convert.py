@@ -8,9 +8,14 @@ inputs), labels and input scaling given, written to OUT (default: MODEL's
 path with the suffix ``.aksim``), and the command prints the converted
 model's summary and the conversion report. A bit-width option takes one
 integer, or ``NAME=BITS`` pairs separated by commas (Keras layer names; the
-blocks not named take 4, as ``convert``'s dicts).
+blocks not named take 4, as ``convert``'s dicts). A model quantized by
+quantizeml keeps its own bit widths and input scaling: it converts with
+``--samples``/``--labels`` only, and a quantization option given for it
+(even at its default value) is refused, naming the option.
 """
 import os
+import re
+import zipfile
 
 import numpy as np
 
@@ -20,6 +25,16 @@ from .tensorflow_logs import quiet_import
 
 #: Suffixes of the Keras model files read.
 KERAS_SUFFIXES = (".keras", ".h5")
+#: The options that quantize, by the ``convert`` argument each sets (argparse default None: given only when set).
+QUANTIZATION_OPTIONS = {"--weights-bits": "weights_bits", "--act-bits": "act_bits",
+                        "--input-weights-bits": "input_weights_bits", "--input-scaling": "input_scaling",
+                        "--method": "method"}
+#: How a saved Keras config names a quantizeml layer: its module (``.keras``), or its registered class name (``.h5``).
+QUANTIZEML_MARK = re.compile(r'"module": "quantizeml\.'
+                             r'|"class_name": "Custom>(Quantized\w+|InputQuantizer|Dequantizer)"')
+#: How to run this command where quantizeml's layer classes are registered (akida_sim never imports quantizeml).
+WITH_QUANTIZEML = ('python -c "import quantizeml, sys; from akida_sim.cli import main; sys.exit(main())" '
+                   'convert MODEL ...')
 
 
 class ConvertCliError(AkidaSimError):
@@ -64,8 +79,22 @@ def _keras_modules():
     return keras, tf_keras
 
 
+def _saved_config(path, suffix):
+    """The JSON text of the model config saved in ``path`` ('' where it cannot be read)."""
+    try:
+        if suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                return archive.read("config.json").decode()
+        import h5py
+        with h5py.File(path, "r") as saved:
+            config = saved.attrs.get("model_config", "")
+        return config.decode() if isinstance(config, bytes) else str(config)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ImportError):
+        return ""
+
+
 def load_keras_model(path):
-    """The Keras model saved in ``path`` (``.keras``: Keras 3; ``.h5``: Keras 3, then tf_keras), uncompiled."""
+    """The Keras model saved in ``path`` (``.keras`` or ``.h5``: Keras 3, then tf_keras), uncompiled."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in KERAS_SUFFIXES:
         raise ConvertCliError(f"MODEL '{path}': expected a Keras model file ({', '.join(KERAS_SUFFIXES)}), got "
@@ -74,7 +103,7 @@ def load_keras_model(path):
         raise ConvertCliError(f"MODEL '{path}': no such file")
     keras, tf_keras = _keras_modules()
     loaders = [keras.models.load_model]
-    if suffix == ".h5" and tf_keras is not None:
+    if tf_keras is not None:
         loaders.append(tf_keras.models.load_model)
     failures = []
     for load in loaders:
@@ -82,6 +111,9 @@ def load_keras_model(path):
             return load(path, compile=False)
         except Exception as exc:  # Keras raises ValueError, TypeError, OSError, ... on files it cannot read
             failures.append(_one_line(exc))
+    if QUANTIZEML_MARK.search(_saved_config(path, suffix)):
+        raise ConvertCliError(f"MODEL '{path}' holds quantizeml layers, which Keras loads only where quantizeml is "
+                              f"imported (akida_sim never imports it): run {WITH_QUANTIZEML}")
     raise ConvertCliError(f"MODEL '{path}': Keras cannot load it: {' / '.join(failures)}")
 
 
@@ -101,6 +133,20 @@ def output_path(model_path, out):
     return out if out else os.path.splitext(model_path)[0] + FILE_SUFFIX
 
 
+def quantization_arguments(args, model):
+    """{convert argument: value} of the quantization options given; refused for a model quantizeml quantized."""
+    from .conversion.quantizeml_reader import is_quantizeml_model
+    given = {option: getattr(args, argument) for option, argument in QUANTIZATION_OPTIONS.items()
+             if getattr(args, argument) is not None}
+    if given and is_quantizeml_model(model):
+        raise ConvertCliError(f"{', '.join(given)}: MODEL '{args.model}' is quantized by quantizeml already (its bit "
+                              f"widths and input scaling are set); convert it without {', '.join(given)}")
+    arguments = {QUANTIZATION_OPTIONS[option]: value for option, value in given.items()}
+    if "input_scaling" in arguments:
+        arguments["input_scaling"] = tuple(arguments["input_scaling"])
+    return arguments
+
+
 def run_convert(args):
     """The ``convert`` command: load, convert, save, print summary and report; 0 on success."""
     from .conversion import convert
@@ -109,11 +155,7 @@ def run_convert(args):
     if labels is not None and samples is None:
         raise ConvertCliError("--labels needs --samples")
     model = load_keras_model(args.model)
-    kwargs = {"weights_bits": args.weights_bits, "act_bits": args.act_bits, "method": args.method}
-    if args.input_weights_bits is not None:
-        kwargs["input_weights_bits"] = args.input_weights_bits
-    if args.input_scaling is not None:
-        kwargs["input_scaling"] = tuple(args.input_scaling)
+    kwargs = quantization_arguments(args, model)
     akida_model, report = convert(model, samples=samples, labels=labels, return_report=True, **kwargs)
     out = output_path(args.model, args.output)
     try:
@@ -134,7 +176,7 @@ def add_convert_parser(sub, defaults_help):
                         help=defaults_help("the akida_sim model file written", f"MODEL with suffix {FILE_SUFFIX}"))
     for option, default, what in (("--weights-bits", 4, "weight bits of the hidden layers"),
                                   ("--act-bits", 4, "activation bits")):
-        parser.add_argument(option, type=parse_bits, default=default, metavar="BITS",
+        parser.add_argument(option, type=parse_bits, metavar="BITS",
                             help=defaults_help(f"{what}: an integer, or NAME=BITS[,NAME=BITS...] by Keras layer "
                                                f"name (unnamed blocks take 4)", default))
     parser.add_argument("--input-weights-bits", type=parse_bits, metavar="BITS", help=defaults_help(
@@ -146,7 +188,7 @@ def add_convert_parser(sub, defaults_help):
     parser.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "OFFSET"), help=defaults_help(
         "akida_input = SCALE * x + OFFSET (x the first neural layer's input), without a first Rescaling",
         "the model's first Rescaling, else 1 0"))
-    parser.add_argument("--method", choices=("hardware", "legacy"), default="hardware", help=defaults_help(
+    parser.add_argument("--method", choices=("hardware", "legacy"), help=defaults_help(
         "quantization of float layers with --samples: hardware-aware, or the vendor's legacy arithmetic",
         "hardware"))
     parser.set_defaults(func=run_convert)

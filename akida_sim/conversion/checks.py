@@ -1,4 +1,4 @@
-"""Checks of ``convert``'s data arguments: the range of ``samples``, the ``labels``.
+"""Checks of ``convert``'s data arguments: the batch, shape and range of ``samples``, the ``labels``.
 
 ``samples`` are Keras-model inputs; the chip sees ``akida_input = sigma * x
 + offset`` of them (x the first neural layer's input: after a first
@@ -78,3 +78,26 @@ def check_labels(labels, count, classes):
         raise ConversionError(f"convert: argument 'labels' holds classes in [{int(array.min())}, {int(array.max())}], "
                               f"the model has {classes} outputs (classes 0..{classes - 1})")
     return array.astype(np.int64)
+
+
+def float_samples(samples):
+    """``samples`` as a float32 batch (N, ...) of finite Keras inputs."""
+    try:
+        values = np.asarray(samples, np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ConversionError(f"convert: 'samples' must be a numeric array (N, ...) of Keras inputs, got "
+                              f"{type(samples).__name__}: {exc}") from exc
+    if values.ndim < 2 or len(values) == 0:
+        raise ConversionError(f"convert: 'samples' must be a batch (N, ...) of Keras inputs, got shape "
+                              f"{values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ConversionError(f"convert: 'samples' must be finite, got {int(np.sum(~np.isfinite(values)))} "
+                              f"NaN or infinite value(s)")
+    return values
+
+
+def check_samples_shape(samples, input_shape, caller):
+    """Refuse a batch ``samples`` (N, ...) whose per-sample shape is not the model's ``input_shape``."""
+    if samples.shape[1:] != tuple(input_shape):
+        raise ConversionError(f"{caller}: 'samples' have shape {samples.shape[1:]} per sample, the model input "
+                              f"is {tuple(input_shape)}")

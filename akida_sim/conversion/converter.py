@@ -16,14 +16,15 @@ from ..layers import InputConvolutional
 from ..model import Model
 from .blocks import group_blocks, is_image_input, rescaling_input_scaling, split_rescaling, strip_final_activations
 from .calibration import calibrate_blocks
-from .checks import INPUT_TOLERANCE, akida_values, check_labels, check_samples_range
+from .checks import (INPUT_TOLERANCE, akida_values, check_labels, check_samples_range, check_samples_shape,
+                     float_samples)
 from .emit import emit_model
 from .errors import ConversionError
 from .fold import prepare
 from .keras_graph import read_keras_model
 from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS, quantize_block
 from .quantizeml_reader import convert_quantizeml, is_quantizeml_model
-from .report import ConversionReport, error_statistics, weight_errors
+from .report import ConversionReport, accuracy, error_statistics, weight_errors
 
 #: Bits of the uint8 images an InputConvolutional takes.
 IMAGE_BITS = 8
@@ -91,22 +92,6 @@ def _akida_inputs(first_inputs, sigma, offset, bits, akida_shape):
     return rounded.astype(np.uint8)
 
 
-def _float_samples(samples):
-    """``samples`` as a float32 batch (N, ...) of finite Keras inputs."""
-    try:
-        values = np.asarray(samples, np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ConversionError(f"convert: 'samples' must be a numeric array (N, ...) of Keras inputs, got "
-                              f"{type(samples).__name__}: {exc}") from exc
-    if values.ndim < 2 or len(values) == 0:
-        raise ConversionError(f"convert: 'samples' must be a batch (N, ...) of Keras inputs, got shape "
-                              f"{values.shape}")
-    if not np.all(np.isfinite(values)):
-        raise ConversionError(f"convert: 'samples' must be finite, got {int(np.sum(~np.isfinite(values)))} "
-                              f"NaN or infinite value(s)")
-    return values
-
-
 def _check_layer_names(blocks, settings):
     """Refuse a per-layer bits dict naming no Keras layer of the converted blocks."""
     known = [name for block in blocks for name in block.keras_names]
@@ -134,10 +119,6 @@ def _check_aliases(given, own):
         if value != default and value != alias_value:
             raise ConversionError(f"convert: '{VENDOR_ALIASES[argument]}'={alias_value!r} and '{argument}'={value!r} "
                                   f"name the same bit width; give one of them")
-
-
-def _accuracy(scores, labels):
-    return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels))
 
 
 def _report_positions(chain, blocks, first_position):
@@ -176,9 +157,9 @@ def _report(akida_model, qblocks, all_variables, float_outputs, samples, labels,
         exact = float_outputs[qblock.block.position]
         row.update(error_statistics(keras_units.reshape(exact.shape), exact, "output"))
     if labels is not None:
-        report.float_accuracy = _accuracy(float_outputs[output_position], labels)
+        report.float_accuracy = accuracy(float_outputs[output_position], labels)
         if qblocks[-1].act_step is None:
-            report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
+            report.converted_accuracy = accuracy(akida_model.predict(x), labels)
     return report
 
 
@@ -242,9 +223,8 @@ def read_blocks(model, samples, input_scaling, bits, caller):
     unbounded ReLU needs the samples' float outputs.
     """
     layers, chain, input_shape = read_keras_model(model)
-    if samples is not None and samples.shape[1:] != input_shape:
-        raise ConversionError(f"{caller}: 'samples' have shape {samples.shape[1:]} per sample, the model input "
-                              f"is {input_shape}")
+    if samples is not None:
+        check_samples_shape(samples, input_shape, caller)
     rescaling, neural = split_rescaling(layers)
     image_input = is_image_input(input_shape)
     scaling = _resolve_input_scaling(input_scaling, rescaling, image_input)
@@ -312,7 +292,8 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
 
     A model quantized by quantizeml for Akida 1.0 (the vendor's current
     flow) converts to the layers and integers of the vendor's converter
-    (see ``quantizeml_reader``); it takes no other argument.
+    (see ``quantizeml_reader``); it takes no quantization argument, only
+    ``samples``, ``labels`` and ``return_report`` (see ``quantizeml_report``).
     """
     if is_quantizeml_model(model):
         arguments = dict(locals())
@@ -332,7 +313,7 @@ def convert(model, input_scaling=None, weights_bits=4, act_bits=4, input_weights
     if method not in METHODS:
         raise ConversionError(f"convert: argument 'method' must be one of {METHODS}, got {method!r}")
     if samples is not None:
-        samples = _float_samples(samples)
+        samples = float_samples(samples)
     if labels is not None and samples is None:
         raise ConversionError("convert: 'labels' need 'samples'")
     from .qat import convert_quantized, is_quantized_model  # qat reads this module's helpers

@@ -23,14 +23,14 @@ import numpy as np
 
 from ..layers import InputConvolutional
 from .blocks import _PATTERN_BY_ROLE, Block
-from .checks import check_labels
-from .converter import IMAGE_BITS, METHODS, _accuracy, _float_samples, post_training_blocks, read_blocks
+from .checks import check_labels, float_samples
+from .converter import IMAGE_BITS, METHODS, post_training_blocks, read_blocks
 from .emit import emit_model
 from .errors import ConversionError
 from .keras_graph import KerasLayer
 from .kinds import FINAL_ACTIVATION_KINDS, SHAPE_KINDS, SKIPPED_KINDS
 from .quantize import QuantizedBlock, kernel_integers, scale_of_range
-from .report import ConversionReport, weight_errors
+from .report import ConversionReport, accuracy, weight_errors
 
 #: Registered names of the block layers (both Keras flavours) -> role.
 BLOCK_LAYERS = {"AkidaConv2D": "conv", "AkidaSeparableConv2D": "separable", "AkidaDense": "dense"}
@@ -169,7 +169,7 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
     if isinstance(error_calibration_bits, bool) or not isinstance(error_calibration_bits, int):
         raise ConversionError(f"quantize: error_calibration_bits must be an int, got {error_calibration_bits!r}")
     if samples is not None:
-        samples = _float_samples(samples)
+        samples = float_samples(samples)
     flavour = _flavour(model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -327,7 +327,7 @@ def convert_quantized(model, quantization, samples=None, labels=None, return_rep
             for q, v in zip(qblocks, all_variables)]
     report = ConversionReport(rows, scaling)
     if samples is not None:
-        samples = _float_samples(samples)
+        samples = float_samples(samples)
         report.samples = len(samples)
         if labels is not None and qblocks[-1].act_step is None:
             labels = check_labels(labels, len(samples), int(np.prod(akida_model.output_shape)))
@@ -335,6 +335,6 @@ def convert_quantized(model, quantization, samples=None, labels=None, return_rep
             first_inputs = samples if rescaling is None else np.asarray(rescaling(samples))
             x = np.rint(np.asarray(first_inputs, np.float64) * scaling[0] + scaling[1]).clip(0, 2 ** bits - 1)
             x = x.reshape((len(x),) + tuple(akida_model.input_shape)).astype(np.uint8)
-            report.float_accuracy = _accuracy(np.asarray(model.predict(samples, verbose=0)), labels)
-            report.converted_accuracy = _accuracy(akida_model.predict(x), labels)
+            report.float_accuracy = accuracy(np.asarray(model.predict(samples, verbose=0)), labels)
+            report.converted_accuracy = accuracy(akida_model.predict(x), labels)
     return akida_model, report

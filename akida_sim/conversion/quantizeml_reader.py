@@ -34,7 +34,9 @@ missing activation quantizers, 8-bit hidden weights, layers Akida 1.0
 lacks) are refused, naming the layer. Per-channel activation ranges give
 per-channel steps; the next layer's bias is aligned on the finest of them,
 as quantizeml aligns its inputs (Akida 1.0 has no input shift: the vendor's
-converter drops quantizeml's).
+converter drops quantizeml's). ``samples``, ``labels`` and ``return_report``
+give the conversion report (``quantizeml_report``); every other argument of
+``convert`` quantizes, and is refused.
 Source: cnn2snn 2.19.3 and quantizeml 1.2.5 (Apache-2.0);
 ../shared/reference/keras_conversion.md §4.
 """
@@ -51,6 +53,7 @@ from .emit import LayerVariables, _set, add_layer, akida_weights, hardware_fix_u
 from .errors import ConversionError
 from .keras_graph import KerasLayer, _chain_layers, _keras_flavour, _model_input_shape
 from .quantizeml_numbers import F32, align_bias, input_frac_bits, output_step, quantize_weights, reciprocal
+from .quantizeml_report import check_report_data, input_scaling, quantizeml_report, report_row
 
 PACKAGE = "quantizeml"
 #: quantizeml classes read, and the Keras kind the block table knows them by.
@@ -82,6 +85,8 @@ HIDDEN_WEIGHT_BITS = (1, 2, 4)
 ACT_BITS = (1, 2, 4)
 #: What to do instead, quoted by refusals of an Akida 2.0 quantization.
 REQUANTIZE = "quantize the float model again under cnn2snn.set_akida_version(cnn2snn.AkidaVersion.v1)"
+#: ``convert``'s arguments that feed the report of a quantizeml model (the others quantize: refused).
+REPORT_ARGUMENTS = ("samples", "labels", "return_report")
 
 
 #: Class-name marks of quantizeml's quantized layers (its other classes, e.g.
@@ -123,6 +128,16 @@ def _named_weights(layer):
 def _quant_config(layer):
     config = layer.get_config().get("quant_config") or {}
     return {key: dict(value) if hasattr(value, "keys") else value for key, value in config.items()}
+
+
+@dataclass(frozen=True)
+class QuantizedKernel:
+    """A float32 Keras kernel, its int8 integers (same layout) and float32 scales (per output channel, or one):
+    ``kernel ~ integers * scales``, as quantizeml's WeightQuantizer."""
+
+    kernel: np.ndarray
+    integers: np.ndarray
+    scales: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -179,16 +194,16 @@ def _description(layer, kind, position):
                       position, (layer.name,))
 
 
-def _input_scale(layer, read):
-    """The float32 scale a QuantizedRescaling puts on the uint8 inputs (refused after a neural layer)."""
+def _rescaling_scale(layer, read):
+    """The scale (its config's float) a QuantizedRescaling puts on the uint8 inputs (refused after a neural layer)."""
     if read:
         raise _refuse(layer, f"a Rescaling is only accepted before the first neural layer; it follows "
                              f"'{read[-1].description.name}'")
-    return F32(layer.get_config()["scale"])
+    return layer.get_config()["scale"]
 
 
 def read_quantizeml_layers(model):
-    """(input_shape, [QmlLayer] in chain order, Dequantizer found?, float32 input scale) of a
+    """(input_shape, [QmlLayer] in chain order, Dequantizer found?, [scales of the QuantizedRescalings]) of a
     quantizeml-quantized Keras model."""
     _keras_flavour(model)
     input_shape = _model_input_shape(model)
@@ -196,11 +211,11 @@ def read_quantizeml_layers(model):
     if layers and type(layers[0]).__name__ == INPUT_QUANTIZER:
         _identity_input(layers[0], input_shape)
         layers = layers[1:]
-    read, dequantized, input_scale = [], False, F32(1)
+    read, dequantized, rescalings = [], False, []
     for k, layer in enumerate(layers):
         name = type(layer).__name__
         if name == RESCALING:
-            input_scale = input_scale * _input_scale(layer, read)
+            rescalings.append(_rescaling_scale(layer, read))
             continue
         if name == DEQUANTIZER:
             dropped = [f"'{later.name}' ({type(later).__name__})" for later in layers[k + 1:]]
@@ -220,7 +235,7 @@ def read_quantizeml_layers(model):
         kind, quant_config = KINDS[name], _quant_config(layer)
         _check_layer(layer, kind, quant_config)
         read.append(QmlLayer(_description(layer, kind, len(read)), quant_config, _named_weights(layer)))
-    return input_shape, read, dequantized, input_scale
+    return input_shape, read, dequantized, rescalings
 
 
 def _weight_bits(qml, input_conv):
@@ -252,19 +267,27 @@ def _per_channel(quantizer_config):
     return axis == -1
 
 
-def _integers(qml):
-    """(weights (Keras layout), weights_pw or None, float32 accumulator scales (C,)) of a neural layer."""
+def _kernels(qml):
+    """[QuantizedKernel] of a neural layer: its kernel, or a separable's depthwise then pointwise kernels."""
     weights, config = qml.weights, qml.quant_config
     if qml.description.kind == "SeparableConv2D":
-        bits = config["dw_weight_quantizer"]["bitwidth"]
-        depthwise, dw_scale = quantize_weights(weights["depthwise_kernel"], bits, per_channel=False)
-        pointwise, pw_scales = quantize_weights(weights["pointwise_kernel"], config["pw_weight_quantizer"]["bitwidth"],
-                                                _per_channel(config["pw_weight_quantizer"]))
-        return depthwise, pointwise, (dw_scale * pw_scales).astype(F32)
-    integers, scales = quantize_weights(weights["kernel"], config["weight_quantizer"]["bitwidth"],
-                                        _per_channel(config["weight_quantizer"]))
-    channels = qml.description.output_shape[-1]
-    return integers, None, np.broadcast_to(scales, (channels,)).astype(F32)
+        depthwise, pointwise = weights["depthwise_kernel"], weights["pointwise_kernel"]
+        pw_config = config["pw_weight_quantizer"]
+        return [QuantizedKernel(depthwise, *quantize_weights(depthwise, config["dw_weight_quantizer"]["bitwidth"],
+                                                             per_channel=False)),
+                QuantizedKernel(pointwise, *quantize_weights(pointwise, pw_config["bitwidth"],
+                                                             _per_channel(pw_config)))]
+    kernel, w_config = weights["kernel"], config["weight_quantizer"]
+    return [QuantizedKernel(kernel, *quantize_weights(kernel, w_config["bitwidth"], _per_channel(w_config)))]
+
+
+def _integers(kernels, channels):
+    """(weights (Keras layout), weights_pw or None, float32 accumulator scales (channels,)) of a neural layer's
+    ``_kernels``."""
+    if len(kernels) == 2:
+        depthwise, pointwise = kernels
+        return depthwise.integers, pointwise.integers, (depthwise.scales * pointwise.scales).astype(F32)
+    return kernels[0].integers, None, np.broadcast_to(kernels[0].scales, (channels,)).astype(F32)
 
 
 def _padding_value(qml, frac_bits, input_scale):
@@ -284,11 +307,13 @@ def _padding_value(qml, frac_bits, input_scale):
 
 @dataclass
 class _Step:
-    """A block's (threshold, act_step) before the hardware fix-up and the frac_bits of its output."""
+    """A block's (threshold, act_step) before the hardware fix-up, the frac_bits of its output and the
+    float32 Keras value of one output level (2**-frac_bits, per channel or one; None without activation)."""
 
     threshold: np.ndarray
     act_step: np.ndarray
     frac_bits: object
+    keras_step: object = None
 
 
 def _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized):
@@ -314,7 +339,8 @@ def _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized):
                                       relu.weights.get("rescaling_rate", 1.0), out.get("scale_bits", 8))
     threshold = threshold + np.round(F32(0.5) * step).astype(np.int32)
     act_step = (step * F32(2.0 ** (out["bitwidth"] - 4))).astype(F32)
-    return _Step(threshold, act_step, np.max(out_frac_bits))  # the next layer aligns its inputs on the finest
+    keras_step = np.power(F32(2), -np.asarray(out_frac_bits, F32))
+    return _Step(threshold, act_step, np.max(out_frac_bits), keras_step)  # the next layer aligns on the finest
 
 
 def _check_first_block(block, image_input):
@@ -329,47 +355,88 @@ def _check_first_block(block, image_input):
 
 def _refuse_arguments(arguments, defaults):
     """Refuse quantization arguments given for a model quantizeml has quantized already."""
-    given = [name for name, value in arguments.items()
-             if (value is not None if defaults[name] is None else value != defaults[name])]
+    given = [name for name, value in arguments.items() if name not in REPORT_ARGUMENTS
+             and (value is not None if defaults[name] is None else value != defaults[name])]
     if given:
         raise ConversionError(f"convert: the Keras model is quantized by quantizeml already (its integers and "
                               f"input scaling are set); argument(s) {given} do not apply to it")
 
 
-def convert_quantizeml(model, arguments, defaults):
-    """The akida_sim Model of a Keras model quantized by quantizeml for Akida 1.0 (see the module doc).
+def _input_scale(rescalings):
+    """The float32 scale of the uint8 inputs: the product of the QuantizedRescalings' scales (1 without)."""
+    scale = F32(1)
+    for rescaling in rescalings:
+        scale = scale * F32(rescaling)
+    return scale
 
-    ``arguments``: {name: value} of ``akida_sim.convert``'s other arguments,
-    ``defaults`` their defaults: each must keep its default (they quantize).
-    """
-    _refuse_arguments(arguments, defaults)
-    input_shape, qml_layers, dequantized, input_scale = read_quantizeml_layers(model)
-    image_input = is_image_input(input_shape)
-    blocks = group_blocks(strip_final_activations([qml.description for qml in qml_layers]), image_input)
-    _check_first_block(blocks[0], image_input)
-    qml_by_name = {qml.description.name: qml for qml in qml_layers}
-    akida_model, all_variables, frac_bits = Model(), [], F32(0)
+
+def _layer_arguments(block, qml_by_name, frac_bits, input_scale):
+    """The Akida layer arguments of a block (``block.pattern``'s, with its bit widths and padding value)."""
+    neural = qml_by_name[block.neural.name]
+    input_conv = block.akida_class is InputConvolutional
+    arguments = block.pattern.arguments(block)
+    arguments["weights_bits"] = _weight_bits(neural, input_conv)
+    if block.activation is None:
+        arguments["activation"] = False
+    else:
+        arguments["act_bits"] = qml_by_name[block.activation.name].quant_config["output_quantizer"]["bitwidth"]
+    if input_conv:
+        arguments["padding_value"] = _padding_value(neural, frac_bits, input_scale)
+    return arguments
+
+
+def _emit(blocks, qml_by_name, dequantized, input_scale):
+    """(Model, report rows) of the blocks: the Akida layers with their variables (hardware-fixed) set."""
+    akida_model, all_variables, reads, frac_bits = Model(), [], [], F32(0)
     for block in blocks:
-        neural = qml_by_name[block.neural.name]
-        input_conv = block.akida_class is InputConvolutional
-        arguments = block.pattern.arguments(block)
-        arguments["weights_bits"] = _weight_bits(neural, input_conv)
-        if block.activation is None:
-            arguments["activation"] = False
-        else:
-            arguments["act_bits"] = qml_by_name[block.activation.name].quant_config["output_quantizer"]["bitwidth"]
-        if input_conv:
-            arguments["padding_value"] = _padding_value(neural, frac_bits, input_scale)
+        arguments = _layer_arguments(block, qml_by_name, frac_bits, input_scale)
         layer = add_layer(akida_model, block, arguments)
-        weights, weights_pw, scales = _integers(neural)
+        kernels = _kernels(qml_by_name[block.neural.name])
+        weights, weights_pw, scales = _integers(kernels, block.neural.output_shape[-1])
         if block is blocks[0]:
             scales = (input_scale * scales).astype(F32)  # the accumulator of scaled inputs
         step = _neuron_variables(block, qml_by_name, scales, frac_bits, dequantized)
         laid_out = akida_weights(SimpleNamespace(weights=weights), layer)
         all_variables.append(LayerVariables(layer, block, laid_out, weights_pw, step.threshold, step.act_step,
                                             arguments.get("act_bits")))
+        reads.append((block.keras_names, kernels, step.keras_step))
         frac_bits = step.frac_bits
     hardware_fix_up(all_variables)
     for variables in all_variables:
         _set(variables)
-    return akida_model
+    rows = [report_row(variables, *read) for variables, read in zip(all_variables, reads)]
+    return akida_model, rows
+
+
+def _convert(model, samples, labels, return_report):
+    """(Model, ConversionReport or None) of a quantizeml model; ``samples``/``labels`` as ``convert`` takes them."""
+    samples = check_report_data(samples, labels, _model_input_shape(model))
+    input_shape, qml_layers, dequantized, rescalings = read_quantizeml_layers(model)
+    image_input = is_image_input(input_shape)
+    blocks = group_blocks(strip_final_activations([qml.description for qml in qml_layers]), image_input)
+    _check_first_block(blocks[0], image_input)
+    qml_by_name = {qml.description.name: qml for qml in qml_layers}
+    akida_model, rows = _emit(blocks, qml_by_name, dequantized, _input_scale(rescalings))
+    if not return_report:
+        return akida_model, None
+    return akida_model, quantizeml_report(model, akida_model, rows, input_scaling(rescalings), samples, labels)
+
+
+def convert_quantizeml(model, arguments, defaults):
+    """The akida_sim Model of a Keras model quantized by quantizeml for Akida 1.0 (see the module doc).
+
+    ``arguments``: {name: value} of ``akida_sim.convert``'s other arguments,
+    ``defaults`` their defaults: each but ``samples``, ``labels`` and
+    ``return_report`` must keep its default (they quantize). With
+    ``return_report`` it returns (Model, ConversionReport), see
+    ``quantizeml_report``; ``samples`` and ``labels`` only feed the report.
+    """
+    _refuse_arguments(arguments, defaults)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        akida_model, report = _convert(model, arguments["samples"], arguments["labels"], arguments["return_report"])
+    if report is not None:
+        report.warnings = [str(warning.message) for warning in caught]
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return akida_model if report is None else (akida_model, report)

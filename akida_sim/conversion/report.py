@@ -39,6 +39,11 @@ def weight_errors(qblock):
     return stats
 
 
+def accuracy(scores, labels):
+    """Fraction of rows of ``scores`` (N, ...) whose largest value is at the class ``labels`` (N,) give."""
+    return float(np.mean(np.argmax(scores.reshape(len(scores), -1), axis=1) == labels))
+
+
 def _number_text(value):
     """A scale or offset as a reader writes it: 255 for 255.0, 0 for -0.0, else the float's shortest form."""
     value = float(value) + 0.0  # -0.0 + 0.0 is 0.0
@@ -62,7 +67,9 @@ class ConversionReport:
     offset) of akida_input = sigma * x + offset, x the input of the first
     neural layer. ``warnings`` lists what the conversion warned about.
     ``method`` is how float layers were quantized (``"hardware"`` or
-    ``"legacy"``, see ``convert``).
+    ``"legacy"``, see ``convert``), or ``"quantizeml"`` for a model
+    quantizeml quantized (see ``quantizeml_report``: no calibrated range, no
+    output errors).
     """
 
     layers: list

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import akida_sim
+from akida_sim import cli
 from model_specs import STATS
 from test_oracle_convert import _zoo_model, assert_same_models, outcome, set_random_weights
 
@@ -156,3 +157,51 @@ def test_a_model_quantized_for_akida_2_is_refused_naming_the_layer():
     relu = [layer.name for layer in qmodel.layers if type(layer).__name__ == "QuantizedReLU"][0]
     with pytest.raises(akida_sim.ConversionError, match=f"'{relu}'.*activations of 8 bits.*Akida 2.0"):
         akida_sim.convert(qmodel)
+
+
+#: The random model whose report is checked (its last layer has no activation: both accuracies are given).
+REPORT_SEED = 3
+
+
+@pytest.fixture(scope="module")
+def reported():
+    """(quantizeml model, uint8 images, labels: the float model's classes) of ``REPORT_SEED``."""
+    model, samples, _ = random_float_model(REPORT_SEED)
+    images = np.random.default_rng(7).integers(0, 256, (64,) + tuple(model.input_shape[1:])).astype(np.uint8)
+    labels = np.argmax(model.predict(images.astype(np.float32), verbose=0), axis=1)
+    return quantize(model, samples), images, labels
+
+
+def _accuracy(scores, labels):
+    return np.mean(np.argmax(np.asarray(scores).reshape(len(labels), -1), axis=1) == labels)
+
+
+def test_a_quantizeml_models_report_gives_the_accuracy_of_the_vendors_converted_model(reported):
+    """converted_accuracy is the vendor's converted model's on the same uint8 images; float_accuracy the Keras one's."""
+    qmodel, images, labels = reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, report = akida_sim.convert(qmodel, return_report=True, samples=images, labels=labels)
+    vendor = vendor_convert(qmodel)
+    assert report.method == "quantizeml" and report.samples == len(images)
+    assert [row["name"] for row in report.layers] == [layer.name for layer in ours.layers]
+    assert report.converted_accuracy == _accuracy(vendor.predict(images), labels)
+    assert report.float_accuracy == _accuracy(qmodel.predict(images.astype(np.float32), verbose=0), labels)
+
+
+def test_the_cli_converts_a_saved_quantizeml_model_where_quantizeml_is_imported(reported, tmp_path, capsys):
+    """``akida-sim convert`` of the model saved as .h5, run in this process (quantizeml imported): the same model."""
+    qmodel, images, labels = reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        qmodel.save(tmp_path / "qml.h5")
+    np.save(tmp_path / "x.npy", images)
+    np.save(tmp_path / "y.npy", labels)
+    assert cli.main(["convert", str(tmp_path / "qml.h5"), "--samples", str(tmp_path / "x.npy"),
+                     "--labels", str(tmp_path / "y.npy")]) == 0
+    assert "method=quantizeml" in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = akida_sim.convert(qmodel)
+    saved = akida_sim.Model(str(tmp_path / "qml.aksim"))
+    np.testing.assert_array_equal(saved.forward(images), converted.forward(images))
