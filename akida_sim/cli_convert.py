@@ -11,7 +11,9 @@ integer, or ``NAME=BITS`` pairs separated by commas (Keras layer names; the
 blocks not named take 4, as ``convert``'s dicts). A model quantized by
 quantizeml keeps its own bit widths and input scaling: it converts with
 ``--samples``/``--labels`` only, and a quantization option given for it
-(even at its default value) is refused, naming the option.
+(even at its default value) is refused, naming the option. Loading such a
+file imports quantizeml (the ``quantizeml`` extra), which registers its
+layer classes with Keras.
 """
 import os
 import re
@@ -32,9 +34,6 @@ QUANTIZATION_OPTIONS = {"--weights-bits": "weights_bits", "--act-bits": "act_bit
 #: How a saved Keras config names a quantizeml layer: its module (``.keras``), or its registered class name (``.h5``).
 QUANTIZEML_MARK = re.compile(r'"module": "quantizeml\.'
                              r'|"class_name": "Custom>(Quantized\w+|InputQuantizer|Dequantizer)"')
-#: How to run this command where quantizeml's layer classes are registered (akida_sim never imports quantizeml).
-WITH_QUANTIZEML = ('python -c "import quantizeml, sys; from akida_sim.cli import main; sys.exit(main())" '
-                   'convert MODEL ...')
 
 
 class ConvertCliError(AkidaSimError):
@@ -105,16 +104,24 @@ def load_keras_model(path):
     loaders = [keras.models.load_model]
     if tf_keras is not None:
         loaders.append(tf_keras.models.load_model)
+    if QUANTIZEML_MARK.search(_saved_config(path, suffix)):
+        _register_quantizeml_layers(path)
     failures = []
     for load in loaders:
         try:
             return load(path, compile=False)
         except Exception as exc:  # Keras raises ValueError, TypeError, OSError, ... on files it cannot read
             failures.append(_one_line(exc))
-    if QUANTIZEML_MARK.search(_saved_config(path, suffix)):
-        raise ConvertCliError(f"MODEL '{path}' holds quantizeml layers, which Keras loads only where quantizeml is "
-                              f"imported (akida_sim never imports it): run {WITH_QUANTIZEML}")
     raise ConvertCliError(f"MODEL '{path}': Keras cannot load it: {' / '.join(failures)}")
+
+
+def _register_quantizeml_layers(path):
+    """Import quantizeml (Apache-2.0, the vendor's quantization toolkit), whose import registers its layer classes."""
+    try:
+        quiet_import("quantizeml")
+    except ImportError as exc:
+        raise ConvertCliError(f"MODEL '{path}' holds quantizeml layers, which Keras loads only with quantizeml "
+                              f"installed (pip install 'akida-sim[quantizeml]'): {_one_line(exc)}") from None
 
 
 def load_array(path, option):

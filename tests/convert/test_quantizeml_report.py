@@ -164,9 +164,19 @@ def test_the_cli_refuses_quantization_options_for_a_quantizeml_model(saved, caps
     assert "quantized by quantizeml already" in err
 
 
-def test_the_cli_says_how_to_load_a_quantizeml_model_file_keras_cannot_load(saved, capsys, monkeypatch):
+def test_the_cli_says_to_install_quantizeml_for_a_quantizeml_model_file(saved, capsys, monkeypatch):
+    from akida_sim import cli_convert
+
+    real_import = cli_convert.quiet_import
+
+    def no_quantizeml(name):
+        if name == "quantizeml":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name)
+
+    monkeypatch.setattr(cli_convert, "quiet_import", no_quantizeml)
     monkeypatch.chdir(saved)
     assert cli.main(["convert", "qml.keras"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
-    assert "MODEL 'qml.keras' holds quantizeml layers" in err and "import quantizeml" in err
+    assert "MODEL 'qml.keras' holds quantizeml layers" in err and "akida-sim[quantizeml]" in err
