@@ -445,7 +445,7 @@ def floor_line(floor_mw: float) -> str:
 
 
 def _report_lines(s: Statistics) -> list[str]:
-    p, c, h = s.powers, s.chip, s.host_inclusive
+    p, c = s.powers, s.chip
     per = "learned sample" if s.learning else "frame"
     lines = [f"ESTIMATED by the cost model (table {s.table!r}, clock mode {s.clock_mode}, host profile "
              f"{s.host!r}, {'cold: first call after map()' if s.cold else 'warm call'}); not measured",
