@@ -133,6 +133,17 @@ def _least_error_steps(blocks, qblocks, chain, samples, calibration_bits):
     return qblocks
 
 
+def _refuse_clamped_steps(all_variables, caller, why):
+    """Refuse act_steps the converter clamps to the hardware limit: the quantized forward does not model that fix-up."""
+    clamped = [v.layer.name for v in all_variables if v.act_step_clamped]
+    if clamped:
+        raise ConversionError(
+            f"{caller}: Akida layers {clamped} have an act_step above the hardware limit ({why}); the converter "
+            f"would clamp it and rescale the next layer's weights, which the quantized forward does not model: "
+            f"quantize with method='hardware' and samples (it fits the steps), a larger ReLU max_value or fewer "
+            f"act_bits there")
+
+
 def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples=None, input_scaling=None,
              calibration_percentile=99.9, input_bits=4, method="hardware",
              error_calibration_bits=ERROR_CALIBRATION_BITS):
@@ -181,7 +192,8 @@ def quantize(model, weights_bits=4, act_bits=4, input_weights_bits=None, samples
                                           calibration_percentile, input_bits, method)
         if method == "legacy":
             qblocks = _least_error_steps(blocks, qblocks, chain, samples, error_calibration_bits)
-        emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # refuses what convert refuses
+        _, all_variables = emit_model(qblocks, input_shape, (sigma, offset), input_bits, "input")  # as convert
+        _refuse_clamped_steps(all_variables, "quantize", f"method={method!r} quantizes it so")
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     from . import qat_layers
@@ -313,11 +325,7 @@ def convert_quantized(model, quantization, samples=None, labels=None, return_rep
     input_shape = _model_input_shape(model)
     scaling = (first.input_scale, first.input_offset)
     akida_model, all_variables = emit_model(qblocks, input_shape, scaling, first.input_bits, model.layers[0].name)
-    clamped = [v.layer.name for v in all_variables if v.act_step_clamped]
-    if clamped:
-        raise ConversionError(
-            f"convert: Akida layers {clamped} have an act_step above the hardware limit after fine-tuning, which "
-            f"the fine-tuned forward does not model: quantize with a larger ReLU max_value or fewer act_bits there")
+    _refuse_clamped_steps(all_variables, "convert", "after fine-tuning")
     if not return_report:
         return akida_model
     rows = [dict(name=v.layer.name, akida_type=type(v.layer).__name__, keras_layers=[v.layer.name],

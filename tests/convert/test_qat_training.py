@@ -149,11 +149,18 @@ def test_convert_refuses_a_first_flag_out_of_place(keras):
         akida_sim.convert(model)
 
 
-def test_convert_refuses_an_act_step_the_forward_does_not_model(keras):
+def test_act_steps_the_forward_does_not_model_are_refused(keras):
+    """A step above the hardware limit (sf 1000: A = 100 * 1000 * 1 * 2**4 / 16 > 65535) would be clamped."""
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.ReLU(15.0), keras.layers.Dense(2)])
     random_weights(model, seed=7, scale=1e-3)
-    quantized = akida_sim.quantize(model, input_scaling=(100, 0), input_weights_bits=4)
-    with pytest.raises(ConversionError, match="act_step above the hardware limit"):
+    with pytest.raises(ConversionError, match="quantize: Akida layers .* act_step above the hardware limit"):
+        akida_sim.quantize(model, input_scaling=(100, 0), input_weights_bits=4)
+    quantized = akida_sim.quantize(random_weights(model, seed=7), input_scaling=(100, 0), input_weights_bits=4)
+    hidden = quantized.layers[1]
+    kernel, bias, kernel_range = hidden.get_weights()
+    hidden.set_weights([kernel, bias, np.full_like(kernel_range, 1e-3)])  # as if fine-tuning shrank the ranges
+    with pytest.raises(ConversionError, match="convert: Akida layers .* act_step above the hardware limit \\(after "
+                                              "fine-tuning\\)"):
         akida_sim.convert(quantized)
 
 
