@@ -66,9 +66,13 @@ def fake_quantize(kernel, bits, weight_range):
 
     ``sf = min(kmax / max(range, 1e-10), 1000)`` (``quantize.scale_of_range``);
     the gradient reaches the range through sf, the thresholds and the step
-    (a learned step size, LSQ), and the kernel inside the range only.
+    (a learned step size, LSQ), scaled by LSQ's ``1 / sqrt(n * kmax)`` (n
+    weights share the range) so that plain SGD moves ranges no faster than
+    weights, and the kernel inside the range only.
     """
     kmax = tf.constant(2.0 ** (bits - 1) - 1, tf.float32)
+    shared = kernel.shape.num_elements() // max(weight_range.shape.num_elements(), 1)  # weights per range
+    weight_range = _ste(weight_range * (shared * (2.0 ** (bits - 1) - 1)) ** -0.5, weight_range)
     scale = tf.minimum(kmax / tf.maximum(weight_range, tf.constant(MIN_WEIGHT_RANGE)), float(MAX_SCALE_FACTOR))
     scaled = kernel * scale
     return _ste(tf.clip_by_value(scaled, -kmax, kmax), tf.clip_by_value(tf.round(scaled), -kmax, kmax)), scale

@@ -30,7 +30,10 @@ def test_a_last_dense_has_the_float_dense_gradients(keras):
 
 
 def test_clipping_ranges_take_the_learned_step_size_gradient(keras):
-    """d out / d range is LSQ's: sum over inputs of x * (w_int - w * sf [|w * sf| < kmax]) / kmax."""
+    """d out / d range is LSQ's: sum over inputs of x * (w_int - w * sf [|w * sf| < kmax]) / kmax, times 1 / sqrt(n kmax).
+
+    n = 9 weights share each range (one per output channel).
+    """
     import tensorflow as tf
     model = dense_model(keras, units=4, features=9)
     model.layers[-1].set_weights([model.layers[-1].get_weights()[0], np.zeros(4, np.float32)])  # T = 0 exactly
@@ -47,7 +50,7 @@ def test_clipping_ranges_take_the_learned_step_size_gradient(keras):
     scaled = kernel.astype(np.float64) * (np.float32(kmax) / (kernel_range * np.float32(0.7)))
     integers = np.clip(np.rint(scaled), -kmax, kmax)
     inside = np.abs(scaled) < kmax
-    expected = np.einsum("ni,nj,ij->j", x, g, integers - scaled * inside) / kmax
+    expected = np.einsum("ni,nj,ij->j", x, g, integers - scaled * inside) / kmax / np.sqrt(9 * kmax)
     assert np.any(~inside) and np.any(inside)
     np.testing.assert_allclose(range_grad, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
 
