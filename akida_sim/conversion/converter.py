@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ..layers import InputConvolutional
+from ..layers import IMAGE_BITS, InputConvolutional
 from ..model import Model
 from .blocks import group_blocks, is_image_input, rescaling_input_scaling, split_rescaling, strip_final_activations
 from .calibration import calibrate_blocks
@@ -26,8 +26,6 @@ from .quantize import DEFAULT_ACT_BITS, DEFAULT_WEIGHTS_BITS, quantize_block
 from .quantizeml_reader import convert_quantizeml, is_quantizeml_model
 from .report import ConversionReport, accuracy, error_statistics, weight_errors
 
-#: Bits of the uint8 images an InputConvolutional takes.
-IMAGE_BITS = 8
 #: The quantization methods of float layers (the first is the default).
 METHODS = ("hardware", "legacy")
 

@@ -21,10 +21,10 @@ import warnings
 
 import numpy as np
 
-from ..layers import InputConvolutional
+from ..layers import IMAGE_BITS, InputConvolutional
 from .blocks import _PATTERN_BY_ROLE, Block
 from .checks import check_labels, float_samples
-from .converter import IMAGE_BITS, METHODS, post_training_blocks, read_blocks
+from .converter import METHODS, post_training_blocks, read_blocks
 from .emit import emit_model
 from .errors import ConversionError
 from .keras_graph import KerasLayer

@@ -25,13 +25,12 @@ import math
 
 import numpy as np
 
+from ..layers import IMAGE_BITS
 from .checks import check_labels, check_samples_range, check_samples_shape, float_samples
 from .errors import ConversionError
 from .report import ConversionReport, accuracy, error_statistics
 
 METHOD = "quantizeml"
-#: Bits of the uint8 images the quantizeml models read here take.
-IMAGE_BITS = 8
 #: How the chip's input comes from the samples, for the range warning.
 INPUT_ORIGIN = "the samples themselves (the quantizeml model's InputQuantizer is the identity on uint8 images)"
 
